@@ -1,0 +1,165 @@
+// KernelBench: verifies every kernel against its naive twin, then times GEMM on the TRM shapes
+// at 1 and 2 threads next to numpy's BLAS (float32) measured in the same run.
+//
+//   swift run -c release KernelBench [--quick]
+//
+// Last line: one JSON object with min_ratio_vs_blas_1t / min_ratio_vs_blas_2t (null without numpy).
+import Foundation
+import TRMKernels
+import TRMRandom
+
+let quick = CommandLine.arguments.contains("--quick")
+
+// MARK: - Verification
+
+func randomArray(_ n: Int, seed: UInt64) -> [Float] {
+  var rng = SplitMix64(seed: seed)
+  return (0..<n).map { _ in rng.nextFloat() * 2 - 1 }
+}
+
+var failures: [String] = []
+func check(_ name: String, _ got: [Float], _ want: [Float], tol: Float) {
+  var worst: Float = 0
+  for i in 0..<got.count {
+    let d = abs(got[i] - want[i]) / max(1, abs(want[i]))
+    if !(d <= worst) { worst = d.isNaN ? .infinity : max(worst, d) }
+  }
+  if worst > tol { failures.append("\(name): max rel err \(worst) > \(tol)") }
+}
+
+for isa in KernelISA.supported {
+  for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+    for (m, n, k) in [(1, 1, 1), (3, 17, 63), (129, 63, 17), (17, 129, 300), (63, 3, 129)] {
+      let a = randomArray(m * k, seed: 1), b = randomArray(k * n, seed: 2)
+      var c1 = randomArray(m * n, seed: 3), c2 = c1
+      let lda = ta ? m : k, ldb = tb ? k : n
+      gemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+           accumulate: true, c: &c1, ldc: n, threads: 2, isa: isa)
+      gemmReference(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                    accumulate: true, c: &c2, ldc: n)
+      check("gemm[\(isa) ta=\(ta) tb=\(tb) \(m)x\(n)x\(k)]", c1, c2, tol: 1e-4)
+    }
+  }
+}
+failures += verifyRowKernels()
+if failures.isEmpty {
+  print("all kernels agree with their reference twins (ISAs: \(KernelISA.supported.map(\.description).joined(separator: ", ")))")
+} else {
+  for f in failures { print("MISMATCH \(f)") }
+  print("{\"error\":\"kernel mismatch\"}")
+  exit(1)
+}
+
+// MARK: - Timing
+
+struct Shape { let m, k, n: Int; let trm: Bool }
+var shapes: [Shape] = []
+for bl in (quick ? [5184] : [5184, 20736]) {
+  for d in [128, 256, 512] {
+    shapes.append(Shape(m: bl, k: d, n: 4 * d, trm: true))
+    shapes.append(Shape(m: bl, k: 4 * d, n: d, trm: true))
+  }
+}
+shapes.append(Shape(m: 512, k: 512, n: 512, trm: false))
+shapes.append(Shape(m: 1024, k: 1024, n: 1024, trm: false))
+
+func timeIt(flops: Double, _ body: () -> Void) -> Double {
+  body()  // warm-up
+  var best = Double.infinity
+  var total = 0.0
+  var reps = 0
+  while reps < 3 || (total < (quick ? 0.3 : 1.0) && reps < 50) {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    body()
+    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    best = min(best, dt)
+    total += dt
+    reps += 1
+  }
+  return flops / best / 1e9
+}
+
+/// numpy float32 matmul GFLOP/s for each shape, or nil when numpy is absent.
+func numpyGflops(_ shapes: [Shape], threads: Int) -> [Double]? {
+  let list = shapes.map { "(\($0.m),\($0.k),\($0.n))" }.joined(separator: ",")
+  let script = """
+  import time, numpy as np
+  for (m,k,n) in [\(list)]:
+      a=np.random.rand(m,k).astype(np.float32); b=np.random.rand(k,n).astype(np.float32)
+      np.matmul(a,b); best=1e9; tot=0; r=0
+      while r<3 or (tot<\(quick ? 0.3 : 1.0) and r<50):
+          t=time.perf_counter(); np.matmul(a,b); d=time.perf_counter()-t; best=min(best,d); tot+=d; r+=1
+      print(2*m*k*n/best/1e9)
+  """
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  p.arguments = ["python3", "-c", script]
+  var env = ProcessInfo.processInfo.environment
+  for key in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"] { env[key] = "\(threads)" }
+  // Some machines pin OpenBLAS to an older core type for safety; that slows a current numpy, so
+  // the reference runs without the pin (numpy's own kernel choice) to be a fair, strong baseline.
+  env["OPENBLAS_CORETYPE"] = nil
+  env["OPENBLAS_L2_SIZE"] = nil
+  p.environment = env
+  let out = Pipe()
+  p.standardOutput = out
+  p.standardError = FileHandle.nullDevice
+  do { try p.run() } catch { return nil }
+  let data = out.fileHandleForReading.readDataToEndOfFile()
+  p.waitUntilExit()
+  guard p.terminationStatus == 0 else { return nil }
+  let values = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { Double($0) }
+  return values.count == shapes.count ? values : nil
+}
+
+print("GEMM C = A·B, GFLOP/s (best of repeats); ISA \(KernelISA.best); blocking mc=\(GemmBlocking.mc) nc=\(GemmBlocking.nc) kc=\(GemmBlocking.kc)")
+var minRatio: [Int: Double?] = [:]
+for threads in [1, 2] {
+  let blas = numpyGflops(shapes, threads: threads)
+  print("\n" + pad("threads=\(threads) (M,K,N)", 22) + pad("ours", 10, left: true) + pad("ours AᵀB", 10, left: true) + pad("numpy", 10, left: true) + pad("ratio", 8, left: true))
+  var worst = Double.infinity
+  for (si, s) in shapes.enumerated() {
+    let a = randomArray(s.m * s.k, seed: 5), b = randomArray(s.k * s.n, seed: 6)
+    var c = [Float](repeating: 0, count: s.m * s.n)
+    let flops = 2.0 * Double(s.m * s.k * s.n)
+    let ours = a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        c.withUnsafeMutableBufferPointer { pc in
+          timeIt(flops: flops) {
+            gemm(transA: false, transB: false, m: s.m, n: s.n, k: s.k, a: pa.baseAddress!, lda: s.k,
+                 b: pb.baseAddress!, ldb: s.n, accumulate: false, c: pc.baseAddress!, ldc: s.n, threads: threads)
+          }
+        }
+      }
+    }
+    // The weight-gradient shape of the backward pass: (K x M)ᵀ · (M x N) with M the long axis.
+    var w = [Float](repeating: 0, count: s.k * s.n)
+    let grad = a.withUnsafeBufferPointer { pa in
+      c.withUnsafeBufferPointer { pc in
+        w.withUnsafeMutableBufferPointer { pw in
+          timeIt(flops: flops) {
+            gemm(transA: true, transB: false, m: s.k, n: s.n, k: s.m, a: pa.baseAddress!, lda: s.k,
+                 b: pc.baseAddress!, ldb: s.n, accumulate: false, c: pw.baseAddress!, ldc: s.n, threads: threads)
+          }
+        }
+      }
+    }
+    let ref = blas?[si]
+    let ratio = ref.map { ours / $0 }
+    if s.trm, let ratio { worst = min(worst, ratio) }
+    print(pad("(\(s.m),\(s.k),\(s.n))", 22) + pad(String(format: "%.1f", ours), 10, left: true)
+          + pad(String(format: "%.1f", grad), 10, left: true)
+          + pad(ref.map { String(format: "%.1f", $0) } ?? "-", 10, left: true)
+          + pad(ratio.map { String(format: "%.2f", $0) } ?? "-", 8, left: true))
+  }
+  minRatio[threads] = blas == nil ? nil : worst
+}
+func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
+  let fill = String(repeating: " ", count: max(0, w - s.count))
+  return left ? fill + s : s + fill
+}
+func js(_ v: Double??) -> String {
+  if let v, let v { return String(format: "%.3f", v) }
+  return "null"
+}
+print("{\"isa\":\"\(KernelISA.best)\",\"min_ratio_vs_blas_1t\":\(js(minRatio[1])),\"min_ratio_vs_blas_2t\":\(js(minRatio[2]))}")

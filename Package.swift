@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+// TinyRecursion: Tiny Recursion Models in pure Swift. No package dependencies.
+//
+// Layering (targets only point down):
+//   CTRMKernels (C micro-kernels, runtime ISA dispatch)
+//     -> TRMKernels (GEMM driver, row/elementwise kernels, reference twins)
+//       -> TRMTensor (Tensor, buffer pool, reverse-mode tape, differentiable ops)
+//         -> TRMModel (layers, TRM, baseline, checkpoints)
+//           -> TRMTraining (losses, AdamW, EMA, trainer, evaluator)
+//   TRMPuzzles (sudoku, maze, arithmetic; depends on nothing)
+//   TinyRecursion (umbrella: re-exports everything, task glue, Reasoner facade)
+//     -> trm (CLI), KernelBench, TrainBench
+import PackageDescription
+
+let package = Package(
+  name: "TinyRecursion",
+  products: [
+    .library(name: "TinyRecursion", targets: ["TinyRecursion"]),
+    .executable(name: "trm", targets: ["trm"]),
+  ],
+  targets: [
+    .target(name: "CTRMKernels", path: "Sources/CTRMKernels"),
+    .target(name: "TRMRandom"),
+    .target(name: "TRMKernels", dependencies: ["CTRMKernels", "TRMRandom"]),
+    .target(name: "TRMTensor", dependencies: ["TRMKernels"]),
+    .target(name: "TRMModel", dependencies: ["TRMTensor"]),
+    .target(name: "TRMTraining", dependencies: ["TRMModel"]),
+    .target(name: "TRMPuzzles", dependencies: ["TRMRandom"]),
+    .target(name: "TinyRecursion", dependencies: ["TRMTraining", "TRMPuzzles"]),
+    .executableTarget(name: "trm", dependencies: ["TinyRecursion"]),
+    .executableTarget(name: "KernelBench", dependencies: ["TRMKernels", "TRMRandom"], path: "Benchmarks/KernelBench"),
+    .executableTarget(name: "TrainBench", dependencies: ["TinyRecursion"], path: "Benchmarks/TrainBench"),
+    .target(name: "TRMTestSupport", dependencies: ["TRMTensor"], path: "Tests/TRMTestSupport"),
+    .testTarget(name: "TRMKernelsTests", dependencies: ["TRMKernels", "TRMTestSupport"]),
+    .testTarget(name: "TRMTensorTests", dependencies: ["TRMTensor", "TRMTestSupport"]),
+    .testTarget(name: "TRMModelTests", dependencies: ["TRMTraining", "TRMTestSupport"]),
+    .testTarget(name: "TRMPuzzlesTests", dependencies: ["TRMPuzzles"]),
+    .testTarget(name: "PublicAPITests", dependencies: ["TinyRecursion"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,60 @@
+// trm_kernels.h — the innermost CPU micro-kernels of TinyRecursion, in C.
+//
+// Why C: Swift cannot enable AVX2/AVX-512/FMA per function, and the library must not use
+// `unsafeFlags` (SwiftPM refuses them in dependencies). Each hot loop below therefore exists in
+// several variants compiled with `__attribute__((target(...)))` and one is picked at run time
+// with `__builtin_cpu_supports`. A portable variant is always present.
+//
+// Everything else (packing, blocking, threading, the autodiff) is Swift.
+#ifndef TRM_KERNELS_H
+#define TRM_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set variants of the micro-kernels.
+typedef enum {
+  TRM_ISA_PORTABLE = 0,  ///< plain C, whatever the compiler's default target gives
+  TRM_ISA_AVX2 = 1,      ///< AVX2 + FMA, 6x16 register tile
+  TRM_ISA_AVX512 = 2     ///< AVX-512F + FMA, 12x32 register tile
+} trm_isa;
+
+/// GEMM micro-kernel: C[0:mr, 0:nr] (+)= alpha * sum_k A[k][0:MR] * B[k][0:NR]
+/// `a` is a packed MR x kc panel (k-major: MR floats per k), `b` a packed kc x NR panel
+/// (NR floats per k). Only the top-left mr x nr corner of the tile is written (edge tiles).
+/// If `accumulate` is 0 the corner is overwritten, else added to.
+typedef void (*trm_ukernel_fn)(int kc, const float *a, const float *b, float *c, long ldc,
+                               int mr, int nr, float alpha, int accumulate);
+
+typedef struct {
+  int isa;  ///< trm_isa
+  int mr;   ///< rows of the register tile
+  int nr;   ///< columns of the register tile
+  trm_ukernel_fn kernel;
+} trm_gemm_kernel;
+
+/// The best instruction set this CPU supports (detected once).
+int trm_best_isa(void);
+/// 1 if this CPU can run the given variant.
+int trm_isa_supported(int isa);
+/// The GEMM micro-kernel for an instruction set (must be supported).
+trm_gemm_kernel trm_gemm_kernel_for(int isa);
+
+// MARK: - Vectorized transcendental row kernels (runtime-dispatched like the GEMM)
+
+/// y[i] = exp(x[i]) (x and y may alias). Max relative error ~2e-7 on [-87, 88].
+void trm_vexp(int isa, const float *x, float *y, long n);
+/// out[r, i] = silu(g[r, i]) * u[r, i] where the row r of gu is [g(0..<width), u(0..<width)].
+void trm_swiglu_forward(int isa, const float *gu, float *out, long rows, long width);
+/// Accumulates the SwiGLU backward: dgu[r] += [dout*u*silu'(g), dout*silu(g)].
+void trm_swiglu_backward(int isa, const float *gu, const float *dout, float *dgu, long rows,
+                         long width);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

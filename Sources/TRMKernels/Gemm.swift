@@ -1,0 +1,167 @@
+import CTRMKernels
+
+// MARK: - Dimension glossary
+// M rows of C, N columns of C, K the reduction length. Row-major everywhere.
+// op(A) is M x K: A itself (lda >= K) or, when transA, the transpose of a K x M matrix (lda >= M).
+// op(B) is K x N: B itself (ldb >= N) or, when transB, the transpose of an N x K matrix (ldb >= K).
+
+/// Instruction-set variant of the C micro-kernels.
+public enum KernelISA: Int32, CaseIterable, Sendable, CustomStringConvertible {
+  case portable = 0, avx2 = 1, avx512 = 2
+
+  /// The best variant this CPU supports.
+  public static let best: KernelISA = KernelISA(rawValue: Int32(trm_best_isa())) ?? .portable
+  /// Whether this CPU can run the variant.
+  public var isSupported: Bool { trm_isa_supported(Int32(rawValue)) != 0 }
+  /// Variants this CPU can run.
+  public static var supported: [KernelISA] { allCases.filter(\.isSupported) }
+  public var description: String {
+    switch self {
+    case .portable: return "portable"
+    case .avx2: return "avx2+fma"
+    case .avx512: return "avx512f+fma"
+    }
+  }
+}
+
+/// Cache blocking of the GEMM driver. `mc` must be a multiple of every register-tile height
+/// (4, 6, 8) and `nc` of every width (16, 32).
+package enum GemmBlocking {
+  package static let mc = 192
+  package static let nc = 512
+  package static let kc = 256
+}
+
+/// C[M x N] = alpha * op(A) * op(B) (+ C when `accumulate`).
+///
+/// Cache-blocked (kc x nc panels of B, mc x kc panels of A, packed), register-tiled by a C
+/// micro-kernel chosen at run time, parallel over (mc x nc) output blocks. The reduction order
+/// of every output element does not depend on `threads`, so results are bit-identical for any
+/// thread count.
+public func gemm(
+  transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+  accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
+  threads: Int = 1, isa: KernelISA = .best
+) {
+  precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
+  precondition(ldc >= n, "gemm: ldc \(ldc) < n \(n)")
+  precondition(lda >= (transA ? m : k), "gemm: lda \(lda) too small")
+  precondition(ldb >= (transB ? k : n), "gemm: ldb \(ldb) too small")
+  if m == 0 || n == 0 { return }
+  if k == 0 {
+    if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+    return
+  }
+  let kern = trm_gemm_kernel_for(Int32(isa.rawValue))
+  let mr = Int(kern.mr), nr = Int(kern.nr)
+  let mc = GemmBlocking.mc, nc = GemmBlocking.nc, kc = GemmBlocking.kc
+  let mBlocks = (m + mc - 1) / mc, nBlocks = (n + nc - 1) / nc
+  let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
+
+  parallelFor(mBlocks * nBlocks, threads: threads) { task in
+    let ib = task % mBlocks, jb = task / mBlocks
+    let i0 = ib * mc, mw = min(mc, m - i0)
+    let j0 = jb * nc, nw = min(nc, n - j0)
+    let mPanels = (mw + mr - 1) / mr, nPanels = (nw + nr - 1) / nr
+    let aPack = UnsafeMutablePointer<Float>.allocate(capacity: mPanels * mr * kc)
+    let bPack = UnsafeMutablePointer<Float>.allocate(capacity: nPanels * nr * kc)
+    defer { aPack.deallocate(); bPack.deallocate() }
+    var p0 = 0
+    while p0 < k {
+      let kw = min(kc, k - p0)
+      packB(pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: j0, nw: nw, nr: nr, into: bPack)
+      packA(pa.p, lda: lda, trans: transA, i0: i0, mw: mw, p0: p0, kw: kw, mr: mr, into: aPack)
+      let acc: Int32 = (accumulate || p0 > 0) ? 1 : 0
+      for jp in 0..<nPanels {
+        let nEff = min(nr, nw - jp * nr)
+        let bPanel = bPack + jp * nr * kw
+        for ip in 0..<mPanels {
+          let mEff = min(mr, mw - ip * mr)
+          let cTile = pc.p + (i0 + ip * mr) * ldc + (j0 + jp * nr)
+          kern.kernel(Int32(kw), aPack + ip * mr * kw, bPanel, cTile, ldc, Int32(mEff), Int32(nEff),
+                      alpha, acc)
+        }
+      }
+      p0 += kw
+    }
+  }
+}
+
+/// Packs rows i0..<i0+mw, columns p0..<p0+kw of op(A) into MR-row panels, k-major, zero-padded.
+@inline(__always)
+private func packA(_ a: UnsafeMutablePointer<Float>, lda: Int, trans: Bool, i0: Int, mw: Int,
+                   p0: Int, kw: Int, mr: Int, into dst: UnsafeMutablePointer<Float>) {
+  var d = dst
+  var i = 0
+  while i < mw {
+    let rows = min(mr, mw - i)
+    if trans {
+      // op(A)(r, k) = a[k * lda + r]: each k gives `rows` contiguous floats.
+      for kk in 0..<kw {
+        let src = a + (p0 + kk) * lda + i0 + i
+        for r in 0..<rows { d[r] = src[r] }
+        for r in rows..<mr { d[r] = 0 }
+        d += mr
+      }
+    } else {
+      // Row-wise reads (contiguous in k), scattered into the small L1-resident panel.
+      for r in 0..<rows {
+        let src = a + (i0 + i + r) * lda + p0
+        for kk in 0..<kw { d[kk * mr + r] = src[kk] }
+      }
+      if rows < mr { for kk in 0..<kw { for r in rows..<mr { d[kk * mr + r] = 0 } } }
+      d += kw * mr
+    }
+    i += mr
+  }
+}
+
+/// Packs rows p0..<p0+kw, columns j0..<j0+nw of op(B) into NR-column panels, zero-padded.
+@inline(__always)
+private func packB(_ b: UnsafeMutablePointer<Float>, ldb: Int, trans: Bool, p0: Int, kw: Int,
+                   j0: Int, nw: Int, nr: Int, into dst: UnsafeMutablePointer<Float>) {
+  var d = dst
+  var j = 0
+  while j < nw {
+    let cols = min(nr, nw - j)
+    if trans {
+      // op(B)(k, c) = b[c * ldb + k]
+      for c in 0..<cols {
+        let src = b + (j0 + j + c) * ldb + p0
+        for kk in 0..<kw { d[kk * nr + c] = src[kk] }
+      }
+      if cols < nr { for kk in 0..<kw { for c in cols..<nr { d[kk * nr + c] = 0 } } }
+      d += kw * nr
+    } else {
+      for kk in 0..<kw {
+        let src = b + (p0 + kk) * ldb + j0 + j
+        d.update(from: src, count: cols)
+        for c in cols..<nr { d[c] = 0 }
+        d += nr
+      }
+    }
+    j += nr
+  }
+}
+
+/// The naive twin of `gemm`: a triple loop accumulating in Double. Used by tests and benchmarks
+/// to verify the fast kernel.
+public func gemmReference(
+  transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+  accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+  for i in 0..<m {
+    for j in 0..<n {
+      var s = 0.0
+      for p in 0..<k {
+        let av = transA ? a[p * lda + i] : a[i * lda + p]
+        let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+        s += Double(av) * Double(bv)
+      }
+      let v = Float(Double(alpha) * s)
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + v : v
+    }
+  }
+}
