@@ -1,0 +1,311 @@
+import TRMKernels
+
+// Every differentiable op of TinyRecursion, each with its backward rule next to its forward.
+// Backward closures *accumulate* into input gradients. Shapes in comments: R rows (all leading
+// axes flattened), B batch, L sequence, D width, V vocabulary.
+//
+//   op              forward                              backward
+//   linear          y = x Wᵀ                             dx += dy W;  dW += dyᵀ x
+//   add             y = a + b (b broadcast over leading) da += dy;    db += Σ_rows dy
+//   mul             y = a ⊙ b                            da += dy ⊙ b; db += dy ⊙ a
+//   scale           y = s a                              da += s dy
+//   silu            y = a σ(a)                           da += dy (σ + a σ (1 − σ))
+//   swiglu          y = silu(g) ⊙ u, [g|u] = last axis   (C kernel)
+//   rmsNorm         y = a / √(mean(a²) + ε)              da += r (dy − y mean(dy ⊙ y))
+//   transposeLast2  [.., R, C] → [.., C, R]              transpose back
+//   embedding       y[i] = W[ids[i]]                     dW[ids[i]] += dy[i]
+//   concat/slice    along axis 1                         copy the matching block
+//   reshape         same data, new shape                 same data
+//   attention       softmax(QKᵀ/√d) V with rotary        (fused kernel)
+//   crossEntropy    per-sequence mean of −log p[label]   (p − 1)-style rows, see kernel
+//   bceWithLogits   max(x,0) − x t + log(1 + e^−|x|)     σ(x) − t
+//   sum / mean      scalar                               broadcast dy
+
+extension Graph {
+  // MARK: linear
+
+  /// y[.., N] = x[.., K] · Wᵀ with W [N, K] (PyTorch `F.linear` layout, no bias).
+  public func linear(_ x: Var, _ w: Var) -> Var {
+    let K = x.shape.last!, N = w.shape[0]
+    precondition(w.shape.count == 2 && w.shape[1] == K, "linear: x \(x.shape) does not match weight \(w.shape)")
+    let R = x.value.count / max(K, 1)
+    var outShape = x.shape
+    outShape[outShape.count - 1] = N
+    let y = alloc(outShape)
+    let xv = x.value, wv = w.value
+    gemm(transA: false, transB: true, m: R, n: N, k: K, a: xv.data, lda: K, b: wv.data, ldb: K,
+         accumulate: false, c: y.storage.pointer, ldc: N, threads: threads)
+    return record(y, inputs: [x, w]) { g, dy in
+      if let dx = g.gradBuffer(for: x) {
+        gemm(transA: false, transB: false, m: R, n: K, k: N, a: dy, lda: N, b: wv.data, ldb: K,
+             accumulate: true, c: dx, ldc: K, threads: g.threads)
+      }
+      if let dw = g.gradBuffer(for: w) {
+        gemm(transA: true, transB: false, m: N, n: K, k: R, a: dy, lda: N, b: xv.data, ldb: K,
+             accumulate: true, c: dw, ldc: K, threads: g.threads)
+      }
+    }
+  }
+
+  // MARK: add / mul / scale
+
+  /// a + b where b's shape equals a's shape or a suffix of it (broadcast over leading axes).
+  public func add(_ a: Var, _ b: Var) -> Var {
+    let n = a.value.count, m = b.value.count
+    precondition(a.shape.count >= b.shape.count && Array(a.shape.suffix(b.shape.count)) == b.shape,
+                 "add: shape \(b.shape) does not broadcast to \(a.shape)")
+    let y = alloc(a.shape)
+    let av = a.value, bv = b.value
+    if n == m {
+      addForward(av.data, bv.data, y.storage.pointer, n)
+    } else {
+      for r in 0..<(n / max(m, 1)) { addForward(av.data + r * m, bv.data, y.storage.pointer + r * m, m) }
+    }
+    return record(y, inputs: [a, b]) { g, dy in
+      if let da = g.gradBuffer(for: a) { axpy(1, dy, da, n) }
+      if let db = g.gradBuffer(for: b) {
+        for r in 0..<(n / max(m, 1)) { axpy(1, dy + r * m, db, m) }
+      }
+    }
+  }
+
+  /// Elementwise product of equal shapes.
+  public func mul(_ a: Var, _ b: Var) -> Var {
+    precondition(a.shape == b.shape, "mul: shapes \(a.shape) and \(b.shape) differ")
+    let n = a.value.count
+    let y = alloc(a.shape)
+    let av = a.value, bv = b.value
+    mulForward(av.data, bv.data, y.storage.pointer, n)
+    return record(y, inputs: [a, b]) { g, dy in
+      if let da = g.gradBuffer(for: a) { mulAccumulate(dy, bv.data, da, n) }
+      if let db = g.gradBuffer(for: b) { mulAccumulate(dy, av.data, db, n) }
+    }
+  }
+
+  /// s · a for a constant s.
+  public func scale(_ a: Var, _ s: Float) -> Var {
+    let n = a.value.count
+    let y = Tensor(repeating: 0, shape: a.shape, pool: pool)
+    axpy(s, a.value.data, y.storage.pointer, n)
+    return record(y, inputs: [a]) { g, dy in
+      if let da = g.gradBuffer(for: a) { axpy(s, dy, da, n) }
+    }
+  }
+
+  // MARK: activations
+
+  /// SiLU: a · σ(a).
+  public func silu(_ a: Var) -> Var {
+    let n = a.value.count
+    let y = alloc(a.shape)
+    let av = a.value
+    let sig = alloc(a.shape)  // σ(a), kept for the backward
+    let sp = sig.storage.pointer
+    for i in 0..<n { sp[i] = -av[flat: i] }
+    vexp(sp, sp, n)
+    for i in 0..<n { sp[i] = 1 / (1 + sp[i]); y.storage.pointer[i] = av[flat: i] * sp[i] }
+    return record(y, inputs: [a]) { g, dy in
+      guard let da = g.gradBuffer(for: a) else { return }
+      for i in 0..<n {
+        let s = sig[flat: i], x = av[flat: i]
+        da[i] += dy[i] * (s + x * s * (1 - s))
+      }
+    }
+  }
+
+  /// SwiGLU: the last axis of `gu` is [gate | up] (width 2I); y = silu(gate) ⊙ up, width I.
+  public func swiglu(_ gu: Var) -> Var {
+    let w2 = gu.shape.last!
+    precondition(w2 % 2 == 0, "swiglu: last axis \(w2) is not even")
+    let I = w2 / 2, R = gu.value.count / max(w2, 1)
+    var shape = gu.shape
+    shape[shape.count - 1] = I
+    let y = alloc(shape)
+    let gv = gu.value
+    swigluForward(gv.data, y.storage.pointer, rows: R, width: I, threads: threads)
+    return record(y, inputs: [gu]) { g, dy in
+      if let dgu = g.gradBuffer(for: gu) { swigluBackward(gv.data, dy, dgu, rows: R, width: I, threads: g.threads) }
+    }
+  }
+
+  // MARK: normalization and layout
+
+  /// RMSNorm over the last axis, without a learnable scale: a / √(mean(a²) + eps).
+  public func rmsNorm(_ a: Var, eps: Float = 1e-5) -> Var {
+    let W = a.shape.last!, R = a.value.count / max(W, 1)
+    let y = alloc(a.shape)
+    let rstd = alloc([R])
+    rmsNormForward(a.value.data, y.storage.pointer, rstd.storage.pointer, rows: R, width: W, eps: eps, threads: threads)
+    return record(y, inputs: [a]) { g, dy in
+      if let da = g.gradBuffer(for: a) { rmsNormBackward(y.data, rstd.data, dy, da, rows: R, width: W, threads: g.threads) }
+    }
+  }
+
+  /// Swaps the last two axes: [.., R, C] → [.., C, R].
+  public func transposeLast2(_ a: Var) -> Var {
+    precondition(a.shape.count >= 2, "transposeLast2 needs rank ≥ 2, got \(a.shape)")
+    let R = a.shape[a.shape.count - 2], C = a.shape.last!
+    let B = a.value.count / max(R * C, 1)
+    var shape = a.shape
+    shape.swapAt(shape.count - 1, shape.count - 2)
+    let y = alloc(shape)
+    TRMKernels.transposeLast2(a.value.data, y.storage.pointer, batch: B, rows: R, cols: C, accumulate: false, threads: threads)
+    return record(y, inputs: [a]) { g, dy in
+      if let da = g.gradBuffer(for: a) {
+        TRMKernels.transposeLast2(dy, da, batch: B, rows: C, cols: R, accumulate: true, threads: g.threads)
+      }
+    }
+  }
+
+  /// Same elements, new shape.
+  public func reshape(_ a: Var, _ shape: [Int]) -> Var {
+    let y = a.value.reshaped(shape)
+    let n = a.value.count
+    return record(y, inputs: [a]) { g, dy in
+      if let da = g.gradBuffer(for: a) { axpy(1, dy, da, n) }
+    }
+  }
+
+  /// Concatenation along axis 1 of tensors equal in every other axis.
+  public func concat(_ a: Var, _ b: Var) -> Var {
+    precondition(a.shape.count >= 2 && a.shape.count == b.shape.count && a.shape[0] == b.shape[0]
+                 && Array(a.shape.dropFirst(2)) == Array(b.shape.dropFirst(2)),
+                 "concat: shapes \(a.shape) and \(b.shape) differ outside axis 1")
+    let B = a.shape[0]
+    let ia = a.value.count / max(B, 1), ib = b.value.count / max(B, 1)
+    var shape = a.shape
+    shape[1] += b.shape[1]
+    let y = alloc(shape)
+    let yp = y.storage.pointer
+    for r in 0..<B {
+      (yp + r * (ia + ib)).update(from: a.value.data + r * ia, count: ia)
+      (yp + r * (ia + ib) + ia).update(from: b.value.data + r * ib, count: ib)
+    }
+    return record(y, inputs: [a, b]) { g, dy in
+      if let da = g.gradBuffer(for: a) { for r in 0..<B { axpy(1, dy + r * (ia + ib), da + r * ia, ia) } }
+      if let db = g.gradBuffer(for: b) { for r in 0..<B { axpy(1, dy + r * (ia + ib) + ia, db + r * ib, ib) } }
+    }
+  }
+
+  /// The sub-range `range` of axis 1.
+  public func slice(_ a: Var, axis1 range: Range<Int>) -> Var {
+    precondition(a.shape.count >= 2 && range.lowerBound >= 0 && range.upperBound <= a.shape[1],
+                 "slice: range \(range) outside axis 1 of \(a.shape)")
+    let B = a.shape[0], L = a.shape[1]
+    let inner = a.value.count / max(B * L, 1)
+    var shape = a.shape
+    shape[1] = range.count
+    let y = alloc(shape)
+    let w = range.count * inner
+    for r in 0..<B {
+      (y.storage.pointer + r * w).update(from: a.value.data + (r * L + range.lowerBound) * inner, count: w)
+    }
+    return record(y, inputs: [a]) { g, dy in
+      if let da = g.gradBuffer(for: a) {
+        for r in 0..<B { axpy(1, dy + r * w, da + (r * L + range.lowerBound) * inner, w) }
+      }
+    }
+  }
+
+  // MARK: embedding
+
+  /// Rows of `table` [V, D] picked by `ids` (shape `idsShape`); output [idsShape…, D].
+  public func embedding(_ ids: [Int32], shape idsShape: [Int], table: Var) -> Var {
+    precondition(ids.count == idsShape.reduce(1, *), "embedding: \(ids.count) ids for shape \(idsShape)")
+    let V = table.shape[0], D = table.shape[1]
+    for t in ids { precondition(t >= 0 && Int(t) < V, "embedding: id \(t) outside vocabulary 0..<\(V)") }
+    let y = alloc(idsShape + [D])
+    let tv = table.value
+    for (i, t) in ids.enumerated() { (y.storage.pointer + i * D).update(from: tv.data + Int(t) * D, count: D) }
+    return record(y, inputs: [table]) { g, dy in
+      if let dt = g.gradBuffer(for: table) {
+        for (i, t) in ids.enumerated() { axpy(1, dy + i * D, dt + Int(t) * D, D) }
+      }
+    }
+  }
+
+  // MARK: attention
+
+  /// Non-causal multi-head self-attention with optional rotary embeddings.
+  /// qkv [B, L, 3D] (q, k, v each D = heads · headDim) → [B, L, D].
+  public func attention(_ qkv: Var, heads: Int, rotary: RotaryTables?) -> Var {
+    precondition(qkv.shape.count == 3 && qkv.shape[2] % (3 * heads) == 0, "attention: qkv \(qkv.shape) not [B, L, 3·heads·d]")
+    let B = qkv.shape[0], L = qkv.shape[1], D = qkv.shape[2] / 3, d = D / heads
+    if let rotary { precondition(rotary.length >= L && rotary.headDim == d, "attention: rotary tables (\(rotary.length), \(rotary.headDim)) do not cover L=\(L), d=\(d)") }
+    let y = alloc([B, L, D])
+    let probs = alloc([B, heads, L, L])
+    let qv = qkv.value
+    attentionForward(qkv: qv.data, out: y.storage.pointer, probs: probs.storage.pointer, batch: B, length: L, heads: heads, headDim: d, rotary: rotary, threads: threads)
+    return record(y, inputs: [qkv]) { g, dy in
+      if let dq = g.gradBuffer(for: qkv) {
+        attentionBackward(qkv: qv.data, probs: probs.data, dout: dy, dqkv: dq, batch: B, length: L, heads: heads, headDim: d, rotary: rotary, threads: g.threads)
+      }
+    }
+  }
+
+  // MARK: losses and reductions
+
+  /// Per-sequence cross-entropy: logits [B, L, V], labels [B·L] (`ignore` marks unsupervised
+  /// cells). Output [B]: the mean over each sequence's supervised cells (0 if none).
+  public func crossEntropy(_ logits: Var, labels: [Int32], kind: CrossEntropyKind, ignore: Int32 = -100) -> Var {
+    precondition(logits.shape.count == 3, "crossEntropy: logits \(logits.shape) not [B, L, V]")
+    let B = logits.shape[0], L = logits.shape[1], V = logits.shape[2]
+    precondition(labels.count == B * L, "crossEntropy: \(labels.count) labels for logits \(logits.shape)")
+    let probs = alloc([B * L * V])
+    let losses = [Float](unsafeUninitializedCapacity: B * L) { buf, n in
+      labels.withUnsafeBufferPointer { lp in
+        crossEntropyForward(logits.value.data, labels: lp.baseAddress!, rows: B * L, vocab: V, kind: kind, ignore: ignore, probs: probs.storage.pointer, losses: buf.baseAddress!)
+      }
+      n = B * L
+    }
+    var counts = [Float](repeating: 0, count: B)
+    for b in 0..<B { counts[b] = Float(max(1, (0..<L).filter { let t = labels[b * L + $0]; return t != ignore && t >= 0 && Int(t) < V }.count)) }
+    let y = alloc([B])
+    for b in 0..<B {
+      var s = 0.0
+      for l in 0..<L { s += Double(losses[b * L + l]) }
+      y.storage.pointer[b] = Float(s / Double(counts[b]))
+    }
+    let lv = logits.value
+    return record(y, inputs: [logits]) { g, dy in
+      guard let dl = g.gradBuffer(for: logits) else { return }
+      var w = [Float](repeating: 0, count: B * L)
+      for b in 0..<B { for l in 0..<L { w[b * L + l] = dy[b] / counts[b] } }
+      crossEntropyBackward(lv.data, labels: labels, probs: probs.data, rowWeights: w, rows: B * L, vocab: V, kind: kind, ignore: ignore, dlogits: dl)
+    }
+  }
+
+  /// Binary cross-entropy with logits, elementwise: max(x,0) − x·t + log(1 + e^{−|x|}).
+  public func bceWithLogits(_ logits: Var, targets: [Float]) -> Var {
+    let n = logits.value.count
+    precondition(targets.count == n, "bceWithLogits: \(targets.count) targets for \(logits.shape)")
+    let y = alloc(logits.shape)
+    let lv = logits.value
+    for i in 0..<n {
+      let x = Double(lv[flat: i]), t = Double(targets[i])
+      y.storage.pointer[i] = Float(max(x, 0) - x * t + _logD(1 + _exp(-abs(x))))
+    }
+    return record(y, inputs: [logits]) { g, dy in
+      guard let dl = g.gradBuffer(for: logits) else { return }
+      for i in 0..<n {
+        let s = 1 / (1 + _exp(-Double(lv[flat: i])))
+        dl[i] += dy[i] * Float(s - Double(targets[i]))
+      }
+    }
+  }
+
+  /// Sum of all elements → [1] (accumulated in Double).
+  public func sum(_ a: Var) -> Var {
+    let n = a.value.count
+    var s = 0.0
+    for i in 0..<n { s += Double(a.value[flat: i]) }
+    let y = alloc([1])
+    y.storage.pointer[0] = Float(s)
+    return record(y, inputs: [a]) { g, dy in
+      if let da = g.gradBuffer(for: a) { let v = dy[0]; for i in 0..<n { da[i] += v } }
+    }
+  }
+
+  /// Mean of all elements → [1].
+  public func mean(_ a: Var) -> Var { scale(sum(a), 1 / Float(max(a.value.count, 1))) }
+}

@@ -1,0 +1,65 @@
+import TRMTensor
+import TRMTestSupport
+import XCTest
+
+final class GraphSemanticsTests: XCTestCase {
+  func testInferenceModeRecordsNothingAndGivesNoGradient() {
+    let w = Parameter(name: "w", value: randomTensor([3, 3], seed: 1))
+    let x = randomTensor([2, 3], seed: 2)
+    // Computed without recording, then used as an input of a recorded computation.
+    let inf = Graph(recording: false)
+    let hidden = inf.linear(inf.constant(x), inf.param(w))
+    XCTAssertEqual(inf.recordedCount, 0)
+    XCTAssertFalse(hidden.requiresGrad)
+    let g = Graph(recording: true)
+    let out = g.sum(g.linear(g.constant(hidden.value), g.param(w)))
+    w.zeroGrad()
+    g.backward(out)
+    // Gradient of sum(h Wᵀ) w.r.t. W with h constant is column sums of h per output row.
+    var expected = [Float](repeating: 0, count: 9)
+    for n in 0..<3 { for k in 0..<3 { expected[n * 3 + k] = hidden.value[flat: k] + hidden.value[flat: 3 + k] } }
+    let got = w.grad.scalars
+    for i in 0..<9 { XCTAssertEqual(got[i], expected[i], accuracy: 1e-5) }
+  }
+
+  func testDetachCutsTheGradientPath() {
+    let w = Parameter(name: "w", value: randomTensor([4], seed: 3))
+    let g = Graph(recording: true)
+    let a = g.param(w)
+    let twice = g.add(a, g.detach(a))  // d/dw = 1 (not 2) because the second path is detached
+    w.zeroGrad()
+    g.backward(g.sum(twice))
+    XCTAssertEqual(w.grad.scalars, [1, 1, 1, 1])
+    // Without detach the gradient is 2: the test above would fail if detach leaked.
+    let g2 = Graph(recording: true)
+    let b = g2.param(w)
+    w.zeroGrad()
+    g2.backward(g2.sum(g2.add(b, b)))
+    XCTAssertEqual(w.grad.scalars, [2, 2, 2, 2])
+  }
+
+  func testGradientsAccumulateAcrossBackwardPasses() {
+    let w = Parameter(name: "w", value: Tensor([1, 2], shape: [2]))
+    w.zeroGrad()
+    for _ in 0..<3 {
+      let g = Graph(recording: true)
+      g.backward(g.sum(g.scale(g.param(w), 2)))
+    }
+    XCTAssertEqual(w.grad.scalars, [6, 6])
+  }
+
+  func testRepeatedStepsReuseBuffersFromThePool() {
+    let pool = BufferPool()
+    let w = Parameter(name: "w", value: randomTensor([16, 16], seed: 4))
+    let x = randomTensor([32, 16], seed: 5)
+    var owned: [Int] = []
+    for _ in 0..<5 {
+      let g = Graph(recording: true, pool: pool)
+      let y = g.rmsNorm(g.linear(g.constant(x), g.param(w)))
+      g.backward(g.sum(y))
+      owned.append(pool.floatsOwned)
+    }
+    XCTAssertGreaterThan(owned[0], 0)
+    XCTAssertEqual(owned[1], owned[4], "pool grew across identical steps: \(owned)")
+  }
+}
