@@ -1,0 +1,80 @@
+import TRMKernels
+import TRMRandom
+import TRMTensor
+
+/// Truncated LeCun-normal init (std 1/√fanIn, cut at ±2 std), reference `trunc_normal_init_`.
+func lecunNormal(_ shape: [Int], fanIn: Int, rng: inout SplitMix64) -> Tensor {
+  truncatedNormal(shape, std: 1 / Double(fanIn).squareRoot(), rng: &rng)
+}
+
+func truncatedNormal(_ shape: [Int], std: Double, rng: inout SplitMix64) -> Tensor {
+  let n = shape.reduce(1, *)
+  return Tensor((0..<n).map { _ in Float(rng.nextTruncatedNormal(std: std)) }, shape: shape)
+}
+
+/// A bias-free linear layer, weight [out, in] (PyTorch layout).
+public struct Linear {
+  public let weight: Parameter
+  init(_ name: String, input: Int, output: Int, rng: inout SplitMix64) {
+    weight = Parameter(name: name + ".weight", value: lecunNormal([output, input], fanIn: input, rng: &rng))
+  }
+  public func callAsFunction(_ g: Graph, _ x: Var) -> Var { g.linear(x, g.param(weight)) }
+}
+
+/// SwiGLU MLP with a fused gate/up projection: down(silu(gate(x)) ⊙ up(x)).
+public struct SwiGLU {
+  public let gateUp: Linear, down: Linear
+  init(_ name: String, width: Int, hidden: Int, rng: inout SplitMix64) {
+    gateUp = Linear(name + ".gateUp", input: width, output: 2 * hidden, rng: &rng)
+    down = Linear(name + ".down", input: hidden, output: width, rng: &rng)
+  }
+  public func callAsFunction(_ g: Graph, _ x: Var) -> Var { down(g, g.swiglu(gateUp(g, x))) }
+  var parameters: [Parameter] { [gateUp.weight, down.weight] }
+}
+
+/// One post-norm block: h = rms(h + mix(h)); h = rms(h + swiglu(h)).
+public struct Block {
+  public let mixer: TokenMixer
+  let qkv: Linear?, out: Linear?, heads: Int
+  let sequenceMLP: SwiGLU?
+  public let mlp: SwiGLU
+
+  init(_ name: String, config c: ModelConfig, width: Int, rng: inout SplitMix64) {
+    mixer = c.mixer
+    heads = c.heads
+    switch c.mixer {
+    case .attention:
+      qkv = Linear(name + ".mixer.qkv", input: width, output: 3 * width, rng: &rng)
+      out = Linear(name + ".mixer.out", input: width, output: width, rng: &rng)
+      sequenceMLP = nil
+    case .mlp:
+      qkv = nil
+      out = nil
+      sequenceMLP = SwiGLU(name + ".mixer", width: c.totalLength, hidden: c.swigluHidden(c.totalLength), rng: &rng)
+    }
+    mlp = SwiGLU(name + ".mlp", width: width, hidden: c.swigluHidden(width), rng: &rng)
+  }
+
+  /// h [B, L, D] → [B, L, D].
+  public func callAsFunction(_ g: Graph, _ h: Var, rotary: RotaryTables?) -> Var {
+    var h = h
+    switch mixer {
+    case .attention:
+      let a = g.attention(qkv!(g, h), heads: heads, rotary: rotary)
+      h = g.rmsNorm(g.add(h, out!(g, a)))
+    case .mlp:
+      // Reference mlp_t: mix along the sequence on [B, D, L] and normalise over L while transposed.
+      let t = g.transposeLast2(h)
+      h = g.transposeLast2(g.rmsNorm(g.add(t, sequenceMLP!(g, t))))
+    }
+    return g.rmsNorm(g.add(h, mlp(g, h)))
+  }
+
+  var parameters: [Parameter] {
+    var list: [Parameter] = []
+    if let qkv { list.append(qkv.weight) }
+    if let out { list.append(out.weight) }
+    if let sequenceMLP { list += sequenceMLP.parameters }
+    return list + mlp.parameters
+  }
+}

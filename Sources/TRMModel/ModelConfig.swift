@@ -1,0 +1,101 @@
+/// How tokens exchange information inside a block.
+public enum TokenMixer: String, Codable, Sendable, CaseIterable {
+  /// Non-causal multi-head self-attention with rotary embeddings (reference: `mlp_t: false`).
+  case attention
+  /// SwiGLU along the sequence axis on the transposed activations, then RMSNorm over the
+  /// sequence axis while still transposed (reference: `mlp_t: true`). Needs a fixed length.
+  case mlp
+}
+
+/// Which network: the recursive TRM or the direct (one pass) baseline.
+public enum ModelKind: String, Codable, Sendable, CaseIterable {
+  /// Tiny Recursion Model: latent recursion, deep supervision, halting head.
+  case trm
+  /// Parameter-matched direct predictor: one forward pass of a deeper net, no carry, no halting.
+  case baseline
+}
+
+/// Architecture and recursion budget. Names follow the TRM paper; the reference code's names
+/// are given in each comment.
+public struct ModelConfig: Codable, Equatable, Sendable {
+  public var kind: ModelKind = .trm
+  /// Token vocabulary size, PAD included (reference `vocab_size`).
+  public var vocabSize: Int
+  /// Puzzle cells per example, without the prefix (reference `seq_len`).
+  public var sequenceLength: Int
+  /// Hidden width D (reference `hidden_size`).
+  public var width: Int = 128
+  /// Blocks in the tiny network (reference `L_layers`, 2).
+  public var blocks: Int = 2
+  /// Attention heads (reference `num_heads`); head dim = width / heads.
+  public var heads: Int = 2
+  /// Token mixer (reference `mlp_t`).
+  public var mixer: TokenMixer = .mlp
+  /// Learned prefix positions prepended to the input; position 0 feeds the halting head
+  /// (reference `puzzle_emb_len`, 16; here a learned prefix shared by all puzzles).
+  public var prefixLength: Int = 1
+  /// SwiGLU expansion (reference `expansion`, 4).
+  public var expansion: Double = 4
+  /// SwiGLU hidden widths are rounded up to a multiple of this (reference: 256).
+  public var swigluMultiple: Int = 64
+  /// n: latent updates `z = net(z + y + x)` per full recursion (reference `L_cycles`, 6).
+  public var latentSteps: Int = 6
+  /// T: full recursions per supervision step; only the last records gradients
+  /// (reference `H_cycles`, 3).
+  public var recursions: Int = 3
+  /// N_sup: maximum supervision steps (reference `halt_max_steps`, 16).
+  public var supervisionSteps: Int = 16
+  /// Probability that a training slot gets a random minimum number of steps (reference
+  /// `halt_exploration_prob`, 0.1).
+  public var haltExploration: Double = 0.1
+  /// Rotary base (reference `rope_theta`).
+  public var ropeBase: Double = 10_000
+
+  public init(vocabSize: Int, sequenceLength: Int) {
+    self.vocabSize = vocabSize
+    self.sequenceLength = sequenceLength
+  }
+
+  /// Length of the sequence the network sees: prefix + cells.
+  public var totalLength: Int { prefixLength + sequenceLength }
+
+  /// SwiGLU hidden width for an input width: round_up(round(expansion · w · 2/3), multiple).
+  public func swigluHidden(_ w: Int) -> Int {
+    let raw = Int((expansion * Double(w) * 2 / 3).rounded())
+    return (raw + swigluMultiple - 1) / swigluMultiple * swigluMultiple
+  }
+
+  /// Checks the configuration, throwing a descriptive error.
+  public func validate() throws {
+    func fail(_ s: String) throws { throw ModelError.invalidConfig(s) }
+    if vocabSize < 2 { try fail("vocabSize must be ≥ 2, got \(vocabSize)") }
+    if sequenceLength < 1 { try fail("sequenceLength must be ≥ 1, got \(sequenceLength)") }
+    if width < 2 { try fail("width must be ≥ 2, got \(width)") }
+    if blocks < 1 { try fail("blocks must be ≥ 1, got \(blocks)") }
+    if mixer == .attention {
+      if heads < 1 || width % heads != 0 { try fail("width \(width) must be divisible by heads \(heads)") }
+      if (width / heads) % 2 != 0 { try fail("head dim \(width / heads) must be even for rotary embeddings") }
+    }
+    if kind == .trm && prefixLength < 1 { try fail("a TRM needs prefixLength ≥ 1 (position 0 feeds the halting head)") }
+    if prefixLength < 0 { try fail("prefixLength must be ≥ 0") }
+    if latentSteps < 0 || recursions < 1 || supervisionSteps < 1 {
+      try fail("need latentSteps ≥ 0, recursions ≥ 1, supervisionSteps ≥ 1 (got n=\(latentSteps), T=\(recursions), N_sup=\(supervisionSteps))")
+    }
+    if swigluMultiple < 1 || expansion <= 0 { try fail("expansion and swigluMultiple must be positive") }
+  }
+}
+
+/// Errors for configurations and checkpoints a user hands in.
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+  case invalidConfig(String)
+  case checkpoint(String)
+  case shapeMismatch(String)
+
+  public var description: String {
+    switch self {
+    case .invalidConfig(let s): return "invalid model configuration: \(s)"
+    case .checkpoint(let s): return "bad checkpoint: \(s)"
+    case .shapeMismatch(let s): return "shape mismatch: \(s)"
+    }
+  }
+}

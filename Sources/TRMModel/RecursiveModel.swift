@@ -1,0 +1,207 @@
+import TRMKernels
+import TRMRandom
+import TRMTensor
+
+/// The latent state carried across supervision steps: answer embedding y (reference `z_H`) and
+/// latent scratchpad z (reference `z_L`), each [B, prefix + L, D]. Always detached.
+public struct Carry {
+  public var y: Tensor
+  public var z: Tensor
+  public init(y: Tensor, z: Tensor) {
+    self.y = y
+    self.z = z
+  }
+}
+
+/// What one supervision step returns.
+public struct StepOutput {
+  /// Logits over the puzzle cells [B, L, V] (prefix positions dropped).
+  public let logits: Var
+  /// Halting logit per example [B] (nil for the baseline).
+  public let haltLogits: Var?
+  /// The carry for the next step (detached).
+  public let carry: Carry
+}
+
+/// A Tiny Recursion Model, or its parameter-matched direct baseline (`config.kind`).
+///
+/// TRM forward for one supervision step (reference `TinyRecursiveReasoningModel_ACTV1`):
+/// ```
+/// x = embed(tokens) · √D            (with the learned prefix in front)
+/// repeat T − 1 times, recording nothing:  (y, z) = recursion(x, y, z)
+/// once more, recorded:                    (y, z) = recursion(x, y, z)
+/// recursion: n times z = net(z + y + x); then y = net(y + z)
+/// logits = lmHead(y), halt = qHead(y[:, 0]); carry (y, z) detached
+/// ```
+/// The baseline runs `net(x)` once with its (deeper, narrower) block stack.
+public final class RecursiveModel {
+  public let config: ModelConfig
+  public let embedding: Parameter
+  public let prefix: Parameter?
+  public let blocks: [Block]
+  public let lmHead: Linear
+  public let haltWeight: Parameter?
+  public let haltBias: Parameter?
+  /// Fixed initial y and z vectors [D], broadcast over positions (reference `H_init`, `L_init`).
+  public private(set) var yInit: Tensor
+  public private(set) var zInit: Tensor
+  let rotary: RotaryTables?
+
+  /// Builds a freshly initialised model. Same config and seed → same weights.
+  public init(config: ModelConfig, seed: UInt64) throws {
+    try config.validate()
+    self.config = config
+    var rng = SplitMix64(seed: seed)
+    let D = config.width
+    embedding = Parameter(name: "embedding.weight", value: truncatedNormal([config.vocabSize, D], std: 1 / Double(D).squareRoot(), rng: &rng))
+    prefix = config.prefixLength > 0 ? Parameter(name: "prefix", value: .zeros([config.prefixLength, D])) : nil
+    blocks = (0..<config.blocks).map { Block("net.blocks.\($0)", config: config, width: D, rng: &rng) }
+    lmHead = Linear("lmHead", input: D, output: config.vocabSize, rng: &rng)
+    if config.kind == .trm {
+      haltWeight = Parameter(name: "haltHead.weight", value: .zeros([1, D]))
+      haltBias = Parameter(name: "haltHead.bias", value: Tensor([-5], shape: [1]), decays: false)
+    } else {
+      haltWeight = nil
+      haltBias = nil
+    }
+    yInit = truncatedNormal([D], std: 1, rng: &rng)
+    zInit = truncatedNormal([D], std: 1, rng: &rng)
+    rotary = config.mixer == .attention ? RotaryTables(length: config.totalLength, headDim: D / config.heads, base: config.ropeBase) : nil
+  }
+
+  /// Every trainable parameter in a fixed order, with dotted names (also checkpoint keys).
+  public var parameters: [Parameter] {
+    var list: [Parameter] = [embedding]
+    if let prefix { list.append(prefix) }
+    for b in blocks { list += b.parameters }
+    list.append(lmHead.weight)
+    if let haltWeight { list.append(haltWeight) }
+    if let haltBias { list.append(haltBias) }
+    return list
+  }
+
+  /// Number of trainable scalars.
+  public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+  /// Replaces the fixed y/z init vectors (checkpoint loading).
+  package func setInits(y: Tensor, z: Tensor) throws {
+    guard y.shape == [config.width], z.shape == [config.width] else {
+      throw ModelError.shapeMismatch("yInit/zInit must be [\(config.width)], got \(y.shape) and \(z.shape)")
+    }
+    yInit = y
+    zInit = z
+  }
+
+  // MARK: - Pieces
+
+  /// x = [prefix; embed(tokens)] · √D, [B, P + L, D].
+  public func embed(_ g: Graph, tokens: [Int32], batch: Int) -> Var {
+    let L = config.sequenceLength, D = config.width
+    precondition(tokens.count == batch * L, "embed: \(tokens.count) tokens for batch \(batch) × length \(L)")
+    var h = g.embedding(tokens, shape: [batch, L], table: g.param(embedding))
+    if let prefix {
+      let broadcast = g.add(g.constant(.zeros([batch, config.prefixLength, D], pool: g.pool)), g.param(prefix))
+      h = g.concat(broadcast, h)
+    }
+    return g.scale(h, Float(D).squareRoot())
+  }
+
+  /// The tiny network: h = blocks(h + injection).
+  public func net(_ g: Graph, _ h: Var, injection: Var?) -> Var {
+    var h = injection.map { g.add(h, $0) } ?? h
+    for b in blocks { h = b(g, h, rotary: rotary) }
+    return h
+  }
+
+  /// One full recursion: n times z = net(z + y + x), then y = net(y + z).
+  public func recursion(_ g: Graph, x: Var, y: Var, z: Var) -> (y: Var, z: Var) {
+    var z = z
+    for _ in 0..<config.latentSteps { z = net(g, z, injection: g.add(y, x)) }
+    let y = net(g, y, injection: z)
+    return (y, z)
+  }
+
+  /// A fresh carry for a batch: y and z init vectors broadcast over positions.
+  public func initialCarry(batch: Int) -> Carry {
+    let n = batch * config.totalLength, D = config.width
+    var y = Tensor(uninitializedShape: [batch, config.totalLength, D])
+    var z = y.copy()
+    y.withMutableData { p in for i in 0..<n { (p + i * D).update(from: yInit.data, count: D) } }
+    z.withMutableData { p in for i in 0..<n { (p + i * D).update(from: zInit.data, count: D) } }
+    return Carry(y: y, z: z)
+  }
+
+  /// Resets the carry of one batch row to the init vectors.
+  public func resetCarry(_ carry: inout Carry, row: Int) {
+    let n = config.totalLength, D = config.width
+    carry.y.withMutableData { p in for i in 0..<n { (p + (row * n + i) * D).update(from: yInit.data, count: D) } }
+    carry.z.withMutableData { p in for i in 0..<n { (p + (row * n + i) * D).update(from: zInit.data, count: D) } }
+  }
+
+  /// One supervision step on graph `g` (recording or not). The T−1 gradient-free recursions
+  /// always run on a non-recording graph, so no gradient can leak from them.
+  /// - Parameter gradientRecursions: how many final recursions record gradients (1 = the
+  ///   reference; T = full backprop, for ablations).
+  public func step(_ g: Graph, tokens: [Int32], carry: Carry, gradientRecursions: Int = 1) -> StepOutput {
+    let B = tokens.count / config.sequenceLength
+    let P = config.prefixLength, L = config.sequenceLength
+    let x = embed(g, tokens: tokens, batch: B)
+    let h: Var
+    var newCarry = carry
+    switch config.kind {
+    case .baseline:
+      h = net(g, x, injection: nil)
+    case .trm:
+      let free = max(0, config.recursions - max(1, gradientRecursions))
+      var yv = carry.y, zv = carry.z
+      if free > 0 {
+        let ng = Graph(recording: false, threads: g.threads, pool: g.pool)
+        let xc = ng.constant(x.value)
+        var y = ng.constant(yv), z = ng.constant(zv)
+        for _ in 0..<free { (y, z) = recursion(ng, x: xc, y: y, z: z) }
+        yv = y.value
+        zv = z.value
+      }
+      var y = g.constant(yv), z = g.constant(zv)
+      for _ in 0..<(config.recursions - free) { (y, z) = recursion(g, x: x, y: y, z: z) }
+      newCarry = Carry(y: y.value, z: z.value)
+      h = y
+    }
+    let cells = P > 0 ? g.slice(h, axis1: P..<(P + L)) : h
+    let logits = lmHead(g, cells)
+    var halt: Var? = nil
+    if let haltWeight, let haltBias {
+      let first = g.reshape(g.slice(h, axis1: 0..<1), [B, config.width])
+      halt = g.reshape(g.add(g.linear(first, g.param(haltWeight)), g.param(haltBias)), [B])
+    }
+    return StepOutput(logits: logits, haltLogits: halt, carry: newCarry)
+  }
+
+  /// Analytic matmul FLOPs of one forward supervision step for one example (same counting as
+  /// the PyTorch reference benchmark: 2·M·K·N for every product, attention scores included).
+  public func forwardFlopsPerExample() -> Double {
+    let c = config, D = Double(c.width), Lt = Double(c.totalLength), V = Double(c.vocabSize)
+    let I = Double(c.swigluHidden(c.width))
+    var perToken = 6 * D * I
+    switch c.mixer {
+    case .mlp: perToken += 6 * D * Double(c.swigluHidden(c.totalLength))
+    case .attention: perToken += 2 * D * 3 * D + 2 * D * D + 4 * Lt * D
+    }
+    let fNet = Double(c.blocks) * Lt * perToken
+    let heads = 2 * Double(c.sequenceLength) * D * V + 2 * D
+    switch c.kind {
+    case .baseline: return fNet + heads
+    case .trm: return Double(c.recursions * (c.latentSteps + 1)) * fNet + heads
+    }
+  }
+
+  /// FLOPs of one training supervision step per example (forward + 2× forward for the graded recursion).
+  public func trainFlopsPerExample() -> Double {
+    let c = config
+    let fwd = forwardFlopsPerExample()
+    guard c.kind == .trm else { return 3 * fwd }
+    let heads = 2 * Double(c.sequenceLength) * Double(c.width) * Double(c.vocabSize) + 2 * Double(c.width)
+    let fNet = (fwd - heads) / Double(c.recursions * (c.latentSteps + 1))
+    return Double((c.recursions - 1) * (c.latentSteps + 1)) * fNet + 3 * (Double(c.latentSteps + 1) * fNet + heads)
+  }
+}

@@ -1,0 +1,92 @@
+import Dispatch
+import TRMKernels
+import TRMModel
+import TRMTensor
+
+/// Per-example result of running the model.
+public struct Prediction: Sendable {
+  /// Argmax tokens per cell.
+  public var tokens: [Int32]
+  /// Supervision steps used before the answer was taken.
+  public var steps: Int
+  /// σ(halt logit) at the step the answer was taken (nil for the baseline).
+  public var haltProbability: Double?
+}
+
+/// Accuracy figures of one evaluation.
+public struct EvaluationResult: Sendable {
+  public var count: Int
+  /// Whole answer equal to the label.
+  public var exactAccuracy: Double
+  /// Supervised cells equal to the label.
+  public var cellAccuracy: Double
+  /// Mean supervision steps used per example.
+  public var meanSteps: Double
+  public var millisecondsPerExample: Double
+  public var predictions: [Prediction]
+}
+
+/// Runs a model on examples without recording gradients.
+public enum Evaluator {
+  /// Runs up to `steps` supervision steps per example (may exceed the training N_sup: test-time
+  /// depth scaling). With `halt`, an example stops at the first step whose halt logit is > 0
+  /// (its answer is frozen there). The baseline always uses one step.
+  public static func predict(model: RecursiveModel, inputs: [[Int32]], steps: Int, halt: Bool, batchSize: Int = 64, threads: Int = 1) -> [Prediction] {
+    let L = model.config.sequenceLength, V = model.config.vocabSize
+    let pool = BufferPool()
+    var out: [Prediction] = []
+    out.reserveCapacity(inputs.count)
+    var start = 0
+    let K = model.config.kind == .trm ? max(1, steps) : 1
+    while start < inputs.count {
+      let end = min(inputs.count, start + batchSize)
+      let B = end - start
+      var tokens: [Int32] = []
+      tokens.reserveCapacity(B * L)
+      for i in start..<end {
+        precondition(inputs[i].count == L, "example \(i) has \(inputs[i].count) tokens; the model expects \(L)")
+        tokens += inputs[i]
+      }
+      var carry = model.initialCarry(batch: B)
+      var done = [Bool](repeating: false, count: B)
+      var preds = [Prediction](repeating: Prediction(tokens: [], steps: 0, haltProbability: nil), count: B)
+      for k in 1...K {
+        let g = Graph(recording: false, threads: threads, pool: pool)
+        let o = model.step(g, tokens: tokens, carry: carry)
+        carry = o.carry
+        let argmaxTokens = argmax(o.logits.value, rows: B * L, vocab: V)
+        let q = o.haltLogits?.value.scalars
+        for b in 0..<B where !done[b] {
+          let p = q.map { 1 / (1 + _exp(-Double($0[b]))) }
+          preds[b] = Prediction(tokens: Array(argmaxTokens[(b * L)..<((b + 1) * L)]), steps: k, haltProbability: p)
+          if halt, let q, q[b] > 0 { done[b] = true }
+        }
+        if done.allSatisfy({ $0 }) { break }
+      }
+      out += preds
+      start = end
+    }
+    return out
+  }
+
+  /// Predicts and scores against the examples' targets.
+  public static func evaluate(model: RecursiveModel, examples: [Example], steps: Int, halt: Bool, batchSize: Int = 64, threads: Int = 1) -> EvaluationResult {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let preds = predict(model: model, inputs: examples.map(\.inputs), steps: steps, halt: halt, batchSize: batchSize, threads: threads)
+    let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+    var exact = 0, cells = 0, supervised = 0, stepSum = 0
+    for (e, p) in zip(examples, preds) {
+      var ok = true
+      for (t, y) in zip(e.targets, p.tokens) where t != Example.ignore {
+        supervised += 1
+        if t == y { cells += 1 } else { ok = false }
+      }
+      if ok { exact += 1 }
+      stepSum += p.steps
+    }
+    let n = max(1, examples.count)
+    return EvaluationResult(count: examples.count, exactAccuracy: Double(exact) / Double(n),
+                            cellAccuracy: Double(cells) / Double(max(1, supervised)),
+                            meanSteps: Double(stepSum) / Double(n), millisecondsPerExample: ms / Double(n), predictions: preds)
+  }
+}

@@ -1,0 +1,219 @@
+import TRMKernels
+import TRMModel
+import TRMRandom
+import TRMTensor
+
+/// One training or evaluation example: input tokens and target tokens of the model's sequence
+/// length. Targets equal to `Example.ignore` are not supervised.
+public struct Example: Equatable, Sendable {
+  public static let ignore: Int32 = -100
+  public var inputs: [Int32]
+  public var targets: [Int32]
+  public init(inputs: [Int32], targets: [Int32]) {
+    self.inputs = inputs
+    self.targets = targets
+  }
+}
+
+/// Optimisation settings (reference `pretrain.py` names in comments).
+public struct TrainingConfig: Codable, Equatable, Sendable {
+  /// Slots in the persistent batch (reference `global_batch_size`).
+  public var batchSize = 64
+  /// Optimizer steps to run (reference: epochs × batches).
+  public var steps = 1000
+  public var learningRate = 1e-3
+  public var warmupSteps = 100
+  public var schedule: LearningRateSchedule.Shape = .constant
+  public var weightDecay = 0.1
+  public var beta1 = 0.9
+  public var beta2 = 0.95
+  /// EMA decay (reference `ema_rate`); `useEMA == false` evaluates the raw weights.
+  public var emaDecay = 0.999
+  public var useEMA = true
+  public var loss: CrossEntropyKind = .stablemax
+  /// Weight of the halting BCE (reference: 0.5).
+  public var haltLossWeight = 0.5
+  /// How many final recursions record gradients (1 = reference 1-step-of-T gradient).
+  public var gradientRecursions = 1
+  public var seed: UInt64 = 0
+  public var threads = 1
+
+  public init() {}
+}
+
+/// What one optimizer step measured.
+public struct StepMetrics: Sendable {
+  public var step: Int
+  public var loss: Double
+  public var lmLoss: Double
+  public var haltLoss: Double
+  public var learningRate: Double
+  /// Exact accuracy over the slots that halted at this step (reference metric), nil if none.
+  public var haltedExactAccuracy: Double?
+  /// Exact accuracy over all slots at this step.
+  public var exactAccuracy: Double
+  public var cellAccuracy: Double
+  public var haltedCount: Int
+  /// Mean supervision steps of the halted slots.
+  public var meanHaltSteps: Double?
+}
+
+/// The reference training loop: a persistent batch of slots; one optimizer step = one
+/// supervision step for every slot; a slot keeps its puzzle and carry until it halts (halt logit
+/// > 0 or N_sup steps, with exploration), then takes the next example of the shuffled data.
+///
+/// The baseline has no carry: every step takes a fresh batch.
+public final class Trainer {
+  public let model: RecursiveModel
+  public let config: TrainingConfig
+  public let data: [Example]
+  public let optimizer: AdamW
+  public let ema: EMA
+  public let schedule: LearningRateSchedule
+  let pool = BufferPool()
+
+  // State (all saved in checkpoints, so resume is exact).
+  public internal(set) var step = 0
+  var rng: SplitMix64
+  var order: [Int] = []
+  var cursor = 0
+  var slotExample: [Int]
+  var slotSteps: [Int]
+  var halted: [Bool]
+  var carry: Carry
+
+  public init(model: RecursiveModel, config: TrainingConfig, data: [Example]) throws {
+    guard !data.isEmpty else { throw ModelError.invalidConfig("training data is empty") }
+    let L = model.config.sequenceLength
+    for (i, e) in data.enumerated() where e.inputs.count != L || e.targets.count != L {
+      throw ModelError.shapeMismatch("example \(i) has \(e.inputs.count) inputs / \(e.targets.count) targets; the model expects \(L)")
+    }
+    for (i, e) in data.enumerated() {
+      if let bad = e.inputs.first(where: { $0 < 0 || Int($0) >= model.config.vocabSize }) {
+        throw ModelError.shapeMismatch("example \(i) has token \(bad) outside the vocabulary 0..<\(model.config.vocabSize)")
+      }
+    }
+    guard config.batchSize >= 1, config.steps >= 0, config.threads >= 1 else {
+      throw ModelError.invalidConfig("batchSize and threads must be ≥ 1 and steps ≥ 0")
+    }
+    self.model = model
+    self.config = config
+    self.data = data
+    optimizer = AdamW(beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay)
+    ema = EMA(decay: config.emaDecay, params: model.parameters)
+    schedule = LearningRateSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.steps, shape: config.schedule)
+    rng = SplitMix64(seed: config.seed ^ 0x5EED_0F_DA7A)
+    slotExample = Array(repeating: -1, count: config.batchSize)
+    slotSteps = Array(repeating: 0, count: config.batchSize)
+    halted = Array(repeating: true, count: config.batchSize)
+    carry = model.initialCarry(batch: config.batchSize)
+  }
+
+  /// Next example index from the epoch-shuffled order.
+  func nextExample() -> Int {
+    if cursor >= order.count {
+      order = rng.permutation(data.count)
+      cursor = 0
+    }
+    cursor += 1
+    return order[cursor - 1]
+  }
+
+  /// Runs one optimizer step and returns its metrics.
+  @discardableResult
+  public func trainStep() -> StepMetrics {
+    let B = config.batchSize, L = model.config.sequenceLength, V = model.config.vocabSize
+    let isTRM = model.config.kind == .trm
+    // Refill halted slots (all slots for the baseline).
+    for s in 0..<B where halted[s] || !isTRM {
+      slotExample[s] = nextExample()
+      slotSteps[s] = 0
+      if isTRM { model.resetCarry(&carry, row: s) }
+    }
+    var tokens = [Int32](), labels = [Int32]()
+    tokens.reserveCapacity(B * L)
+    labels.reserveCapacity(B * L)
+    for s in 0..<B {
+      tokens += data[slotExample[s]].inputs
+      labels += data[slotExample[s]].targets
+    }
+    let params = model.parameters
+    for p in params { p.zeroGrad() }
+    let g = Graph(recording: true, threads: config.threads, pool: pool)
+    let out = model.step(g, tokens: tokens, carry: carry, gradientRecursions: config.gradientRecursions)
+
+    // Correctness of each slot's current answer (argmax over logits).
+    let (correctCells, exact) = Self.score(logits: out.logits.value, labels: labels, batch: B, length: L, vocab: V)
+    let lm = g.mean(g.crossEntropy(out.logits, labels: labels, kind: config.loss, ignore: Example.ignore))
+    var loss = lm
+    var haltLossValue = 0.0
+    if let q = out.haltLogits {
+      let bce = g.mean(g.bceWithLogits(q, targets: exact.map { $0 ? 1 : 0 }))
+      haltLossValue = Double(bce.value[flat: 0])
+      loss = g.add(lm, g.scale(bce, Float(config.haltLossWeight)))
+    }
+    let lossValue = Double(loss.value[flat: 0]), lmValue = Double(lm.value[flat: 0])
+    let haltLogits = out.haltLogits?.value.scalars
+    g.backward(loss)
+    let lr = schedule.rate(at: step)
+    optimizer.step(params, learningRate: lr)
+    ema.update(params)
+    step += 1
+
+    // Halting decisions for the next step (reference ACT wrapper, training mode).
+    var haltedExact = 0, haltedN = 0, haltedStepSum = 0
+    if isTRM {
+      carry = out.carry
+      let nSup = model.config.supervisionSteps
+      for s in 0..<B {
+        slotSteps[s] += 1
+        var h = slotSteps[s] >= nSup
+        if nSup > 1 {
+          h = h || (haltLogits![s] > 0)
+          // Exploration, resampled every step as the reference does.
+          let explore = rng.nextDouble() < model.config.haltExploration
+          let minSteps = explore ? rng.nextInt(in: 2...nSup) : 0
+          h = h && slotSteps[s] >= minSteps
+        }
+        halted[s] = h
+        if h { haltedN += 1; haltedStepSum += slotSteps[s]; if exact[s] { haltedExact += 1 } }
+      }
+    } else {
+      for s in 0..<B { halted[s] = true; haltedN += 1; haltedStepSum += 1; if exact[s] { haltedExact += 1 } }
+    }
+    let supervised = labels.filter { $0 != Example.ignore }.count
+    return StepMetrics(
+      step: step, loss: lossValue, lmLoss: lmValue, haltLoss: haltLossValue, learningRate: lr,
+      haltedExactAccuracy: haltedN > 0 ? Double(haltedExact) / Double(haltedN) : nil,
+      exactAccuracy: Double(exact.filter { $0 }.count) / Double(B),
+      cellAccuracy: Double(correctCells) / Double(max(1, supervised)),
+      haltedCount: haltedN, meanHaltSteps: haltedN > 0 ? Double(haltedStepSum) / Double(haltedN) : nil)
+  }
+
+  /// Argmax predictions per cell, number of correct supervised cells, and per-example exactness.
+  static func score(logits: Tensor, labels: [Int32], batch B: Int, length L: Int, vocab V: Int) -> (Int, [Bool]) {
+    let pred = argmax(logits, rows: B * L, vocab: V)
+    var correct = 0
+    var exact = [Bool](repeating: true, count: B)
+    for b in 0..<B {
+      for l in 0..<L {
+        let t = labels[b * L + l]
+        if t == Example.ignore { continue }
+        if pred[b * L + l] == t { correct += 1 } else { exact[b] = false }
+      }
+    }
+    return (correct, exact)
+  }
+}
+
+/// Index of the largest logit in each row (first on ties).
+public func argmax(_ logits: Tensor, rows: Int, vocab: Int) -> [Int32] {
+  var out = [Int32](repeating: 0, count: rows)
+  let p = logits.data
+  for r in 0..<rows {
+    var best = 0
+    for v in 1..<vocab where p[r * vocab + v] > p[r * vocab + best] { best = v }
+    out[r] = Int32(best)
+  }
+  return out
+}

@@ -1,0 +1,281 @@
+import Foundation
+import TRMKernels
+import TRMModel
+import TRMRandom
+import TRMTensor
+import TRMTestSupport
+import TRMTraining
+import XCTest
+
+/// Small 4×4 sudoku set built here (the puzzle module is tested separately): a valid grid,
+/// relabelled and row/column-permuted within bands, with `blanks` cells hidden.
+/// Tokens: 0 PAD, 1 blank, 2…5 digits (reference vocabulary layout).
+func tinySudoku(count: Int, blanks: Int, seed: UInt64) -> [Example] {
+  let base = [1, 2, 3, 4, 3, 4, 1, 2, 2, 1, 4, 3, 4, 3, 2, 1]
+  var rng = SplitMix64(seed: seed)
+  var out: [Example] = []
+  while out.count < count {
+    let digits = rng.permutation(4)
+    var rows = [0, 1, 2, 3], cols = [0, 1, 2, 3]
+    if rng.nextInt(below: 2) == 1 { rows.swapAt(0, 1) }
+    if rng.nextInt(below: 2) == 1 { rows.swapAt(2, 3) }
+    if rng.nextInt(below: 2) == 1 { cols.swapAt(0, 1) }
+    if rng.nextInt(below: 2) == 1 { cols.swapAt(2, 3) }
+    var solution = [Int32](repeating: 0, count: 16)
+    for r in 0..<4 { for c in 0..<4 { solution[r * 4 + c] = Int32(digits[base[rows[r] * 4 + cols[c]] - 1] + 2) } }
+    var inputs = solution
+    for i in rng.permutation(16).prefix(blanks) { inputs[i] = 1 }
+    out.append(Example(inputs: inputs, targets: solution))
+  }
+  return out
+}
+
+func tinyConfig(kind: ModelKind = .trm, mixer: TokenMixer = .mlp) -> ModelConfig {
+  var c = ModelConfig(vocabSize: 6, sequenceLength: 16)
+  c.kind = kind
+  c.width = 32
+  c.heads = 2
+  c.mixer = mixer
+  c.prefixLength = kind == .trm ? 1 : 0
+  c.swigluMultiple = 16
+  c.latentSteps = 2
+  c.recursions = 2
+  c.supervisionSteps = 4
+  return c
+}
+
+final class RecursionSemanticsTests: XCTestCase {
+  func grads(_ model: RecursiveModel, _ f: (Graph) -> Var) -> [Float] {
+    for p in model.parameters { p.zeroGrad() }
+    let g = Graph(recording: true)
+    g.backward(f(g))
+    return model.parameters.flatMap { $0.grad.scalars }
+  }
+
+  func testGradientsComeOnlyFromTheLastRecursion() throws {
+    var c = tinyConfig(mixer: .attention)
+    c.recursions = 3
+    let model = try RecursiveModel(config: c, seed: 1)
+    let ex = tinySudoku(count: 2, blanks: 5, seed: 2)
+    let tokens = ex.flatMap(\.inputs), labels = ex.flatMap(\.targets)
+    let carry = model.initialCarry(batch: 2)
+    // Library step: T−1 = 2 gradient-free recursions, then one recorded.
+    let lib = grads(model) { g in g.sum(g.crossEntropy(model.step(g, tokens: tokens, carry: carry).logits, labels: labels, kind: .softmax)) }
+    // By hand: advance the carry twice without recording, then one recorded recursion.
+    let ng = Graph(recording: false)
+    let x0 = model.embed(ng, tokens: tokens, batch: 2)
+    var (y, z) = (ng.constant(carry.y), ng.constant(carry.z))
+    for _ in 0..<2 { (y, z) = model.recursion(ng, x: x0, y: y, z: z) }
+    let manual = grads(model) { g in
+      let x = model.embed(g, tokens: tokens, batch: 2)
+      let (yl, _) = model.recursion(g, x: x, y: g.constant(y.value), z: g.constant(z.value))
+      return g.sum(g.crossEntropy(model.lmHead(g, g.slice(yl, axis1: 1..<17)), labels: labels, kind: .softmax))
+    }
+    XCTAssertEqual(lib.count, manual.count)
+    XCTAssertLessThan(maxRelativeDifference(lib, manual).error, 1e-5)
+    // Full backprop through all T recursions gives different gradients: the check above can fail.
+    let full = grads(model) { g in g.sum(g.crossEntropy(model.step(g, tokens: tokens, carry: carry, gradientRecursions: 3).logits, labels: labels, kind: .softmax)) }
+    XCTAssertGreaterThan(maxRelativeDifference(lib, full).error, 1e-4)
+  }
+
+  func testOutputHeadReadsYAndCarryIsDetached() throws {
+    let model = try RecursiveModel(config: tinyConfig(), seed: 3)
+    let ex = tinySudoku(count: 3, blanks: 4, seed: 4)
+    let g = Graph(recording: true)
+    let out = model.step(g, tokens: ex.flatMap(\.inputs), carry: model.initialCarry(batch: 3))
+    let ng = Graph(recording: false)
+    let fromY = model.lmHead(ng, ng.slice(ng.constant(out.carry.y), axis1: 1..<17)).value.scalars
+    XCTAssertEqual(fromY, out.logits.value.scalars)
+    let fromZ = model.lmHead(ng, ng.slice(ng.constant(out.carry.z), axis1: 1..<17)).value.scalars
+    XCTAssertNotEqual(fromZ, out.logits.value.scalars)
+    // The carry is plain tensors: feeding it to a new graph creates no gradient path.
+    let g2 = Graph(recording: true)
+    XCTAssertFalse(g2.constant(out.carry.y).requiresGrad)
+    // The halting head starts at weight 0, bias −5.
+    XCTAssertEqual(out.haltLogits!.value.scalars, [-5, -5, -5])
+  }
+}
+
+final class OptimizerTests: XCTestCase {
+  func testAdamWMatchesAnIndependentDoublePrecisionLoop() {
+    let p = Parameter(name: "w", value: Tensor([0.5, -1.5, 2.0, 0.0], shape: [4]))
+    let q = Parameter(name: "b", value: Tensor([1.0, -2.0], shape: [2]), decays: false)
+    let opt = AdamW(beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1)
+    var wd: [Double] = [0.5, -1.5, 2.0, 0.0], bd: [Double] = [1.0, -2.0]
+    var mw = [Double](repeating: 0, count: 4), vw = mw, mb = [0.0, 0.0], vb = mb
+    let lrs = [0.01, 0.02, 0.03, 0.01, 0.005]
+    for (t, lr) in lrs.enumerated() {
+      // gradient of Σ w² + Σ sin-free cubic terms: g = 2w + 0.1 (t+1)
+      let gw = wd.map { 2 * $0 + 0.1 * Double(t + 1) }, gb = bd.map { 3 * $0 * $0 }
+      p.grad = Tensor(gw.map(Float.init), shape: [4])
+      q.grad = Tensor(gb.map(Float.init), shape: [2])
+      opt.step([p, q], learningRate: lr)
+      let n = Double(t + 1)
+      func upd(_ x: inout [Double], _ m: inout [Double], _ v: inout [Double], _ g: [Double], _ wdecay: Double) {
+        for i in 0..<x.count {
+          m[i] = 0.9 * m[i] + 0.1 * g[i]
+          v[i] = 0.95 * v[i] + 0.05 * g[i] * g[i]
+          let mh = m[i] / (1 - Foundation.pow(0.9, n)), vh = v[i] / (1 - Foundation.pow(0.95, n))
+          x[i] = x[i] * (1 - lr * wdecay) - lr * mh / (vh.squareRoot() + 1e-8)
+        }
+      }
+      upd(&wd, &mw, &vw, gw, 0.1)
+      upd(&bd, &mb, &vb, gb, 0)
+    }
+    for i in 0..<4 { XCTAssertEqual(Double(p.value[flat: i]), wd[i], accuracy: 1e-5) }
+    for i in 0..<2 { XCTAssertEqual(Double(q.value[flat: i]), bd[i], accuracy: 1e-5) }
+  }
+
+  func testEMAMatchesADoubleLoopAndSwapsWeights() {
+    let p = Parameter(name: "w", value: Tensor([1, 2], shape: [2]))
+    let ema = EMA(decay: 0.9, params: [p])
+    var s: [Double] = [1, 2]
+    for k in 1...4 {
+      p.value = Tensor([Float(k), Float(-k)], shape: [2])
+      ema.update([p])
+      s = zip(s, [Double(k), Double(-k)]).map { 0.9 * $0 + 0.1 * $1 }
+    }
+    XCTAssertEqual(Double(ema.shadow["w"]![flat: 0]), s[0], accuracy: 1e-5)
+    XCTAssertEqual(Double(ema.shadow["w"]![flat: 1]), s[1], accuracy: 1e-5)
+    ema.withShadowWeights([p]) { XCTAssertEqual(Double(p.value[flat: 0]), s[0], accuracy: 1e-5) }
+    XCTAssertEqual(p.value.scalars, [4, -4])
+  }
+
+  func testScheduleWarmupThenCosine() {
+    let s = LearningRateSchedule(peak: 1, warmupSteps: 4, totalSteps: 14, shape: .cosine, minRatio: 0)
+    XCTAssertEqual(s.rate(at: 0), 0.25, accuracy: 1e-12)
+    XCTAssertEqual(s.rate(at: 3), 1, accuracy: 1e-12)
+    XCTAssertEqual(s.rate(at: 9), 0.5, accuracy: 1e-9)
+    XCTAssertEqual(s.rate(at: 14), 0, accuracy: 1e-9)
+  }
+}
+
+final class CheckpointTests: XCTestCase {
+  var dir: URL!
+  override func setUp() {
+    dir = FileManager.default.temporaryDirectory.appendingPathComponent("trm-ckpt-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  }
+  override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+
+  func logits(_ m: RecursiveModel, _ ex: [Example]) -> [Float] {
+    let g = Graph(recording: false)
+    return m.step(g, tokens: ex.flatMap(\.inputs), carry: m.initialCarry(batch: ex.count)).logits.value.scalars
+  }
+
+  func testRoundTripGivesBitIdenticalLogits() throws {
+    for mixer in TokenMixer.allCases {
+      let m = try RecursiveModel(config: tinyConfig(mixer: mixer), seed: 7)
+      let url = dir.appendingPathComponent("m-\(mixer).safetensors")
+      try Checkpoint.save(model: m, to: url)
+      let back = try Checkpoint.loadModel(from: url)
+      let ex = tinySudoku(count: 3, blanks: 6, seed: 8)
+      XCTAssertEqual(logits(m, ex), logits(back, ex))
+      XCTAssertEqual(back.config, m.config)
+    }
+  }
+
+  func testResumeGivesTheSameNextStepLossAsUninterruptedTraining() throws {
+    let data = tinySudoku(count: 24, blanks: 6, seed: 9)
+    var tc = TrainingConfig()
+    tc.batchSize = 8
+    tc.steps = 10
+    tc.warmupSteps = 2
+    tc.learningRate = 3e-3
+    let a = try Trainer(model: try RecursiveModel(config: tinyConfig(), seed: 10), config: tc, data: data)
+    for _ in 0..<5 { a.trainStep() }
+    let url = dir.appendingPathComponent("resume.safetensors")
+    try Checkpoint.save(trainer: a, to: url)
+    let b = try Checkpoint.resumeTrainer(from: url, data: data)
+    for _ in 0..<3 {
+      let la = a.trainStep(), lb = b.trainStep()
+      XCTAssertEqual(la.loss, lb.loss, "resumed training diverged at step \(la.step)")
+    }
+    XCTAssertEqual(a.model.parameters.flatMap { $0.value.scalars }, b.model.parameters.flatMap { $0.value.scalars })
+  }
+
+  func testCorruptTruncatedWrongVersionAndMisshapenFilesAreRejected() throws {
+    let m = try RecursiveModel(config: tinyConfig(), seed: 11)
+    let url = dir.appendingPathComponent("ok.safetensors")
+    try Checkpoint.save(model: m, to: url)
+    let bytes = try Data(contentsOf: url)
+    func expectError(_ data: Data, containing s: String, line: UInt = #line) {
+      let u = dir.appendingPathComponent("bad.safetensors")
+      try? data.write(to: u)
+      XCTAssertThrowsError(try Checkpoint.loadModel(from: u), line: line) { e in
+        XCTAssertTrue("\(e)".contains(s), "error '\(e)' does not mention '\(s)'", line: line)
+      }
+    }
+    expectError(bytes.prefix(bytes.count - 100), containing: "truncated")
+    expectError(bytes.prefix(5), containing: "too short")
+    expectError(Data(repeating: 0xFF, count: 64), containing: "header length")
+    var garbled = bytes
+    garbled[9] = 0x00
+    expectError(garbled, containing: "JSON")
+    // Wrong version and wrong shape: rewrite the container.
+    var st = try SafeTensors(contentsOf: url)
+    st.metadata["version"] = "999"
+    expectError(try st.encoded(), containing: "version 999")
+    st = try SafeTensors(contentsOf: url)
+    st.tensors["lmHead.weight"] = .zeros([3, 3])
+    expectError(try st.encoded(), containing: "lmHead.weight")
+    st = try SafeTensors(contentsOf: url)
+    st.metadata["format"] = "other"
+    expectError(try st.encoded(), containing: "not a TinyRecursion checkpoint")
+    XCTAssertThrowsError(try Checkpoint.loadModel(from: dir.appendingPathComponent("missing.safetensors")))
+  }
+}
+
+final class LearningTests: XCTestCase {
+  func testTinyTRMMemorisesA4x4SudokuSetTo100Percent() throws {
+    let data = tinySudoku(count: 16, blanks: 6, seed: 12)
+    var tc = TrainingConfig()
+    tc.batchSize = 16
+    tc.steps = 400
+    tc.warmupSteps = 20
+    tc.learningRate = 3e-3
+    tc.weightDecay = 0.01
+    tc.emaDecay = 0.98
+    tc.threads = 2
+    let model = try RecursiveModel(config: tinyConfig(), seed: 13)
+    let t = try Trainer(model: model, config: tc, data: data)
+    var acc = 0.0
+    var trained = 0
+    while trained < tc.steps {
+      for _ in 0..<50 { t.trainStep(); trained += 1 }
+      acc = t.ema.withShadowWeights(model.parameters) {
+        Evaluator.evaluate(model: model, examples: data, steps: 4, halt: false, threads: 2).exactAccuracy
+      }
+      if acc == 1 { break }
+    }
+    XCTAssertEqual(acc, 1, "exact accuracy after \(trained) steps")
+  }
+
+  func testBaselineTrainsToo() throws {
+    let data = tinySudoku(count: 16, blanks: 4, seed: 14)
+    var tc = TrainingConfig()
+    tc.batchSize = 16
+    tc.steps = 150
+    tc.learningRate = 3e-3
+    tc.warmupSteps = 10
+    var c = tinyConfig(kind: .baseline)
+    c.blocks = 4
+    let t = try Trainer(model: try RecursiveModel(config: c, seed: 15), config: tc, data: data)
+    let first = t.trainStep().loss
+    var last = first
+    for _ in 0..<tc.steps { last = t.trainStep().loss }
+    XCTAssertLessThan(last, 0.5 * first, "baseline loss \(first) → \(last)")
+  }
+
+  func testSameSeedSameRun() throws {
+    let data = tinySudoku(count: 16, blanks: 6, seed: 16)
+    var tc = TrainingConfig()
+    tc.batchSize = 8
+    tc.threads = 2
+    func run() throws -> [Double] {
+      let t = try Trainer(model: try RecursiveModel(config: tinyConfig(mixer: .attention), seed: 17), config: tc, data: data)
+      return (0..<6).map { _ in t.trainStep().loss }
+    }
+    XCTAssertEqual(try run(), try run())
+  }
+}
