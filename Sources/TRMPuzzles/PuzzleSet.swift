@@ -1,0 +1,192 @@
+import Foundation
+import TRMRandom
+
+/// The three task families.
+public enum TaskKind: String, Sendable, CaseIterable, Codable {
+  case sudoku, maze, arithmetic
+}
+
+/// One puzzle of any task.
+public enum Puzzle: Equatable, Sendable {
+  case sudoku(Sudoku)
+  case maze(Maze)
+  case arithmetic(Arithmetic)
+
+  public var kind: TaskKind {
+    switch self {
+    case .sudoku: return .sudoku
+    case .maze: return .maze
+    case .arithmetic: return .arithmetic
+    }
+  }
+
+  /// Parses a line of the given task.
+  public init(line: String, task: TaskKind) throws {
+    switch task {
+    case .sudoku: self = .sudoku(try Sudoku(line: line))
+    case .maze: self = .maze(try Maze(line: line))
+    case .arithmetic: self = .arithmetic(try Arithmetic(line: line))
+    }
+  }
+
+  /// The line in the task's file format (with the solution when known).
+  public var line: String {
+    switch self {
+    case .sudoku(let s): return s.line
+    case .maze(let m): return m.line
+    case .arithmetic(let a): return a.line
+    }
+  }
+
+  /// The puzzle part of the line (what a solver is given).
+  public var inputText: String {
+    switch self {
+    case .sudoku(let s): return s.inputText
+    case .maze(let m): return m.inputText
+    case .arithmetic(let a): return a.inputText
+    }
+  }
+
+  public var hasSolution: Bool {
+    switch self {
+    case .sudoku(let s): return s.solution != nil
+    case .maze(let m): return m.solution != nil
+    case .arithmetic(let a): return a.answer != nil
+    }
+  }
+
+  /// Verifies the puzzle's own stated solution (nil = valid). Lines without one are invalid here.
+  public func verifyStatedSolution() -> String? {
+    switch self {
+    case .sudoku(let s): return s.solution.map { s.verify($0) } ?? "no solution given"
+    case .maze(let m): return m.solution.map { m.verify($0) } ?? "no solution given"
+    case .arithmetic(let a): return a.answer.map { a.verify($0) } ?? "no answer given"
+    }
+  }
+}
+
+/// A list of puzzles of one task, loaded from a file or generated.
+public struct PuzzleSet: Sendable {
+  public var task: TaskKind
+  public var puzzles: [Puzzle]
+  /// Lines skipped as malformed (only with `skipMalformed`), with their errors.
+  public var skipped: [PuzzleError] = []
+
+  public init(task: TaskKind, puzzles: [Puzzle]) {
+    self.task = task
+    self.puzzles = puzzles
+  }
+
+  /// Guesses the task from a content line: an operator → arithmetic, maze characters → maze,
+  /// otherwise sudoku.
+  public static func inferTask(line: String) -> TaskKind? {
+    if line.contains("+") || line.contains("*") { return .arithmetic }
+    if line.contains("#") || line.contains("S") || line.contains("G") { return .maze }
+    let first = line.split(separator: ",").first.map(String.init) ?? line
+    if [16, 36, 81].contains(first.count) { return .sudoku }
+    return nil
+  }
+
+  /// Parses file contents. Blank lines and lines starting with `#` are skipped, except that a
+  /// maze line also starts with `#` (a wall): a `#` line whose first field is a square grid of
+  /// maze characters (`# .SGo` and space) with one S and one G is read as a maze.
+  /// A CSV header `source,question,answer,rating` switches to that layout (columns 2 and 3).
+  public static func parse(_ text: String, task: TaskKind?, source: String = "input", skipMalformed: Bool = false) throws -> PuzzleSet {
+    var task = task
+    var puzzles: [Puzzle] = []
+    var skipped: [PuzzleError] = []
+    var csv = false
+    var lineNo = 0
+    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      lineNo += 1
+      var line = String(raw)
+      if line.hasSuffix("\r") { line.removeLast() }
+      if lineNo == 1, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
+      if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+      if line.hasPrefix("#") && !(task == nil || task == .maze ? looksLikeMaze(line) : false) { continue }
+      if line.lowercased().hasPrefix("source,question,answer") { csv = true; continue }
+      if csv {
+        let f = line.split(separator: ",", omittingEmptySubsequences: false)
+        guard f.count >= 3 else {
+          let e = PuzzleError.file(path: source, line: lineNo, reason: "CSV row has \(f.count) fields, expected source,question,answer,rating")
+          if skipMalformed { skipped.append(e); continue } else { throw e }
+        }
+        line = f[1] + "," + f[2]
+      }
+      if task == nil {
+        guard let t = inferTask(line: line) else {
+          throw PuzzleError.file(path: source, line: lineNo, reason: "cannot tell the task from this line; pass --task sudoku|maze|arithmetic")
+        }
+        task = t
+      }
+      do {
+        puzzles.append(try Puzzle(line: line, task: task!))
+      } catch let e as PuzzleError {
+        let err = PuzzleError.file(path: source, line: lineNo, reason: e.description)
+        if skipMalformed { skipped.append(err) } else { throw err }
+      }
+    }
+    guard let t = task else { throw PuzzleError.io("\(source): no puzzles found") }
+    var set = PuzzleSet(task: t, puzzles: puzzles)
+    set.skipped = skipped
+    return set
+  }
+
+  static func looksLikeMaze(_ line: String) -> Bool {
+    let first = line.split(separator: ",", omittingEmptySubsequences: false)[0]
+    let n = first.count
+    let side = Int(Double(n).squareRoot().rounded())
+    guard side >= 2, side * side == n else { return false }
+    return first.allSatisfy { "# .SGo".contains($0) } && first.filter { $0 == "S" }.count == 1 && first.filter { $0 == "G" }.count == 1
+  }
+
+  /// Loads a file (UTF-8); errors name the file and line.
+  public static func load(path: String, task: TaskKind? = nil, skipMalformed: Bool = false) throws -> PuzzleSet {
+    guard let data = FileManager.default.contents(atPath: path) else { throw PuzzleError.io("\(path): cannot read file") }
+    guard let text = String(data: data, encoding: .utf8) else { throw PuzzleError.io("\(path): not valid UTF-8") }
+    return try parse(text, task: task, source: path, skipMalformed: skipMalformed)
+  }
+
+  /// Writes one puzzle per line with a comment header.
+  public func write(path: String, header: String? = nil) throws {
+    var text = header.map { $0.split(separator: "\n").map { "# " + $0 }.joined(separator: "\n") + "\n" } ?? ""
+    for p in puzzles { text += p.line + "\n" }
+    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+      throw PuzzleError.io("\(path): cannot write (\(error.localizedDescription))")
+    }
+  }
+}
+
+/// Generator settings for each task.
+public struct GeneratorOptions: Sendable {
+  public var sudokuSize = 4
+  /// Target number of givens (clues) for sudoku.
+  public var sudokuGivens = 6
+  public var mazeSide = 9
+  public var mazeLoops = 0.15
+  public var mazeMinPath = 8
+  public var op: Arithmetic.Op = .add
+  public var digits = 3
+  public init() {}
+}
+
+extension PuzzleSet {
+  /// `count` distinct puzzles of a task, deterministic from `seed`.
+  public static func generate(task: TaskKind, count: Int, seed: UInt64, options: GeneratorOptions = GeneratorOptions()) -> PuzzleSet {
+    var rng = SplitMix64(seed: seed)
+    var seen = Set<String>()
+    var out: [Puzzle] = []
+    var attempts = 0
+    while out.count < count && attempts < count * 50 {
+      attempts += 1
+      let p: Puzzle
+      switch task {
+      case .sudoku: p = .sudoku(Sudoku.generate(size: options.sudokuSize, givens: options.sudokuGivens, rng: &rng))
+      case .maze: p = .maze(Maze.generate(side: options.mazeSide, loops: options.mazeLoops, minPathLength: options.mazeMinPath, rng: &rng))
+      case .arithmetic: p = .arithmetic(Arithmetic.generate(op: options.op, digits: options.digits, rng: &rng))
+      }
+      if seen.insert(p.inputText).inserted { out.append(p) }
+    }
+    return PuzzleSet(task: task, puzzles: out)
+  }
+}

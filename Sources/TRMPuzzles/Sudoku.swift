@@ -1,0 +1,248 @@
+import TRMRandom
+
+/// An N×N sudoku (N ∈ {4, 6, 9}; boxes 2×2, 2×3, 3×3), cells row-major, 0 = blank.
+///
+/// Text format: `PUZZLE` or `PUZZLE,SOLUTION`, each N² characters, digits `1…N`, blanks `.` or `0`.
+/// Token encoding (reference): PAD 0, blank 1, digit d → d + 1 (so 9×9 uses vocabulary 11).
+public struct Sudoku: Equatable, Sendable {
+  public let size: Int
+  public var givens: [Int]
+  public var solution: [Int]?
+
+  public var boxRows: Int { size == 6 ? 2 : (size == 4 ? 2 : 3) }
+  public var boxCols: Int { size == 6 ? 3 : (size == 4 ? 2 : 3) }
+  public static let sizes = [4, 6, 9]
+
+  public init(size: Int, givens: [Int], solution: [Int]? = nil) {
+    self.size = size
+    self.givens = givens
+    self.solution = solution
+  }
+
+  /// Parses one line; the error string says what is wrong.
+  public init(line: String) throws {
+    let parts = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }
+    guard parts.count <= 2 else { throw PuzzleError.reason("expected PUZZLE or PUZZLE,SOLUTION, found \(parts.count) fields") }
+    let n2 = parts[0].count
+    guard let size = Sudoku.sizes.first(where: { $0 * $0 == n2 }) else {
+      throw PuzzleError.reason("puzzle has \(n2) characters; a sudoku needs 16, 36 or 81")
+    }
+    func cells(_ s: Substring, allowBlank: Bool) throws -> [Int] {
+      try s.enumerated().map { i, ch in
+        if ch == "." || ch == "0" {
+          guard allowBlank else { throw PuzzleError.reason("solution has a blank at cell \(i + 1)") }
+          return 0
+        }
+        guard let d = ch.wholeNumberValue, d >= 1, d <= size else {
+          throw PuzzleError.reason("bad character '\(ch)' at cell \(i + 1) (digits 1…\(size), blanks . or 0)")
+        }
+        return d
+      }
+    }
+    let g = try cells(parts[0], allowBlank: true)
+    var sol: [Int]? = nil
+    if parts.count == 2 {
+      guard parts[1].count == n2 else { throw PuzzleError.reason("solution has \(parts[1].count) characters, puzzle has \(n2)") }
+      sol = try cells(parts[1], allowBlank: false)
+    }
+    self.init(size: size, givens: g, solution: sol)
+    if let bad = firstConflict(givens) { throw PuzzleError.reason("givens conflict: \(bad)") }
+    if let sol, let reason = verify(sol) { throw PuzzleError.reason("inconsistent solution: \(reason)") }
+  }
+
+  static func text(_ cells: [Int]) -> String { String(cells.map { $0 == 0 ? "." : Character(String($0)) }) }
+
+  /// `PUZZLE` or `PUZZLE,SOLUTION`.
+  public var line: String { Sudoku.text(givens) + (solution.map { "," + Sudoku.text($0) } ?? "") }
+  public var inputText: String { Sudoku.text(givens) }
+
+  /// Units (rows, columns, boxes) as cell-index lists.
+  public var units: [[Int]] {
+    let n = size
+    var u: [[Int]] = []
+    for r in 0..<n { u.append((0..<n).map { r * n + $0 }) }
+    for c in 0..<n { u.append((0..<n).map { $0 * n + c }) }
+    for br in stride(from: 0, to: n, by: boxRows) {
+      for bc in stride(from: 0, to: n, by: boxCols) {
+        var b: [Int] = []
+        for r in br..<(br + boxRows) { for c in bc..<(bc + boxCols) { b.append(r * n + c) } }
+        u.append(b)
+      }
+    }
+    return u
+  }
+
+  func firstConflict(_ cells: [Int]) -> String? {
+    for (k, unit) in units.enumerated() {
+      var seen = Set<Int>()
+      for i in unit where cells[i] != 0 {
+        if !seen.insert(cells[i]).inserted {
+          let kind = k < size ? "row \(k + 1)" : (k < 2 * size ? "column \(k - size + 1)" : "box \(k - 2 * size + 1)")
+          return "digit \(cells[i]) repeats in \(kind)"
+        }
+      }
+    }
+    return nil
+  }
+
+  /// Exact verifier: nil if `answer` is a full grid that keeps every given and satisfies every
+  /// row, column and box constraint; otherwise the reason.
+  public func verify(_ answer: [Int]) -> String? {
+    guard answer.count == size * size else { return "answer has \(answer.count) cells, expected \(size * size)" }
+    for (i, v) in answer.enumerated() {
+      if v < 1 || v > size { return "cell \(i + 1) is not a digit 1…\(size)" }
+      if givens[i] != 0 && givens[i] != v { return "cell \(i + 1) changes the given \(givens[i]) to \(v)" }
+    }
+    return firstConflict(answer)
+  }
+
+  // MARK: - Solver
+
+  /// Counts solutions up to `limit` (backtracking, most-constrained cell first).
+  public func countSolutions(limit: Int = 2) -> Int {
+    var grid = givens
+    var count = 0
+    var effort = 0
+    solve(&grid, limit: limit, count: &count, effort: &effort, rng: nil, first: nil)
+    return count
+  }
+
+  /// Backtracking nodes visited to find the first solution (a difficulty rating).
+  public func effort() -> Int {
+    var grid = givens
+    var count = 0, effort = 0
+    solve(&grid, limit: 1, count: &count, effort: &effort, rng: nil, first: nil)
+    return effort
+  }
+
+  /// The first solution found (nil if none).
+  public func solved() -> [Int]? {
+    var grid = givens
+    var count = 0, effort = 0
+    var first: [Int]? = nil
+    solve(&grid, limit: 1, count: &count, effort: &effort, rng: nil, first: &first)
+    return first
+  }
+
+  private func candidates(_ g: [Int], _ i: Int) -> [Int] {
+    let n = size, r = i / n, c = i % n
+    var used = [Bool](repeating: false, count: n + 1)
+    for k in 0..<n { used[g[r * n + k]] = true; used[g[k * n + c]] = true }
+    let br = r / boxRows * boxRows, bc = c / boxCols * boxCols
+    for rr in br..<(br + boxRows) { for cc in bc..<(bc + boxCols) { used[g[rr * n + cc]] = true } }
+    return (1...n).filter { !used[$0] }
+  }
+
+  private func solve(_ g: inout [Int], limit: Int, count: inout Int, effort: inout Int, rng: UnsafeMutablePointer<SplitMix64>?, first: UnsafeMutablePointer<[Int]?>?) {
+    if count >= limit { return }
+    effort += 1
+    var best = -1
+    var bestCands: [Int] = []
+    for i in 0..<g.count where g[i] == 0 {
+      let c = candidates(g, i)
+      if best < 0 || c.count < bestCands.count { best = i; bestCands = c }
+      if c.count <= 1 { break }
+    }
+    if best < 0 {
+      count += 1
+      if let first, first.pointee == nil { first.pointee = g }
+      return
+    }
+    if let rng { rng.pointee.shuffle(&bestCands) }
+    for v in bestCands {
+      g[best] = v
+      solve(&g, limit: limit, count: &count, effort: &effort, rng: rng, first: first)
+      if count >= limit { break }
+    }
+    g[best] = 0
+  }
+
+  // MARK: - Generator
+
+  /// A random unique-solution puzzle: a random complete grid, then clues removed in random
+  /// order while the solution stays unique, stopping at `givens` clues (or when no further clue
+  /// can be removed).
+  public static func generate(size: Int, givens target: Int, rng: inout SplitMix64) -> Sudoku {
+    precondition(sizes.contains(size), "sudoku size must be 4, 6 or 9")
+    var empty = Sudoku(size: size, givens: Array(repeating: 0, count: size * size))
+    var grid = empty.givens
+    var count = 0, effort = 0
+    var first: [Int]? = nil
+    withUnsafeMutablePointer(to: &rng) { r in
+      withUnsafeMutablePointer(to: &first) { f in
+        empty.solve(&grid, limit: 1, count: &count, effort: &effort, rng: r, first: f)
+      }
+    }
+    let full = first!
+    empty.givens = full
+    var puzzle = empty
+    var clues = size * size
+    for i in rng.permutation(size * size) where clues > target {
+      let keep = puzzle.givens[i]
+      puzzle.givens[i] = 0
+      if puzzle.countSolutions(limit: 2) == 1 { clues -= 1 } else { puzzle.givens[i] = keep }
+    }
+    puzzle.solution = full
+    return puzzle
+  }
+
+  // MARK: - Augmentation
+
+  /// A validity-preserving random transform: digit relabelling, band and stack permutations,
+  /// row/column permutations within bands/stacks, and (square boxes only) transpose.
+  public func augmented(rng: inout SplitMix64) -> Sudoku {
+    let n = size
+    let digits = [0] + rng.permutation(n).map { $0 + 1 }
+    func perm(groups: Int, width: Int) -> [Int] {
+      rng.permutation(groups).flatMap { g in rng.permutation(width).map { g * width + $0 } }
+    }
+    let rows = perm(groups: n / boxRows, width: boxRows)
+    let cols = perm(groups: n / boxCols, width: boxCols)
+    let transpose = boxRows == boxCols && rng.nextInt(below: 2) == 1
+    func map(_ cells: [Int]) -> [Int] {
+      var out = [Int](repeating: 0, count: n * n)
+      for r in 0..<n {
+        for c in 0..<n {
+          let v = digits[cells[rows[r] * n + cols[c]]]
+          if transpose { out[c * n + r] = v } else { out[r * n + c] = v }
+        }
+      }
+      return out
+    }
+    return Sudoku(size: n, givens: map(givens), solution: solution.map(map))
+  }
+
+  // MARK: - Encoding
+
+  public var vocabularySize: Int { size + 2 }
+  public var inputTokens: [Int32] { givens.map { Int32($0 == 0 ? 1 : $0 + 1) } }
+  public var targetTokens: [Int32]? { solution.map { $0.map { Int32($0 + 1) } } }
+  /// Digits from predicted tokens (tokens outside 2…N+1 become 0, which the verifier rejects).
+  public func decode(_ tokens: [Int32]) -> [Int] { tokens.map { $0 >= 2 && Int($0) <= size + 1 ? Int($0) - 1 : 0 } }
+  public func answerText(_ answer: [Int]) -> String { Sudoku.text(answer) }
+  public func parseAnswer(_ s: Substring) -> [Int] { s.map { $0.wholeNumberValue ?? 0 } }
+}
+
+extension Substring {
+  func trimmingSpaces() -> Substring {
+    var s = self
+    while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\"" { s = s.dropFirst() }
+    while let l = s.last, l == " " || l == "\t" || l == "\r" || l == "\"" { s = s.dropLast() }
+    return s
+  }
+}
+
+/// A line-level parse error; `PuzzleFile` adds the file and line number.
+public enum PuzzleError: Error, CustomStringConvertible, Equatable {
+  case reason(String)
+  case file(path: String, line: Int, reason: String)
+  case io(String)
+
+  public var description: String {
+    switch self {
+    case .reason(let r): return r
+    case .file(let p, let l, let r): return "\(p):\(l): \(r)"
+    case .io(let s): return s
+    }
+  }
+}
