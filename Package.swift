@@ -9,7 +9,7 @@
 //           -> TRMTraining (losses, AdamW, EMA, trainer, evaluator)
 //   TRMPuzzles (sudoku, maze, arithmetic; depends on nothing)
 //   TinyRecursion (umbrella: re-exports everything, task glue, Reasoner facade)
-//     -> trm (CLI), KernelBench, TrainBench
+//     -> TRMCommandLine -> trm (CLI); KernelBench, TrainBench
 import PackageDescription
 
 let package = Package(
@@ -27,7 +27,8 @@ let package = Package(
     .target(name: "TRMTraining", dependencies: ["TRMModel"]),
     .target(name: "TRMPuzzles", dependencies: ["TRMRandom"]),
     .target(name: "TinyRecursion", dependencies: ["TRMTraining", "TRMPuzzles"]),
-    .executableTarget(name: "trm", dependencies: ["TinyRecursion"]),
+    .target(name: "TRMCommandLine", dependencies: ["TinyRecursion"]),
+    .executableTarget(name: "trm", dependencies: ["TRMCommandLine"]),
     .executableTarget(name: "KernelBench", dependencies: ["TRMKernels", "TRMRandom"], path: "Benchmarks/KernelBench"),
     .executableTarget(name: "TrainBench", dependencies: ["TinyRecursion"], path: "Benchmarks/TrainBench"),
     .target(name: "TRMTestSupport", dependencies: ["TRMTensor", "TRMRandom"], path: "Tests/TRMTestSupport"),
@@ -36,6 +37,7 @@ let package = Package(
     .testTarget(name: "TRMModelTests", dependencies: ["TRMTraining", "TRMTestSupport"]),
     .testTarget(name: "TRMPuzzlesTests", dependencies: ["TRMPuzzles"]),
     .testTarget(name: "PublicAPITests", dependencies: ["TinyRecursion"]),
+    .testTarget(name: "CommandLineTests", dependencies: ["TRMCommandLine"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -1,1 +1,4 @@
-print("todo")
+import Foundation
+import TRMCommandLine
+
+exit(CommandLineTool.main(Array(CommandLine.arguments.dropFirst())))

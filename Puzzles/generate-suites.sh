@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Regenerates every shipped suite from its seed: bash Puzzles/generate-suites.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product trm >/dev/null
+T=.build/release/trm
+g() { local dir=$1; shift; mkdir -p "Puzzles/$dir"; "$T" generate "$@"; }
+# name            task        options                                  train / valid / test (seeds 1/2/3)
+for split in train:1:1000 valid:2:100 test:3:200; do
+  IFS=: read -r name seed count <<<"$split"
+  g sudoku4   sudoku     --size 4 --givens 6            --count "$count" --seed "$seed"  --out "Puzzles/sudoku4/$name.txt"
+  g sudoku6   sudoku     --size 6 --givens 14           --count "$count" --seed "$((seed+10))" --out "Puzzles/sudoku6/$name.txt"
+  g maze9     maze       --side 9 --loops 0.15 --min-path 8   --count "$count" --seed "$((seed+20))" --out "Puzzles/maze9/$name.txt"
+  g add4      arithmetic --op + --digits 4              --count "$count" --seed "$((seed+30))" --out "Puzzles/add4/$name.txt"
+  g mul2      arithmetic --op '*' --digits 2            --count "$count" --seed "$((seed+40))" --out "Puzzles/mul2/$name.txt"
+done
+g sudoku9 sudoku --size 9 --givens 30 --count 300 --seed 51 --out Puzzles/sudoku9/test.txt
+g maze15 maze --side 15 --loops 0.15 --min-path 15 --count 200 --seed 61 --out Puzzles/maze15/test.txt
+g maze21 maze --side 21 --loops 0.15 --min-path 21 --count 100 --seed 71 --out Puzzles/maze21/test.txt

@@ -1,0 +1,74 @@
+import Foundation
+
+/// A user error: printed as one line, exit code 2.
+public struct UsageError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ s: String) { description = s }
+}
+
+/// Hand-written `--name value` / `--flag` parsing with typo-proof unknown-option errors.
+struct Arguments {
+  var positional: [String] = []
+  var options: [String: String] = [:]
+  var flags: Set<String> = []
+  let command: String
+
+  init(_ args: [String], command: String, flags allowedFlags: Set<String>, options allowedOptions: Set<String>) throws {
+    self.command = command
+    var i = 0
+    while i < args.count {
+      let a = args[i]
+      if a.hasPrefix("--") {
+        var name = String(a.dropFirst(2))
+        var inline: String? = nil
+        if let eq = name.firstIndex(of: "=") {
+          inline = String(name[name.index(after: eq)...])
+          name = String(name[..<eq])
+        }
+        if allowedFlags.contains(name) {
+          flags.insert(name)
+        } else if allowedOptions.contains(name) {
+          if let inline { options[name] = inline } else {
+            guard i + 1 < args.count else { throw UsageError("option --\(name) needs a value (see 'trm \(command) --help')") }
+            options[name] = args[i + 1]
+            i += 1
+          }
+        } else {
+          let all = (allowedFlags.union(allowedOptions)).sorted().map { "--" + $0 }.joined(separator: " ")
+          throw UsageError("unknown option --\(name) for 'trm \(command)' (known: \(all))")
+        }
+      } else {
+        positional.append(a)
+      }
+      i += 1
+    }
+  }
+
+  func string(_ name: String) -> String? { options[name] }
+
+  func required(_ name: String) throws -> String {
+    guard let v = options[name] else { throw UsageError("'trm \(command)' needs --\(name) (see 'trm \(command) --help')") }
+    return v
+  }
+
+  func int(_ name: String, default d: Int? = nil, min lo: Int = Int.min) throws -> Int? {
+    guard let s = options[name] else { return d }
+    guard let v = Int(s), v >= lo else { throw UsageError("--\(name) expects an integer ≥ \(lo == Int.min ? 0 : lo), got '\(s)'") }
+    return v
+  }
+
+  func double(_ name: String, default d: Double? = nil) throws -> Double? {
+    guard let s = options[name] else { return d }
+    guard let v = Double(s), v.isFinite else { throw UsageError("--\(name) expects a number, got '\(s)'") }
+    return v
+  }
+
+  func intList(_ name: String) throws -> [Int]? {
+    guard let s = options[name] else { return nil }
+    let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw UsageError("--\(name) expects a comma-separated list of positive integers, got '\(s)'") }
+    return parts.map { $0! }
+  }
+
+  func has(_ flag: String) -> Bool { flags.contains(flag) }
+}

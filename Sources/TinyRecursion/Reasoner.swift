@@ -1,0 +1,99 @@
+import Foundation
+
+/// One solved puzzle.
+public struct Solution: Sendable {
+  public var puzzle: Puzzle
+  /// The predicted answer in the task's text format.
+  public var answer: String
+  /// `INPUT,ANSWER` (arithmetic `A+B=C`), checkable by any external tool.
+  public var line: String
+  /// nil when the verifier accepts the answer, otherwise why not.
+  public var verdict: String?
+  public var isValid: Bool { verdict == nil }
+  /// Whether the answer equals the puzzle's stated solution (nil if it has none).
+  public var matchesLabel: Bool?
+  /// Supervision steps used.
+  public var steps: Int
+  /// σ(halt logit) when the answer was taken: the model's confidence that it is done.
+  public var confidence: Double?
+}
+
+/// Accuracy of a model on a labelled suite.
+public struct SuiteScore: Sendable, Codable {
+  public var count: Int
+  public var exactAccuracy: Double
+  public var verifiedAccuracy: Double
+  public var cellAccuracy: Double
+  public var meanSteps: Double
+  public var msPerExample: Double
+
+  enum CodingKeys: String, CodingKey {
+    case count, exactAccuracy = "exact_accuracy", verifiedAccuracy = "verified_accuracy", cellAccuracy = "cell_accuracy"
+    case meanSteps = "mean_steps", msPerExample = "ms_per_example"
+  }
+}
+
+/// A trained model used as a reasoning component: load a checkpoint, solve, verify.
+///
+/// ```swift
+/// let reasoner = try Reasoner(checkpoint: URL(fileURLWithPath: "run/model.safetensors"))
+/// let s = try reasoner.solve("1.3.....2......1")
+/// print(s.answer, s.isValid, s.steps, s.confidence ?? 0)
+/// ```
+public final class Reasoner {
+  public let model: RecursiveModel
+  public let layout: TaskLayout
+  public var threads: Int
+
+  /// Loads a checkpoint written by `trm train` (EMA weights when present).
+  public init(checkpoint: URL, threads: Int = 1) throws {
+    model = try Checkpoint.loadModel(from: checkpoint)
+    let meta = try Checkpoint.metadata(of: checkpoint)
+    guard let json = meta["task"], let layout = try? JSONDecoder().decode(TaskLayout.self, from: Data(json.utf8)) else {
+      throw ModelError.checkpoint("\(checkpoint.path): no task layout in metadata (not written by trm train?)")
+    }
+    self.layout = layout
+    self.threads = threads
+  }
+
+  /// Wraps an in-memory model.
+  public init(model: RecursiveModel, layout: TaskLayout, threads: Int = 1) {
+    self.model = model
+    self.layout = layout
+    self.threads = threads
+  }
+
+  /// Solves one puzzle given as a line of the task's format (a stated solution is ignored
+  /// for solving and used for `matchesLabel`).
+  public func solve(_ line: String, steps: Int? = nil, halt: Bool = true) throws -> Solution {
+    try solve([try Puzzle(line: line, task: layout.task)], steps: steps, halt: halt)[0]
+  }
+
+  /// Solves a batch. `steps` defaults to the model's training N_sup; with `halt` each puzzle
+  /// stops at the first step whose halt logit is positive.
+  public func solve(_ puzzles: [Puzzle], steps: Int? = nil, halt: Bool = true) throws -> [Solution] {
+    let inputs = try puzzles.map { try layout.inputTokens($0) }
+    let preds = Evaluator.predict(model: model, inputs: inputs, steps: steps ?? model.config.supervisionSteps, halt: halt, threads: threads)
+    return zip(puzzles, preds).map { p, pred in
+      let (text, verdict) = layout.answer(for: p, tokens: pred.tokens)
+      let label = (try? layout.example(p)).map { ex in zip(ex.targets, pred.tokens).allSatisfy { $0 == Example.ignore || $0 == $1 } }
+      return Solution(puzzle: p, answer: text, line: layout.outputLine(for: p, answer: text), verdict: verdict,
+                      matchesLabel: label, steps: pred.steps, confidence: pred.haltProbability)
+    }
+  }
+
+  /// Exact, verified and cell accuracy on labelled puzzles.
+  public func score(_ puzzles: [Puzzle], steps: Int? = nil, halt: Bool = false) throws -> SuiteScore {
+    try scoreSuite(model: model, layout: layout, puzzles: puzzles, steps: steps ?? model.config.supervisionSteps, halt: halt, threads: threads)
+  }
+}
+
+/// Scores a model on labelled puzzles: exact (label) and verified (verifier) accuracy.
+public func scoreSuite(model: RecursiveModel, layout: TaskLayout, puzzles: [Puzzle], steps: Int, halt: Bool, threads: Int) throws -> SuiteScore {
+  let examples = try puzzles.map { try layout.example($0) }
+  let r = Evaluator.evaluate(model: model, examples: examples, steps: steps, halt: halt, threads: threads)
+  var verified = 0
+  for (p, pred) in zip(puzzles, r.predictions) where layout.answer(for: p, tokens: pred.tokens).verdict == nil { verified += 1 }
+  return SuiteScore(count: r.count, exactAccuracy: r.exactAccuracy, verifiedAccuracy: Double(verified) / Double(max(1, r.count)),
+                    cellAccuracy: r.cellAccuracy, meanSteps: r.meanSteps, msPerExample: r.millisecondsPerExample)
+}
