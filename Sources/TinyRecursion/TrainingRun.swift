@@ -40,20 +40,32 @@ public struct Preset: @unchecked Sendable {
   }()
 }
 
-/// A parameter-matched baseline for a TRM config: 4× the blocks at half the width (params
-/// within ±10% for the usual widths), no recursion, no prefix/halting.
+/// A parameter-matched baseline for a TRM config: a direct predictor at half the width whose
+/// block count is chosen so that its parameter count is closest to the TRM's (within ±10% for
+/// the shipped presets; widths are widened if no block count gets there). No recursion,
+/// no prefix, no halting head.
 public func baselineConfig(matching trm: ModelConfig) -> ModelConfig {
-  var c = trm
-  c.kind = .baseline
-  c.width = max(2, trm.width / 2)
-  c.blocks = trm.blocks * 4
-  c.heads = max(1, min(trm.heads, c.width / 16))
-  while c.width % c.heads != 0 || (c.width / c.heads) % 2 != 0 { c.heads = max(1, c.heads - 1); if c.heads == 1 { break } }
-  c.prefixLength = 0
-  c.supervisionSteps = 1
-  c.recursions = 1
-  c.latentSteps = 0
-  return c
+  func count(_ c: ModelConfig) -> Int { (try? RecursiveModel(config: c, seed: 0).parameterCount) ?? Int.max }
+  let target = Double(count(trm))
+  var best = trm, bestGap = Double.infinity
+  for width in Set([max(2, trm.width / 2), max(2, 3 * trm.width / 4), trm.width]).sorted() {
+    for blocks in 1...max(8, 4 * trm.blocks) {
+      var c = trm
+      c.kind = .baseline
+      c.width = width
+      c.blocks = blocks
+      c.heads = max(1, min(trm.heads, width / 16))
+      while c.heads > 1 && (width % c.heads != 0 || (width / c.heads) % 2 != 0) { c.heads -= 1 }
+      c.prefixLength = 0
+      c.supervisionSteps = 1
+      c.recursions = 1
+      c.latentSteps = 0
+      let gap = abs(Double(count(c)) - target) / target
+      if gap < bestGap - 1e-9 { best = c; bestGap = gap }
+    }
+    if bestGap <= 0.1 { break }
+  }
+  return best
 }
 
 /// One line of `metrics.jsonl`.

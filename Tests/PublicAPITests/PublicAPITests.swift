@@ -1,0 +1,47 @@
+// Uses only the public API (no @testable): the README's component example, verbatim in spirit.
+import Foundation
+import TinyRecursion
+import XCTest
+
+final class PublicAPITests: XCTestCase {
+  func testTrainSaveLoadSolveVerifyAsAComponent() throws {
+    // Data: a generated 4×4 sudoku suite.
+    var options = GeneratorOptions()
+    options.sudokuSize = 4
+    options.sudokuGivens = 8
+    let suite = PuzzleSet.generate(task: .sudoku, count: 32, seed: 3, options: options)
+    let layout = try TaskLayout.infer(from: suite)
+    // Model + training.
+    var config = ModelConfig(vocabSize: layout.vocabularySize, sequenceLength: layout.sequenceLength)
+    config.width = 32
+    config.swigluMultiple = 16
+    config.latentSteps = 2
+    config.recursions = 2
+    config.supervisionSteps = 4
+    let model = try RecursiveModel(config: config, seed: 1)
+    var training = TrainingConfig()
+    training.batchSize = 32
+    training.learningRate = 3e-3
+    training.warmupSteps = 20
+    training.threads = 2
+    training.emaDecay = 0.98
+    let trainer = try Trainer(model: model, config: training, data: try suite.puzzles.map { try layout.example($0) })
+    for _ in 0..<200 { trainer.trainStep() }
+    // Save like `trm train` does, then use it as a component: load, solve, verify.
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    let task = String(decoding: try JSONEncoder().encode(layout), as: UTF8.self)
+    try trainer.ema.withShadowWeights(model.parameters) { try Checkpoint.save(model: model, extraMetadata: ["task": task], to: url) }
+
+    let reasoner = try Reasoner(checkpoint: url)
+    let solution = try reasoner.solve(suite.puzzles[0].inputText)
+    XCTAssertEqual(solution.answer.count, 16)
+    XCTAssertTrue((1...4).contains(solution.steps))
+    XCTAssertNotNil(solution.confidence)
+    XCTAssertEqual(solution.isValid, solution.verdict == nil)
+    let score = try reasoner.score(suite.puzzles)
+    XCTAssertEqual(score.count, 32)
+    XCTAssertGreaterThan(score.cellAccuracy, 0.6)
+    XCTAssertLessThanOrEqual(score.exactAccuracy, score.verifiedAccuracy + 1e-12, "a label-exact answer always verifies")
+  }
+}
