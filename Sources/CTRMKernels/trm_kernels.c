@@ -53,15 +53,15 @@ static inline void store_corner(const float *t, int ldt, float *c, long ldc, int
 
 #define P_MR 4
 #define P_NR 16
-static void ukernel_portable(int kc, const float *a, const float *b, float *c, long ldc, int mr,
-                             int nr, float alpha, int accumulate) {
+static void ukernel_portable(int kc, const float *a, long rsa, long csa, const float *b, float *c,
+                             long ldc, int mr, int nr, float alpha, int accumulate) {
   float acc[P_MR][P_NR];
   memset(acc, 0, sizeof(acc));
   for (int k = 0; k < kc; k++) {
     const float *bk = b + k * P_NR;
-    const float *ak = a + k * P_MR;
+    const float *ak = a + k * csa;
     for (int i = 0; i < P_MR; i++) {
-      float ai = ak[i];
+      float ai = ak[i * rsa];
       for (int j = 0; j < P_NR; j++) acc[i][j] += ai * bk[j];
     }
   }
@@ -73,10 +73,10 @@ static void ukernel_portable(int kc, const float *a, const float *b, float *c, l
 
 #define A2_MR 6
 #define A2_NR 16
-__attribute__((target("avx2,fma"))) static void ukernel_avx2(int kc, const float *a,
-                                                              const float *b, float *c, long ldc,
-                                                              int mr, int nr, float alpha,
-                                                              int accumulate) {
+__attribute__((target("avx2,fma"))) static void ukernel_avx2(int kc, const float *a, long rsa,
+                                                              long csa, const float *b, float *c,
+                                                              long ldc, int mr, int nr,
+                                                              float alpha, int accumulate) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -86,13 +86,13 @@ __attribute__((target("avx2,fma"))) static void ukernel_avx2(int kc, const float
   for (int k = 0; k < kc; k++) {
     __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     __m256 av;
-    av = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
-    av = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
-    av = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
-    av = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
-    av = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
-    av = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
-    a += A2_MR;
+    av = _mm256_broadcast_ss(a + 0 * rsa); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
+    av = _mm256_broadcast_ss(a + 1 * rsa); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
+    av = _mm256_broadcast_ss(a + 2 * rsa); c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
+    av = _mm256_broadcast_ss(a + 3 * rsa); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
+    av = _mm256_broadcast_ss(a + 4 * rsa); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
+    av = _mm256_broadcast_ss(a + 5 * rsa); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
+    a += csa;
     b += A2_NR;
   }
   __m256 rows[A2_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -123,6 +123,7 @@ __attribute__((target("avx2,fma"))) static void ukernel_avx2(int kc, const float
 #define A5_MR 12
 #define A5_NR 32
 __attribute__((target("avx512f,fma"))) static void ukernel_avx512(int kc, const float *a,
+                                                                   long rsa, long csa,
                                                                    const float *b, float *c,
                                                                    long ldc, int mr, int nr,
                                                                    float alpha, int accumulate) {
@@ -132,11 +133,11 @@ __attribute__((target("avx512f,fma"))) static void ukernel_avx512(int kc, const 
     __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma clang loop unroll(full)
     for (int i = 0; i < A5_MR; i++) {
-      __m512 av = _mm512_set1_ps(a[i]);
+      __m512 av = _mm512_set1_ps(a[i * rsa]);
       acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
       acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
     }
-    a += A5_MR;
+    a += csa;
     b += A5_NR;
   }
   if (mr == A5_MR && nr == A5_NR) {

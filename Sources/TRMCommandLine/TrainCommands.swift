@@ -76,6 +76,7 @@ extension CommandLineTool {
       t.loss = v
     }
     if a.has("no-ema") { t.useEMA = false }
+    if a.has("one-step-gradient") { t.oneStepGradient = true }
     t.seed = UInt64(try a.int("seed", default: 0, min: 0)!)
     t.threads = try threads(a)
     t.warmupSteps = min(t.warmupSteps, max(1, t.steps / 10))
@@ -136,7 +137,7 @@ extension CommandLineTool {
   // MARK: - train
 
   static func train(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "train", flags: ["no-ema"], options: trainOptions)
+    let a = try Arguments(args, command: "train", flags: ["no-ema", "one-step-gradient"], options: trainOptions)
     if let dir = a.string("resume") {
       let data = try loadSet(try a.required("data"), task: try task(a))
       let valid = try a.string("valid").map { try loadSet($0, task: data.task).puzzles } ?? []
@@ -238,7 +239,7 @@ extension CommandLineTool {
   }
 
   static func compare(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "compare", flags: ["no-ema"], options: trainOptions.union(["test", "budget-steps"]))
+    let a = try Arguments(args, command: "compare", flags: ["no-ema", "one-step-gradient"], options: trainOptions.union(["test", "budget-steps"]))
     var rows: [CompareRow] = []
     let test = try loadSet(try a.required("test"), task: try task(a))
     let budget = try a.int("budget-steps", min: 1)

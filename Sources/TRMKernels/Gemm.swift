@@ -34,10 +34,10 @@ package enum GemmBlocking {
 
 /// C[M x N] = alpha * op(A) * op(B) (+ C when `accumulate`).
 ///
-/// Cache-blocked (kc x nc panels of B, mc x kc panels of A, packed), register-tiled by a C
-/// micro-kernel chosen at run time, parallel over (mc x nc) output blocks. The reduction order
-/// of every output element does not depend on `threads`, so results are bit-identical for any
-/// thread count.
+/// op(B) is packed once into kc x NR panels (parallel over panels) and shared by all workers;
+/// A is read in place by the C micro-kernel (only ragged edge panels are copied), register-tiled
+/// MR x NR, parallel over (mc x nc) output blocks. The reduction order of every output element
+/// does not depend on `threads`, so results are bit-identical for any thread count.
 public func gemm(
   transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -55,32 +55,68 @@ public func gemm(
   }
   let kern = trm_gemm_kernel_for(Int32(isa.rawValue))
   let mr = Int(kern.mr), nr = Int(kern.nr)
-  let mc = GemmBlocking.mc, nc = GemmBlocking.nc, kc = GemmBlocking.kc
-  let mBlocks = (m + mc - 1) / mc, nBlocks = (n + nc - 1) / nc
+  let mc = GemmBlocking.mc, kc = GemmBlocking.kc
+  // Output blocks only set the parallel grain (B is packed once, A read in place), so narrow
+  // the column blocks when there would be fewer than two blocks per worker.
+  var nc = GemmBlocking.nc
+  let mBlocksFull = (m + mc - 1) / mc
+  if threads > 1 && mBlocksFull * ((n + nc - 1) / nc) < 2 * threads {
+    let want = (2 * threads + mBlocksFull - 1) / mBlocksFull
+    nc = max(nr, ((n + want - 1) / want + nr - 1) / nr * nr)
+  }
+  let nPanels = (n + nr - 1) / nr
   let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
 
-  parallelFor(mBlocks * nBlocks, threads: threads) { task in
-    let ib = task % mBlocks, jb = task / mBlocks
-    let i0 = ib * mc, mw = min(mc, m - i0)
-    let j0 = jb * nc, nw = min(nc, n - j0)
-    let mPanels = (mw + mr - 1) / mr, nPanels = (nw + nr - 1) / nr
-    let aPack = UnsafeMutablePointer<Float>.allocate(capacity: mPanels * mr * kc)
-    let bPack = UnsafeMutablePointer<Float>.allocate(capacity: nPanels * nr * kc)
-    defer { aPack.deallocate(); bPack.deallocate() }
+  // 1. Pack all of op(B): block (p0, panel jp) lives at p0 * nPanels * nr + jp * kw * nr.
+  let bPack = UnsafeMutablePointer<Float>.allocate(capacity: k * nPanels * nr)
+  defer { bPack.deallocate() }
+  let pbp = SendablePointer(bPack)
+  let panelsPerTask = max(1, nPanels / max(1, threads * 4))
+  let packTasks = (nPanels + panelsPerTask - 1) / panelsPerTask
+  parallelFor(packTasks, threads: m * n * k < 1 << 18 ? 1 : threads) { t in
+    let jp0 = t * panelsPerTask, jp1 = min(nPanels, jp0 + panelsPerTask)
     var p0 = 0
     while p0 < k {
       let kw = min(kc, k - p0)
-      packB(pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: j0, nw: nw, nr: nr, into: bPack)
-      packA(pa.p, lda: lda, trans: transA, i0: i0, mw: mw, p0: p0, kw: kw, mr: mr, into: aPack)
+      for jp in jp0..<jp1 {
+        packB(pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: jp * nr, nw: min(nr, n - jp * nr), nr: nr,
+              into: pbp.p + p0 * nPanels * nr + jp * kw * nr)
+      }
+      p0 += kw
+    }
+  }
+
+  // 2. Output blocks.
+  let mBlocks = (m + mc - 1) / mc, nBlocks = (n + nc - 1) / nc
+  let rsa = transA ? 1 : lda, csa = transA ? lda : 1
+  parallelFor(mBlocks * nBlocks, threads: m * n * k < 1 << 18 ? 1 : threads) { task in
+    let ib = task % mBlocks, jb = task / mBlocks
+    let i0 = ib * mc, mw = min(mc, m - i0)
+    let j0 = jb * nc, nw = min(nc, n - j0)
+    let jpFirst = j0 / nr, jpCount = (nw + nr - 1) / nr
+    let mPanels = (mw + mr - 1) / mr
+    let edge = UnsafeMutablePointer<Float>.allocate(capacity: mr * kc)
+    defer { edge.deallocate() }
+    var p0 = 0
+    while p0 < k {
+      let kw = min(kc, k - p0)
       let acc: Int32 = (accumulate || p0 > 0) ? 1 : 0
-      for jp in 0..<nPanels {
-        let nEff = min(nr, nw - jp * nr)
-        let bPanel = bPack + jp * nr * kw
-        for ip in 0..<mPanels {
-          let mEff = min(mr, mw - ip * mr)
-          let cTile = pc.p + (i0 + ip * mr) * ldc + (j0 + jp * nr)
-          kern.kernel(Int32(kw), aPack + ip * mr * kw, bPanel, cTile, ldc, Int32(mEff), Int32(nEff),
-                      alpha, acc)
+      let bBlock = pbp.p + p0 * nPanels * nr
+      for ip in 0..<mPanels {
+        let row = i0 + ip * mr
+        let mEff = min(mr, m - row)
+        var aPtr = pa.p + (transA ? p0 * lda + row : row * lda + p0)
+        var rs = rsa, cs = csa
+        if mEff < mr {
+          packA(pa.p, lda: lda, trans: transA, i0: row, mw: mEff, p0: p0, kw: kw, mr: mr, into: edge)
+          aPtr = edge
+          rs = 1
+          cs = mr
+        }
+        for jp in jpFirst..<(jpFirst + jpCount) {
+          let nEff = min(nr, n - jp * nr)
+          kern.kernel(Int32(kw), aPtr, rs, cs, bBlock + jp * kw * nr, pc.p + row * ldc + jp * nr, ldc,
+                      Int32(mEff), Int32(nEff), alpha, acc)
         }
       }
       p0 += kw

@@ -142,7 +142,10 @@ public final class RecursiveModel {
   /// always run on a non-recording graph, so no gradient can leak from them.
   /// - Parameter gradientRecursions: how many final recursions record gradients (1 = the
   ///   reference; T = full backprop, for ablations).
-  public func step(_ g: Graph, tokens: [Int32], carry: Carry, gradientRecursions: Int = 1) -> StepOutput {
+  /// - Parameter oneStepGradient: ablation (paper Table 1, "1-step gradient"): in the recorded
+  ///   recursion, the first n − 1 latent updates also run without recording, so gradients flow
+  ///   only through the last z update and the y update.
+  public func step(_ g: Graph, tokens: [Int32], carry: Carry, gradientRecursions: Int = 1, oneStepGradient: Bool = false) -> StepOutput {
     let B = tokens.count / config.sequenceLength
     let P = config.prefixLength, L = config.sequenceLength
     let x = embed(g, tokens: tokens, batch: B)
@@ -163,7 +166,16 @@ public final class RecursiveModel {
         zv = z.value
       }
       var y = g.constant(yv), z = g.constant(zv)
-      for _ in 0..<(config.recursions - free) { (y, z) = recursion(g, x: x, y: y, z: z) }
+      if oneStepGradient && g.isRecording && config.latentSteps > 1 {
+        let ng = Graph(recording: false, threads: g.threads, pool: g.pool)
+        let xc = ng.constant(x.value), yc = ng.constant(yv)
+        var zc = ng.constant(zv)
+        for _ in 0..<(config.latentSteps - 1) { zc = net(ng, zc, injection: ng.add(yc, xc)) }
+        z = net(g, g.constant(zc.value), injection: g.add(y, x))
+        y = net(g, y, injection: z)
+      } else {
+        for _ in 0..<(config.recursions - free) { (y, z) = recursion(g, x: x, y: y, z: z) }
+      }
       newCarry = Carry(y: y.value, z: z.value)
       h = y
     }

@@ -35,6 +35,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   public var haltLossWeight = 0.5
   /// How many final recursions record gradients (1 = reference 1-step-of-T gradient).
   public var gradientRecursions = 1
+  /// Ablation: gradients only through the last latent update and the y update (paper Table 1).
+  public var oneStepGradient = false
   public var seed: UInt64 = 0
   public var threads = 1
 
@@ -140,7 +142,7 @@ public final class Trainer {
     let params = model.parameters
     for p in params { p.zeroGrad() }
     let g = Graph(recording: true, threads: config.threads, pool: pool)
-    let out = model.step(g, tokens: tokens, carry: carry, gradientRecursions: config.gradientRecursions)
+    let out = model.step(g, tokens: tokens, carry: carry, gradientRecursions: config.gradientRecursions, oneStepGradient: config.oneStepGradient)
 
     // Correctness of each slot's current answer (argmax over logits).
     let (correctCells, exact) = Self.score(logits: out.logits.value, labels: labels, batch: B, length: L, vocab: V)

@@ -22,12 +22,14 @@ typedef enum {
   TRM_ISA_AVX512 = 2     ///< AVX-512F + FMA, 12x32 register tile
 } trm_isa;
 
-/// GEMM micro-kernel: C[0:mr, 0:nr] (+)= alpha * sum_k A[k][0:MR] * B[k][0:NR]
-/// `a` is a packed MR x kc panel (k-major: MR floats per k), `b` a packed kc x NR panel
-/// (NR floats per k). Only the top-left mr x nr corner of the tile is written (edge tiles).
-/// If `accumulate` is 0 the corner is overwritten, else added to.
-typedef void (*trm_ukernel_fn)(int kc, const float *a, const float *b, float *c, long ldc,
-                               int mr, int nr, float alpha, int accumulate);
+/// GEMM micro-kernel: C[0:mr, 0:nr] (+)= alpha * sum_k A(i, k) * B[k][0:NR] for i < MR,
+/// where A(i, k) = a[i * rsa + k * csa] (a packed panel has rsa = 1, csa = MR; an unpacked
+/// row-major block rsa = lda, csa = 1; a transposed one rsa = 1, csa = lda). All MR rows must be
+/// readable. `b` is a packed kc x NR panel (NR floats per k). Only the top-left mr x nr corner
+/// of the tile is written (edge tiles). If `accumulate` is 0 the corner is overwritten, else
+/// added to.
+typedef void (*trm_ukernel_fn)(int kc, const float *a, long rsa, long csa, const float *b,
+                               float *c, long ldc, int mr, int nr, float alpha, int accumulate);
 
 typedef struct {
   int isa;  ///< trm_isa
