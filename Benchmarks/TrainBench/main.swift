@@ -10,6 +10,7 @@ import Dispatch
 import Foundation
 import TinyRecursion
 
+setvbuf(stdout, nil, _IOLBF, 0)  // line-buffered, so progress shows up in logs
 let args = CommandLine.arguments
 let quick = args.contains("--quick")
 let useTorch = !args.contains("--no-torch")
@@ -55,7 +56,7 @@ func measureOurs(_ s: Setting, threads: Int, train: Bool) throws -> Double {
     tc.weightDecay = 1.0
     let t = try Trainer(model: model, config: tc, data: data)
     for _ in 0..<2 { t.trainStep() }
-    for _ in 0..<timedSteps { let t0 = now(); t.trainStep(); times.append(now() - t0) }
+    for _ in 0..<timedSteps { let t0 = now(); t.trainStep(); times.append(now() - t0); if args.contains("--debug-pool") { print("pool floats", t.pool.floatsOwned) } }
   } else {
     let tokens = data.prefix(s.batch).flatMap(\.inputs)
     let pool = BufferPool()

@@ -42,7 +42,7 @@ public func gemm(
   transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
   accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
-  threads: Int = 1, isa: KernelISA = .best
+  threads: Int = 1, isa: KernelISA = .best, workspace: GemmWorkspace? = nil
 ) {
   precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
   precondition(ldc >= n, "gemm: ldc \(ldc) < n \(n)")
@@ -68,8 +68,9 @@ public func gemm(
   let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
 
   // 1. Pack all of op(B): block (p0, panel jp) lives at p0 * nPanels * nr + jp * kw * nr.
-  let bPack = UnsafeMutablePointer<Float>.allocate(capacity: k * nPanels * nr)
-  defer { bPack.deallocate() }
+  let owned = workspace == nil ? UnsafeMutablePointer<Float>.allocate(capacity: k * nPanels * nr) : nil
+  defer { owned?.deallocate() }
+  let bPack = owned ?? workspace!.buffer(capacity: k * nPanels * nr)
   let pbp = SendablePointer(bPack)
   let panelsPerTask = max(1, nPanels / max(1, threads * 4))
   let packTasks = (nPanels + panelsPerTask - 1) / panelsPerTask
@@ -121,6 +122,24 @@ public func gemm(
       }
       p0 += kw
     }
+  }
+}
+
+/// A reusable packing buffer for `gemm`, so that repeated calls do not map fresh pages (large
+/// allocations go to mmap and are zero-filled by the kernel on every call). Not thread-safe:
+/// one `gemm` at a time per workspace. Owned by the caller (e.g. a training loop's buffer pool).
+public final class GemmWorkspace: @unchecked Sendable {
+  private var storage: UnsafeMutablePointer<Float>?
+  private var capacity = 0
+  public init() {}
+  deinit { storage?.deallocate() }
+  func buffer(capacity n: Int) -> UnsafeMutablePointer<Float> {
+    if n > capacity {
+      storage?.deallocate()
+      storage = UnsafeMutablePointer<Float>.allocate(capacity: n)
+      capacity = n
+    }
+    return storage!
   }
 }
 

@@ -33,7 +33,7 @@ public final class Graph {
     let shape: [Int]
     var grad: Tensor?
     let parameter: Parameter?
-    let backward: ((Graph, UnsafePointer<Float>) -> Void)?
+    var backward: ((Graph, UnsafePointer<Float>) -> Void)?
     init(shape: [Int], parameter: Parameter?, backward: ((Graph, UnsafePointer<Float>) -> Void)?) {
       self.shape = shape
       self.parameter = parameter
@@ -108,7 +108,8 @@ public final class Graph {
       } else if let bw = node.backward {
         bw(self, g.data)
       }
-      node.grad = nil  // free as we go
+      node.grad = nil  // free as we go: the gradient, and the activations the closure kept
+      node.backward = nil
     }
     nodes.removeAll(keepingCapacity: true)
   }

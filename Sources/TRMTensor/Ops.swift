@@ -34,15 +34,15 @@ extension Graph {
     let y = alloc(outShape)
     let xv = x.value, wv = w.value
     gemm(transA: false, transB: true, m: R, n: N, k: K, a: xv.data, lda: K, b: wv.data, ldb: K,
-         accumulate: false, c: y.storage.pointer, ldc: N, threads: threads)
+         accumulate: false, c: y.storage.pointer, ldc: N, threads: threads, workspace: pool?.gemmWorkspace)
     return record(y, inputs: [x, w]) { g, dy in
       if let dx = g.gradBuffer(for: x) {
         gemm(transA: false, transB: false, m: R, n: K, k: N, a: dy, lda: N, b: wv.data, ldb: K,
-             accumulate: true, c: dx, ldc: K, threads: g.threads)
+             accumulate: true, c: dx, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
       }
       if let dw = g.gradBuffer(for: w) {
         gemm(transA: true, transB: false, m: N, n: K, k: R, a: dy, lda: N, b: xv.data, ldb: K,
-             accumulate: true, c: dw, ldc: K, threads: g.threads)
+             accumulate: true, c: dw, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
       }
     }
   }

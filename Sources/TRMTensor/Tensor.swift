@@ -1,4 +1,5 @@
 import Foundation
+import TRMKernels
 
 // MARK: - Buffer pool
 
@@ -13,6 +14,8 @@ public final class BufferPool: @unchecked Sendable {
   private let lock = NSLock()
   /// Buffers currently handed out plus held in the free list (floats), for memory tests.
   public private(set) var floatsOwned = 0
+  /// GEMM packing space reused by the graphs that allocate from this pool.
+  public let gemmWorkspace = GemmWorkspace()
 
   public init() {}
 

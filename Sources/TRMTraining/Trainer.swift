@@ -72,7 +72,8 @@ public final class Trainer {
   public let optimizer: AdamW
   public let ema: EMA
   public let schedule: LearningRateSchedule
-  let pool = BufferPool()
+  /// Where every step's activations and gradients are allocated (reused across steps).
+  public let pool = BufferPool()
 
   // State (all saved in checkpoints, so resume is exact).
   public internal(set) var step = 0
