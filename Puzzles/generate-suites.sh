@@ -14,6 +14,25 @@ for split in train:1:1000 valid:2:100 test:3:200; do
   g add4      arithmetic --op + --digits 4              --count "$count" --seed "$((seed+30))" --out "Puzzles/add4/$name.txt"
   g mul2      arithmetic --op '*' --digits 2            --count "$count" --seed "$((seed+40))" --out "Puzzles/mul2/$name.txt"
 done
-g sudoku9 sudoku --size 9 --givens 30 --count 300 --seed 51 --out Puzzles/sudoku9/test.txt
-g maze15 maze --side 15 --loops 0.15 --min-path 15 --count 200 --seed 61 --out Puzzles/maze15/test.txt
+# Benchmark-scale suites (the headline results, Benchmarks/results).
+for split in train:1:2000 valid:2:100 test:3:300; do
+  IFS=: read -r name seed count <<<"$split"
+  g sudoku9 sudoku     --size 9 --givens 30                  --count "$count" --seed "$((seed+50))" --out "Puzzles/sudoku9/$name.txt"
+  g maze15  maze       --side 15 --loops 0.15 --min-path 15  --count "$count" --seed "$((seed+60))" --out "Puzzles/maze15/$name.txt"
+done
+for split in train:1:5000 valid:2:200 test:3:500; do
+  IFS=: read -r name seed count <<<"$split"
+  g add8 arithmetic --op + --digits 8   --count "$count" --seed "$((seed+80))" --out "Puzzles/add8/$name.txt"
+  g mul3 arithmetic --op '*' --digits 3 --count "$count" --seed "$((seed+90))" --out "Puzzles/mul3/$name.txt"
+done
+# Extrapolation sets (larger mazes than any training set).
 g maze21 maze --side 21 --loops 0.15 --min-path 21 --count 100 --seed 71 --out Puzzles/maze21/test.txt
+g maze31 maze --side 31 --loops 0.15 --min-path 31 --count 100 --seed 72 --out Puzzles/maze31/test.txt
+# Train/test overlap is removed for the small arithmetic spaces (see Puzzles/README.md).
+for d in mul2 mul3 add4; do
+  grep -v '^#' "Puzzles/$d/train.txt" | sort > /tmp/trm-train-$d.txt
+  for split in valid test; do
+    { grep '^#' "Puzzles/$d/$split.txt"; grep -v '^#' "Puzzles/$d/$split.txt" | grep -vxF -f /tmp/trm-train-$d.txt || true; } > "Puzzles/$d/$split.txt.tmp"
+    mv "Puzzles/$d/$split.txt.tmp" "Puzzles/$d/$split.txt"
+  done
+done

@@ -16,6 +16,21 @@ extension CommandLineTool {
                                           "supervision-steps", "steps", "batch", "lr", "weight-decay", "loss", "augment", "seed", "threads",
                                           "checkpoint-every", "validate-every", "out", "resume", "eval-steps"]
 
+  /// On-line augmentation for a trainer: every time a slot loads a puzzle it gets a fresh
+  /// random validity-preserving transform of it (sudoku relabel/permute, maze symmetry,
+  /// operand swap), drawn from the trainer's RNG.
+  static func onlineAugmentation(_ puzzles: [Puzzle], layout: TaskLayout) -> (Int, inout SplitMix64) -> Example {
+    return { i, rng in
+      let p: Puzzle
+      switch puzzles[i] {
+      case .sudoku(let s): p = .sudoku(s.augmented(rng: &rng))
+      case .maze(let m): p = .maze(m.dihedral(rng.nextInt(below: 8)))
+      case .arithmetic(let x): p = rng.nextInt(below: 2) == 0 ? .arithmetic(x) : .arithmetic(x.swapped)
+      }
+      return (try? layout.example(p)) ?? (try! layout.example(puzzles[i]))
+    }
+  }
+
   /// Expands a training set with seeded validity-preserving augmentations (K extra copies).
   static func augment(_ puzzles: [Puzzle], copies: Int, seed: UInt64) -> [Puzzle] {
     guard copies > 0 else { return puzzles }
@@ -77,6 +92,7 @@ extension CommandLineTool {
     }
     if a.has("no-ema") { t.useEMA = false }
     if a.has("one-step-gradient") { t.oneStepGradient = true }
+    if a.has("augment-online") { t.onlineAugmentation = true }
     t.seed = UInt64(try a.int("seed", default: 0, min: 0)!)
     t.threads = try threads(a)
     t.warmupSteps = min(t.warmupSteps, max(1, t.steps / 10))
@@ -137,11 +153,12 @@ extension CommandLineTool {
   // MARK: - train
 
   static func train(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "train", flags: ["no-ema", "one-step-gradient"], options: trainOptions)
+    let a = try Arguments(args, command: "train", flags: ["no-ema", "one-step-gradient", "augment-online"], options: trainOptions)
     if let dir = a.string("resume") {
       let data = try loadSet(try a.required("data"), task: try task(a))
       let valid = try a.string("valid").map { try loadSet($0, task: data.task).puzzles } ?? []
       let run = try TrainingRun.resume(directory: URL(fileURLWithPath: dir), train: data.puzzles, validation: valid, threads: try a.int("threads", min: 1))
+      if run.trainer.config.onlineAugmentation { run.trainer.augmentation = onlineAugmentation(data.puzzles, layout: run.layout) }
       out("resuming \(dir) at step \(run.trainer.step)/\(run.trainer.config.steps)")
       let secs = try runTraining(run, label: "train")
       out("done in \(formatDuration(secs)); model: \(run.modelURL.path)")
@@ -150,6 +167,7 @@ extension CommandLineTool {
     let s = try setup(a)
     let model = try RecursiveModel(config: s.model, seed: s.training.seed)
     let trainer = try Trainer(model: model, config: s.training, data: try s.train.map { try s.layout.example($0) })
+    if s.training.onlineAugmentation { trainer.augmentation = onlineAugmentation(s.train, layout: s.layout) }
     let run = try TrainingRun(trainer: trainer, layout: s.layout, directory: URL(fileURLWithPath: try a.required("out")), validation: s.valid,
                               evalSteps: try a.int("eval-steps", min: 1), checkpointEvery: try a.int("checkpoint-every", default: 500, min: 0)!,
                               validateEvery: try a.int("validate-every", default: 250, min: 0)!)
@@ -169,8 +187,10 @@ extension CommandLineTool {
     let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
     let set = try loadSet(try a.required("data"), task: r.layout.task)
     let sc = try r.score(set.puzzles, steps: try a.int("steps", min: 1), halt: a.has("halt"))
-    out(table(["examples", "exact", "verified", "cells", "mean steps", "ms/example"],
-              [["\(sc.count)", pct(sc.exactAccuracy), pct(sc.verifiedAccuracy), pct(sc.cellAccuracy), String(format: "%.2f", sc.meanSteps), String(format: "%.2f", sc.msPerExample)]]))
+    out(table(["examples", "exact", "verified", "cells", "mean steps", "ms/example", "GFLOP/solved", "ms/solved"],
+              [["\(sc.count)", pct(sc.exactAccuracy), pct(sc.verifiedAccuracy), pct(sc.cellAccuracy), String(format: "%.2f", sc.meanSteps),
+                String(format: "%.2f", sc.msPerExample), sc.flopsPerSolved.map { String(format: "%.3f", $0 / 1e9) } ?? "-",
+                sc.msPerSolved.map { String(format: "%.2f", $0) } ?? "-"]]))
     if let j = a.string("json") { try writeJSON(sc, to: j) }
     return 0
   }
@@ -196,8 +216,11 @@ extension CommandLineTool {
 
   static func sweep(_ args: [String]) throws -> Int32 {
     let a = try Arguments(args, command: "sweep", flags: ["halt"], options: ["checkpoint", "data", "steps", "baseline", "out", "threads"])
-    let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
-    let set = try loadSet(try a.required("data"), task: r.layout.task)
+    let trained = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
+    let set = try loadSet(try a.required("data"), task: trained.layout.task)
+    let dataLayout = try TaskLayout.infer(from: set)
+    let r = try trained.adapted(to: dataLayout)
+    if dataLayout != trained.layout { out("extrapolating: model trained on \(trained.layout.summary), evaluated on \(dataLayout.summary)") }
     let steps = try a.intList("steps") ?? [1, 2, 4, 8, 16, 32]
     let dir = try a.required("out")
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -239,7 +262,7 @@ extension CommandLineTool {
   }
 
   static func compare(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "compare", flags: ["no-ema", "one-step-gradient"], options: trainOptions.union(["test", "budget-steps"]))
+    let a = try Arguments(args, command: "compare", flags: ["no-ema", "one-step-gradient", "augment-online"], options: trainOptions.union(["test", "budget-steps"]))
     var rows: [CompareRow] = []
     let test = try loadSet(try a.required("test"), task: try task(a))
     let budget = try a.int("budget-steps", min: 1)
@@ -249,6 +272,7 @@ extension CommandLineTool {
       if let budget { s.training.steps = budget }
       let model = try RecursiveModel(config: s.model, seed: s.training.seed)
       let trainer = try Trainer(model: model, config: s.training, data: try s.train.map { try s.layout.example($0) })
+      if s.training.onlineAugmentation { trainer.augmentation = onlineAugmentation(s.train, layout: s.layout) }
       let run = try TrainingRun(trainer: trainer, layout: s.layout, directory: dir.appendingPathComponent(kind.rawValue), validation: s.valid)
       out("\(kind.rawValue): \(model.parameterCount) parameters, \(s.training.steps) steps × batch \(s.training.batchSize)")
       let secs = try runTraining(run, label: kind.rawValue)

@@ -69,6 +69,24 @@ public final class RecursiveModel {
     rotary = config.mixer == .attention ? RotaryTables(length: config.totalLength, headDim: D / config.heads, base: config.ropeBase) : nil
   }
 
+  /// The same weights for another puzzle length (attention mixer only: its parameters do not
+  /// depend on the length; rotary tables are rebuilt). Used for size-extrapolation tests.
+  public func resized(sequenceLength: Int) throws -> RecursiveModel {
+    guard config.mixer == .attention || sequenceLength == config.sequenceLength else {
+      throw ModelError.invalidConfig("only attention-mixer models can change sequence length (the MLP mixer's weights are sized by it)")
+    }
+    var c = config
+    c.sequenceLength = sequenceLength
+    let m = try RecursiveModel(config: c, seed: 0)
+    let byName = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0) })
+    for p in m.parameters {
+      guard let src = byName[p.name], src.shape == p.shape else { throw ModelError.shapeMismatch("parameter \(p.name) differs between lengths") }
+      p.value = src.value
+    }
+    try m.setInits(y: yInit, z: zInit)
+    return m
+  }
+
   /// Every trainable parameter in a fixed order, with dotted names (also checkpoint keys).
   public var parameters: [Parameter] {
     var list: [Parameter] = [embedding]

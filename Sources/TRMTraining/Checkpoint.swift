@@ -21,6 +21,8 @@ public enum Checkpoint {
     var order: [Int]
     var cursor: Int
     var slotExample: [Int]
+    var slotInputs: [[Int32]]
+    var slotTargets: [[Int32]]
     var slotSteps: [Int]
     var halted: [Bool]
   }
@@ -66,7 +68,8 @@ public enum Checkpoint {
     st.metadata["training"] = try encodeJSON(t.config)
     st.metadata["loop"] = try encodeJSON(LoopState(
       step: t.step, optimizerSteps: t.optimizer.stepCount, rngState: t.rng.state, order: t.order, cursor: t.cursor,
-      slotExample: t.slotExample, slotSteps: t.slotSteps, halted: t.halted))
+      slotExample: t.slotExample, slotInputs: t.slotData.map(\.inputs), slotTargets: t.slotData.map(\.targets),
+      slotSteps: t.slotSteps, halted: t.halted))
     try st.write(to: url)
   }
 
@@ -150,6 +153,11 @@ public enum Checkpoint {
     t.order = loop.order
     t.cursor = loop.cursor
     t.slotExample = loop.slotExample
+    let L = config.sequenceLength
+    guard loop.slotInputs.count == tc.batchSize, loop.slotTargets.count == tc.batchSize,
+          loop.slotInputs.allSatisfy({ $0.count == L }), loop.slotTargets.allSatisfy({ $0.count == L })
+    else { throw ModelError.checkpoint("\(src): slot contents missing or misshapen") }
+    t.slotData = zip(loop.slotInputs, loop.slotTargets).map { Example(inputs: $0, targets: $1) }
     t.slotSteps = loop.slotSteps
     t.halted = loop.halted
     t.carry = Carry(y: cy, z: cz)

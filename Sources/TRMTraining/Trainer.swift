@@ -35,6 +35,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   public var haltLossWeight = 0.5
   /// How many final recursions record gradients (1 = reference 1-step-of-T gradient).
   public var gradientRecursions = 1
+  /// Whether the caller installs on-line augmentation (`Trainer.augmentation`); recorded so a
+  /// resumed run can install it again.
+  public var onlineAugmentation = false
   /// Ablation: gradients only through the last latent update and the y update (paper Table 1).
   public var oneStepGradient = false
   public var seed: UInt64 = 0
@@ -81,6 +84,12 @@ public final class Trainer {
   var order: [Int] = []
   var cursor = 0
   var slotExample: [Int]
+  /// The (possibly augmented) example each slot is working on.
+  var slotData: [Example]
+  /// Optional on-line augmentation: called with an example index and the trainer's RNG each
+  /// time a slot loads that example; returns the example to train on. Deterministic from the
+  /// seed, and resumable (the RNG state and slot contents are checkpointed).
+  public var augmentation: ((Int, inout SplitMix64) -> Example)?
   var slotSteps: [Int]
   var halted: [Bool]
   var carry: Carry
@@ -107,6 +116,7 @@ public final class Trainer {
     schedule = LearningRateSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.steps, shape: config.schedule)
     rng = SplitMix64(seed: config.seed ^ 0x5EED_0F_DA7A)
     slotExample = Array(repeating: -1, count: config.batchSize)
+    slotData = Array(repeating: data[0], count: config.batchSize)
     slotSteps = Array(repeating: 0, count: config.batchSize)
     halted = Array(repeating: true, count: config.batchSize)
     carry = model.initialCarry(batch: config.batchSize)
@@ -130,6 +140,7 @@ public final class Trainer {
     // Refill halted slots (all slots for the baseline).
     for s in 0..<B where halted[s] || !isTRM {
       slotExample[s] = nextExample()
+      slotData[s] = augmentation.map { $0(slotExample[s], &rng) } ?? data[slotExample[s]]
       slotSteps[s] = 0
       if isTRM { model.resetCarry(&carry, row: s) }
     }
@@ -137,8 +148,8 @@ public final class Trainer {
     tokens.reserveCapacity(B * L)
     labels.reserveCapacity(B * L)
     for s in 0..<B {
-      tokens += data[slotExample[s]].inputs
-      labels += data[slotExample[s]].targets
+      tokens += slotData[s].inputs
+      labels += slotData[s].targets
     }
     let params = model.parameters
     for p in params { p.zeroGrad() }

@@ -26,10 +26,51 @@ public struct SuiteScore: Sendable, Codable {
   public var cellAccuracy: Double
   public var meanSteps: Double
   public var msPerExample: Double
+  /// Analytic forward FLOPs per example: FLOPs of one supervision step × mean steps used.
+  public var flopsPerExample: Double = 0
+  /// Cost per *verified* solve: FLOPs and milliseconds spent on all examples / number solved
+  /// (nil when nothing was solved).
+  public var flopsPerSolved: Double? { verifiedAccuracy > 0 ? flopsPerExample / verifiedAccuracy : nil }
+  public var msPerSolved: Double? { verifiedAccuracy > 0 ? msPerExample / verifiedAccuracy : nil }
 
   enum CodingKeys: String, CodingKey {
     case count, exactAccuracy = "exact_accuracy", verifiedAccuracy = "verified_accuracy", cellAccuracy = "cell_accuracy"
-    case meanSteps = "mean_steps", msPerExample = "ms_per_example"
+    case meanSteps = "mean_steps", msPerExample = "ms_per_example", flopsPerExample = "flops_per_example"
+    case flopsPerSolved = "flops_per_solved", msPerSolved = "ms_per_solved"
+  }
+
+  public init(count: Int, exactAccuracy: Double, verifiedAccuracy: Double, cellAccuracy: Double, meanSteps: Double, msPerExample: Double, flopsPerExample: Double) {
+    self.count = count
+    self.exactAccuracy = exactAccuracy
+    self.verifiedAccuracy = verifiedAccuracy
+    self.cellAccuracy = cellAccuracy
+    self.meanSteps = meanSteps
+    self.msPerExample = msPerExample
+    self.flopsPerExample = flopsPerExample
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    count = try c.decode(Int.self, forKey: .count)
+    exactAccuracy = try c.decode(Double.self, forKey: .exactAccuracy)
+    verifiedAccuracy = try c.decode(Double.self, forKey: .verifiedAccuracy)
+    cellAccuracy = try c.decode(Double.self, forKey: .cellAccuracy)
+    meanSteps = try c.decode(Double.self, forKey: .meanSteps)
+    msPerExample = try c.decode(Double.self, forKey: .msPerExample)
+    flopsPerExample = try c.decodeIfPresent(Double.self, forKey: .flopsPerExample) ?? 0
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(count, forKey: .count)
+    try c.encode(exactAccuracy, forKey: .exactAccuracy)
+    try c.encode(verifiedAccuracy, forKey: .verifiedAccuracy)
+    try c.encode(cellAccuracy, forKey: .cellAccuracy)
+    try c.encode(meanSteps, forKey: .meanSteps)
+    try c.encode(msPerExample, forKey: .msPerExample)
+    try c.encode(flopsPerExample, forKey: .flopsPerExample)
+    try c.encode(flopsPerSolved, forKey: .flopsPerSolved)
+    try c.encode(msPerSolved, forKey: .msPerSolved)
   }
 }
 
@@ -61,6 +102,15 @@ public final class Reasoner {
     self.model = model
     self.layout = layout
     self.threads = threads
+  }
+
+  /// This reasoner for puzzles of another size of the same task (e.g. a maze model trained on
+  /// 15×15 applied to 21×21). Needs the attention mixer.
+  public func adapted(to other: TaskLayout) throws -> Reasoner {
+    guard other.task == layout.task else { throw TaskError.invalid("the model was trained on \(layout.summary), not \(other.task.rawValue)") }
+    if other == layout { return self }
+    guard other.vocabularySize == layout.vocabularySize else { throw TaskError.invalid("\(other.summary) uses a different vocabulary than \(layout.summary)") }
+    return Reasoner(model: try model.resized(sequenceLength: other.sequenceLength), layout: other, threads: threads)
   }
 
   /// Solves one puzzle given as a line of the task's format (a stated solution is ignored
@@ -95,5 +145,6 @@ public func scoreSuite(model: RecursiveModel, layout: TaskLayout, puzzles: [Puzz
   var verified = 0
   for (p, pred) in zip(puzzles, r.predictions) where layout.answer(for: p, tokens: pred.tokens).verdict == nil { verified += 1 }
   return SuiteScore(count: r.count, exactAccuracy: r.exactAccuracy, verifiedAccuracy: Double(verified) / Double(max(1, r.count)),
-                    cellAccuracy: r.cellAccuracy, meanSteps: r.meanSteps, msPerExample: r.millisecondsPerExample)
+                    cellAccuracy: r.cellAccuracy, meanSteps: r.meanSteps, msPerExample: r.millisecondsPerExample,
+                    flopsPerExample: model.forwardFlopsPerExample() * r.meanSteps)
 }

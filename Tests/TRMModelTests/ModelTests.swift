@@ -182,11 +182,19 @@ final class CheckpointTests: XCTestCase {
     tc.steps = 10
     tc.warmupSteps = 2
     tc.learningRate = 3e-3
+    // On-line augmentation drawn from the trainer's RNG: relabel the four digits.
+    let relabel: (Int, inout SplitMix64) -> Example = { i, rng in
+      let perm = rng.permutation(4).map { Int32($0 + 2) }
+      func map(_ t: [Int32]) -> [Int32] { t.map { $0 >= 2 ? perm[Int($0) - 2] : $0 } }
+      return Example(inputs: map(data[i].inputs), targets: map(data[i].targets))
+    }
     let a = try Trainer(model: try RecursiveModel(config: tinyConfig(), seed: 10), config: tc, data: data)
+    a.augmentation = relabel
     for _ in 0..<5 { a.trainStep() }
     let url = dir.appendingPathComponent("resume.safetensors")
     try Checkpoint.save(trainer: a, to: url)
     let b = try Checkpoint.resumeTrainer(from: url, data: data)
+    b.augmentation = relabel
     for _ in 0..<3 {
       let la = a.trainStep(), lb = b.trainStep()
       XCTAssertEqual(la.loss, lb.loss, "resumed training diverged at step \(la.step)")
