@@ -13,8 +13,11 @@ OUT=Benchmarks/results
 mkdir -p "$OUT"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-run_task() {  # name suite preset steps quick_steps [extra train args...]
-  local name=$1 suite=$2 preset=$3 steps=$4 qsteps=$5; shift 5
+want() { [ -z "${TASKS:-}" ] || [[ " $TASKS " == *" $1 "* ]]; }
+
+run_task() {  # name suite preset steps quick_steps sweep_steps [extra train args...]
+  local name=$1 suite=$2 preset=$3 steps=$4 qsteps=$5 sweep=$6; shift 6
+  want "$name" || return 0
   [ $QUICK = 1 ] && steps=$qsteps
   local dir=$OUT/$name; mkdir -p "$dir"
   local valid=(); [ -f "$suite/valid.txt" ] && valid=(--valid "$suite/valid.txt")
@@ -23,21 +26,22 @@ run_task() {  # name suite preset steps quick_steps [extra train args...]
       --budget-steps "$steps" --threads 2 --seed 0 --out "$dir/runs" "$@" | tee "$dir/compare.txt"
   local t1=$(date +%s)
   "$T" sweep --checkpoint "$dir/runs/trm/model.safetensors" --baseline "$dir/runs/baseline/model.safetensors" \
-      --data "$suite/test.txt" --steps 1,2,4,8,16,32,64 --out "$dir" | tee "$dir/sweep.txt"
-  "$T" eval --checkpoint "$dir/runs/trm/model.safetensors" --data "$suite/test.txt" --steps 64 --json "$dir/eval-nohalt.json" | tee "$dir/eval.txt"
-  "$T" eval --checkpoint "$dir/runs/trm/model.safetensors" --data "$suite/test.txt" --steps 64 --halt --json "$dir/eval-halt.json" | tee -a "$dir/eval.txt"
+      --data "$suite/test.txt" --steps "$sweep" --out "$dir" | tee "$dir/sweep.txt"
+  "$T" eval --checkpoint "$dir/runs/trm/model.safetensors" --data "$suite/test.txt" --steps "${sweep##*,}" --json "$dir/eval-nohalt.json" | tee "$dir/eval.txt"
+  "$T" eval --checkpoint "$dir/runs/trm/model.safetensors" --data "$suite/test.txt" --steps "${sweep##*,}" --halt --json "$dir/eval-halt.json" | tee -a "$dir/eval.txt"
   "$T" eval --checkpoint "$dir/runs/baseline/model.safetensors" --data "$suite/test.txt" --json "$dir/eval-baseline.json" | tee -a "$dir/eval.txt"
   echo "{\"task\":\"$name\",\"commit\":\"$commit\",\"date\":\"$(date -u +%FT%TZ)\",\"compare_wall_s\":$((t1 - t0)),\"cores\":$(nproc),\"seed\":0,\"steps\":$steps,\"preset\":\"$preset\"}" > "$dir/run.json"
 }
 
-run_task sudoku4 Puzzles/sudoku4 sudoku4 600 300
-run_task sudoku6 Puzzles/sudoku6 sudoku6 4000 300 --augment 3
+# TASKS="sudoku6 add8" limits the run to those tasks.
+run_task sudoku4 Puzzles/sudoku4 sudoku4    600   300 1,2,4,8,16,32,64
+run_task sudoku6 Puzzles/sudoku6 sudoku6    4000  300 1,2,4,8,16,32,64 --augment-online
 [ $QUICK = 1 ] && exit 0
-run_task add8   Puzzles/add8   arithmetic 3000 0
-run_task mul3   Puzzles/mul3   arithmetic 6000 0
-run_task maze15 Puzzles/maze15 maze 6000 0
-run_task sudoku9 Puzzles/sudoku9 sudoku9 8000 0 --augment 3
+run_task add8    Puzzles/add8    arithmetic 8000  0   1,2,4,8,16,32,64
+run_task mul3    Puzzles/mul3    arithmetic 15000 0   1,2,4,8,16,32,64
+run_task maze15  Puzzles/maze15  maze       3000  0   1,2,4,8,16,32 --augment-online
+run_task sudoku9 Puzzles/sudoku9 sudoku9    4000  0   1,2,4,8,16,32 --augment-online
 # Extrapolation: the 15×15 maze model (attention, variable length) on larger mazes, more steps.
-for s in 21 31; do
+want maze15 && for s in 21 31; do
   "$T" sweep --checkpoint "$OUT/maze15/runs/trm/model.safetensors" --data "Puzzles/maze$s/test.txt" --steps 8,16,32,64 --out "$OUT/maze15-on-$s" || true
 done

@@ -80,7 +80,11 @@ public enum CommandLineTool {
     "eval": "trm eval --checkpoint FILE --data FILE [--steps K] [--halt] [--json OUT] [--threads N]",
     "solve": "trm solve --checkpoint FILE [--data FILE | stdin] [--steps K] [--no-halt] [--verify] [--threads N]",
     "verify": "trm verify --data FILE [--task sudoku|maze|arithmetic]   (exit 0 only if every line is valid)",
-    "sweep": "trm sweep --checkpoint FILE --data FILE --steps 1,2,4,8,16,32 [--baseline CHECKPOINT] [--halt] --out DIR [--threads N]",
+    "sweep": """
+    trm sweep --checkpoint FILE --data FILE --steps 1,2,4,8,16,32 [--latent-steps 2,6] [--recursions 1,3] [--baseline CHECKPOINT] [--halt] --out DIR [--threads N]
+      one curve per (n, T); sweep.csv has the effective depth K·T·(n+1)·blocks of each point. Data of another size than the
+      training set is allowed for attention models (size extrapolation).
+    """,
     "compare": "trm compare --data TRAIN --test FILE [--valid FILE] --budget-steps N [--preset NAME] [--out DIR] [--threads N] [--seed S]",
     "demo": "trm demo [--suite Puzzles/sudoku4] [--steps N] [--threads N]   (train + evaluate TRM vs. baseline on a shipped suite)",
   ]

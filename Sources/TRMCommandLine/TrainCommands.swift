@@ -215,35 +215,47 @@ extension CommandLineTool {
   struct SweepRow: Codable { var steps: Int; var exact: Double; var verified: Double; var cells: Double; var meanSteps: Double }
 
   static func sweep(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "sweep", flags: ["halt"], options: ["checkpoint", "data", "steps", "baseline", "out", "threads"])
+    let a = try Arguments(args, command: "sweep", flags: ["halt"], options: ["checkpoint", "data", "steps", "latent-steps", "recursions", "baseline", "out", "threads"])
     let trained = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
     let set = try loadSet(try a.required("data"), task: trained.layout.task)
     let dataLayout = try TaskLayout.infer(from: set)
-    let r = try trained.adapted(to: dataLayout)
+    let base = try trained.adapted(to: dataLayout)
     if dataLayout != trained.layout { out("extrapolating: model trained on \(trained.layout.summary), evaluated on \(dataLayout.summary)") }
     let steps = try a.intList("steps") ?? [1, 2, 4, 8, 16, 32]
+    let ns = try a.intList("latent-steps") ?? [base.model.config.latentSteps]
+    let ts = try a.intList("recursions") ?? [base.model.config.recursions]
     let dir = try a.required("out")
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    var rows: [SweepRow] = []
-    for k in steps {
-      let sc = try r.score(set.puzzles, steps: k, halt: a.has("halt"))
-      rows.append(SweepRow(steps: k, exact: sc.exactAccuracy, verified: sc.verifiedAccuracy, cells: sc.cellAccuracy, meanSteps: sc.meanSteps))
-      out("steps \(k): exact \(pct(sc.exactAccuracy)) verified \(pct(sc.verifiedAccuracy)) cells \(pct(sc.cellAccuracy))")
+    var csv = "latent_steps,recursions,supervision_steps,effective_depth,exact_accuracy,verified_accuracy,cell_accuracy,mean_steps\n"
+    var series: [LineChart.Series] = []
+    let colors = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2", "#7f7f7f"]
+    for n in ns {
+      for t in ts {
+        let r = Reasoner(model: try base.model.withRecursion(latentSteps: n, recursions: t), layout: dataLayout, threads: base.threads)
+        var pts: [(x: Double, y: Double)] = []
+        for k in steps {
+          let sc = try r.score(set.puzzles, steps: k, halt: a.has("halt"))
+          // Effective depth: network blocks applied per answer = K · T · (n + 1) · blocks.
+          let depth = k * t * (n + 1) * base.model.config.blocks
+          csv += "\(n),\(t),\(k),\(depth),\(sc.exactAccuracy),\(sc.verifiedAccuracy),\(sc.cellAccuracy),\(sc.meanSteps)\n"
+          pts.append((Double(k), sc.exactAccuracy))
+          out("n=\(n) T=\(t) steps \(k) (depth \(depth)): exact \(pct(sc.exactAccuracy)) verified \(pct(sc.verifiedAccuracy)) cells \(pct(sc.cellAccuracy)) mean steps \(String(format: "%.2f", sc.meanSteps))")
+        }
+        let label = ns.count * ts.count == 1 ? "TRM exact" : "TRM n=\(n) T=\(t)"
+        series.append(.init(name: label, points: pts, color: colors[series.count % colors.count]))
+      }
     }
     var refs: [LineChart.Reference] = []
     if let b = a.string("baseline") {
-      let br = try Reasoner(checkpoint: URL(fileURLWithPath: b), threads: r.threads)
+      let br = try Reasoner(checkpoint: URL(fileURLWithPath: b), threads: base.threads).adapted(to: dataLayout)
       let sc = try br.score(set.puzzles, steps: 1)
       refs.append(.init(name: "baseline \(pct(sc.exactAccuracy))", y: sc.exactAccuracy, color: "#d62728"))
       out("baseline: exact \(pct(sc.exactAccuracy))")
     }
-    var csv = "supervision_steps,exact_accuracy,verified_accuracy,cell_accuracy,mean_steps\n"
-    for row in rows { csv += "\(row.steps),\(row.exact),\(row.verified),\(row.cells),\(row.meanSteps)\n" }
     try csv.write(toFile: dir + "/sweep.csv", atomically: true, encoding: .utf8)
-    let chart = LineChart(title: "TRM on \(r.layout.summary): accuracy vs. test-time depth", xLabel: "supervision steps (log scale)", yLabel: "accuracy",
-                          series: [.init(name: "TRM exact", points: rows.map { (Double($0.steps), $0.exact) }, color: "#1f77b4"),
-                                   .init(name: "TRM cells", points: rows.map { (Double($0.steps), $0.cells) }, color: "#2ca02c")],
-                          references: refs)
+    let chart = LineChart(title: "TRM on \(dataLayout.summary): exact accuracy vs. test-time supervision steps",
+                          xLabel: "supervision steps K (log scale; trained with N_sup = \(trained.model.config.supervisionSteps))", yLabel: "exact accuracy",
+                          series: series, references: refs)
     try chart.svg().write(toFile: dir + "/sweep.svg", atomically: true, encoding: .utf8)
     out("wrote \(dir)/sweep.csv and \(dir)/sweep.svg")
     return 0

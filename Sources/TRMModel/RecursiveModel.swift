@@ -77,6 +77,20 @@ public final class RecursiveModel {
     }
     var c = config
     c.sequenceLength = sequenceLength
+    return try reconfigured(c)
+  }
+
+  /// The same weights with another recursion budget (n, T, N_sup): these do not change any
+  /// parameter, so test-time depth can be varied freely.
+  public func withRecursion(latentSteps: Int? = nil, recursions: Int? = nil) throws -> RecursiveModel {
+    var c = config
+    if let latentSteps { c.latentSteps = latentSteps }
+    if let recursions { c.recursions = recursions }
+    return try reconfigured(c)
+  }
+
+  /// A model with `c` whose parameters are copied by name from this one (shapes must match).
+  func reconfigured(_ c: ModelConfig) throws -> RecursiveModel {
     let m = try RecursiveModel(config: c, seed: 0)
     let byName = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0) })
     for p in m.parameters {

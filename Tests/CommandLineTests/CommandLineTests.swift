@@ -52,15 +52,17 @@ final class CommandLineTests: XCTestCase {
     _ = run(["verify", "--data", p("solved.txt")])
     XCTAssertEqual(stdout.last, "\(validCount) valid, \(64 - validCount) invalid")
 
-    XCTAssertEqual(run(["sweep", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--steps", "1,2,4", "--out", p("sweep")]), 0)
+    XCTAssertEqual(run(["sweep", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--steps", "1,2,4",
+                        "--latent-steps", "1,2", "--out", p("sweep")]), 0)
     let svg = try Data(contentsOf: URL(fileURLWithPath: p("sweep/sweep.svg")))
     let parser = XMLParser(data: svg)
     let counter = PointCounter()
     parser.delegate = counter
     XCTAssertTrue(parser.parse(), "sweep.svg is not well-formed XML")
-    XCTAssertEqual(counter.points, 6, "two series × three step counts")
+    XCTAssertEqual(counter.points, 6, "two series (n = 1, 2) × three step counts")
     let csv = try String(contentsOfFile: p("sweep/sweep.csv"), encoding: .utf8).split(separator: "\n")
-    XCTAssertEqual(csv.count, 4)
+    XCTAssertEqual(csv.count, 7)
+    XCTAssertTrue(csv[1].hasPrefix("1,2,1,8,"), "n=1, T=2, K=1: depth 1·2·2·2 = 8, got \(csv[1])")
   }
 
   func testArgumentErrorsExitWith2AndOneLine() throws {

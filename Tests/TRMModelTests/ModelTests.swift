@@ -96,6 +96,26 @@ final class RecursionSemanticsTests: XCTestCase {
   }
 }
 
+final class ReconfigurationTests: XCTestCase {
+  func testAttentionModelsChangeLengthAndDepthWithTheSameWeights() throws {
+    let m = try RecursiveModel(config: tinyConfig(mixer: .attention), seed: 21)
+    let longer = try m.resized(sequenceLength: 25)
+    XCTAssertEqual(longer.parameters.map(\.name), m.parameters.map(\.name))
+    XCTAssertEqual(longer.parameters.flatMap { $0.value.scalars }, m.parameters.flatMap { $0.value.scalars })
+    let tokens = [Int32](repeating: 2, count: 2 * 25)
+    let out = longer.step(Graph(recording: false), tokens: tokens, carry: longer.initialCarry(batch: 2))
+    XCTAssertEqual(out.logits.shape, [2, 25, 6])
+    // Same length: identical logits to the original.
+    let ex = tinySudoku(count: 2, blanks: 5, seed: 22)
+    let same = try m.resized(sequenceLength: 16)
+    let a = m.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: m.initialCarry(batch: 2)).logits.value.scalars
+    let b = same.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: same.initialCarry(batch: 2)).logits.value.scalars
+    XCTAssertEqual(a, b)
+    XCTAssertEqual(try m.withRecursion(latentSteps: 5, recursions: 1).config.latentSteps, 5)
+    XCTAssertThrowsError(try RecursiveModel(config: tinyConfig(mixer: .mlp), seed: 1).resized(sequenceLength: 25))
+  }
+}
+
 final class OptimizerTests: XCTestCase {
   func testAdamWMatchesAnIndependentDoublePrecisionLoop() {
     let p = Parameter(name: "w", value: Tensor([0.5, -1.5, 2.0, 0.0], shape: [4]))
