@@ -39,7 +39,7 @@ run_task sudoku6 Puzzles/sudoku6 sudoku6    4000  300 1,2,4,8,16,32,64 --augment
 [ $QUICK = 1 ] && exit 0
 run_task add8    Puzzles/add8    arithmetic 8000  0   1,2,4,8,16,32,64
 run_task mul3    Puzzles/mul3    arithmetic 15000 0   1,2,4,8,16,32,64
-run_task maze15  Puzzles/maze15  maze       3000  0   1,2,4,8,16,32 --augment-online
+run_task maze15  Puzzles/maze15  maze       2500  0   1,2,4,8,16,32 --augment-online
 run_task sudoku9 Puzzles/sudoku9 sudoku9    4000  0   1,2,4,8,16,32 --augment-online
 # Extrapolation: the 15×15 maze model (attention, variable length) on larger mazes, more steps.
 want maze15 && for s in 21 31; do
