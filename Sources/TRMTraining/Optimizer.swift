@@ -1,3 +1,4 @@
+import Foundation
 import TRMKernels
 import TRMModel
 import TRMTensor
@@ -26,21 +27,10 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
     case .constant: return peak
     case .cosine:
       let progress = Double(t - warmupSteps) / Double(max(1, totalSteps - warmupSteps))
-      let c = 0.5 * (1 + cosApprox(Double.pi * min(1, progress)))
+      let c = 0.5 * (1 + cos(Double.pi * min(1, progress)))
       return peak * (minRatio + (1 - minRatio) * c)
     }
   }
-}
-
-private func cosApprox(_ x: Double) -> Double {
-  // cos on [0, π] by Taylor series (enough terms for double precision).
-  let x2 = x * x
-  var term = 1.0, sum = 1.0
-  for i in 1..<24 {
-    term *= -x2 / Double((2 * i - 1) * (2 * i))
-    sum += term
-  }
-  return sum
 }
 
 /// AdamW with bias correction and decoupled weight decay (PyTorch `torch.optim.AdamW` order):
@@ -103,13 +93,6 @@ public final class AdamW {
     self.m = m
     self.v = v
   }
-}
-
-private func pow(_ a: Double, _ b: Double) -> Double {
-  // a^t for integer t ≥ 0 (all this file needs).
-  var r = 1.0
-  for _ in 0..<Int(b) { r *= a }
-  return r
 }
 
 /// Exponential moving average of weights (reference `EMAHelper`, decay 0.999):
