@@ -2,6 +2,7 @@
 // PyTorch reference (../shared/bench/trm_torch.py, eager CPU, same thread count) in the same run.
 //
 //   swift run -c release TrainBench [--quick] [--no-torch] [--steps N]
+//                                   [--mode train|infer] [--mixer mlp|attention] [--threads N]   (filters, e.g. for profiling)
 //
 // Unit: sample-steps/s = batch rows × supervision steps per second (inference: puzzles/s at 16
 // supervision steps = that / 16). Last line: JSON with min_train_ratio_vs_torch and
@@ -14,12 +15,16 @@ setvbuf(stdout, nil, _IOLBF, 0)  // line-buffered, so progress shows up in logs
 let args = CommandLine.arguments
 let quick = args.contains("--quick")
 let useTorch = !args.contains("--no-torch")
-let timedSteps = args.firstIndex(of: "--steps").flatMap { Int(args[$0 + 1]) } ?? 5
+func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
+let timedSteps = option("--steps").flatMap { Int($0) } ?? 5
+let modes = option("--mode").map { [$0 == "train"] } ?? [true, false]
+let threadCounts = option("--threads").flatMap { Int($0) }.map { [$0] } ?? [1, 2]
 
 struct Setting { let mixer: TokenMixer; let width: Int; let batch: Int }
 var settings = [Setting(mixer: .mlp, width: 128, batch: 64), Setting(mixer: .mlp, width: 256, batch: 64),
                 Setting(mixer: .attention, width: 128, batch: 64)]
 if !quick { settings += [Setting(mixer: .mlp, width: 128, batch: 256), Setting(mixer: .mlp, width: 256, batch: 256)] }
+if let m = option("--mixer") { settings = settings.filter { $0.mixer.rawValue == m } }
 
 func config(_ s: Setting) -> ModelConfig {
   var c = ModelConfig(vocabSize: 11, sequenceLength: 81)
@@ -102,9 +107,9 @@ print(["mode", "mixer", "D", "B", "thr", "ours s/step", "ours samp-st/s", "ours 
   .map { pad($1, [6, 10, 5, 5, 4, 12, 15, 13, 13, 16, 7][$0]) }.joined())
 var worst: [Bool: Double] = [:]
 var torchSeen = false
-for train in [true, false] {
+for train in modes {
   for s in settings {
-    for threads in [1, 2] {
+    for threads in threadCounts {
       let ours = try measureOurs(s, threads: threads, train: train)
       let model = try RecursiveModel(config: config(s), seed: 0)
       let flops = train ? model.trainFlopsPerExample() : model.forwardFlopsPerExample()

@@ -71,7 +71,7 @@ public enum CommandLineTool {
     "train": """
     trm train --data TRAIN_FILE --out RUN_DIR [--valid FILE] [--task T] [--model trm|baseline] [--preset NAME]
               [--width D] [--blocks B] [--mixer attention|mlp] [--latent-steps n] [--recursions T]
-              [--supervision-steps N] [--steps S] [--batch B] [--lr X] [--weight-decay X] [--halt-loss-weight X] [--loss stablemax|softmax]
+              [--supervision-steps N] [--steps S] [--batch B] [--lr X] [--weight-decay X] [--halt-loss-weight X] [--supervision-warmup S] [--loss stablemax|softmax]
               [--augment K] [--augment-online] [--no-ema] [--one-step-gradient] [--seed S] [--threads N] [--checkpoint-every S] [--validate-every S]
     trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N]
       presets: \(Preset.all.keys.sorted().joined(separator: ", "))

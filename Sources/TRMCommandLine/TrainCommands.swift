@@ -14,7 +14,7 @@ nonisolated(unsafe) private var activeRun: TrainingRun?
 extension CommandLineTool {
   static let trainOptions: Set<String> = ["data", "valid", "task", "model", "preset", "width", "blocks", "mixer", "latent-steps", "recursions",
                                           "supervision-steps", "steps", "batch", "lr", "weight-decay", "loss", "augment", "seed", "threads",
-                                          "checkpoint-every", "validate-every", "out", "resume", "eval-steps", "halt-loss-weight"]
+                                          "checkpoint-every", "validate-every", "out", "resume", "eval-steps", "halt-loss-weight", "supervision-warmup"]
 
   /// On-line augmentation for a trainer: every time a slot loads a puzzle it gets a fresh
   /// random validity-preserving transform of it (sudoku relabel/permute, maze symmetry,
@@ -87,6 +87,7 @@ extension CommandLineTool {
     if let lr = try a.double("lr") { t.learningRate = lr }
     if let wd = try a.double("weight-decay") { t.weightDecay = wd }
     if let h = try a.double("halt-loss-weight") { t.haltLossWeight = h }
+    if let w = try a.int("supervision-warmup", min: 0) { t.supervisionWarmup = w }
     if let l = a.string("loss") {
       guard let v = CrossEntropyKind(rawValue: l) else { throw UsageError("--loss must be stablemax or softmax") }
       t.loss = v

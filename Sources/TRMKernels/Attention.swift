@@ -1,3 +1,5 @@
+import CTRMKernels
+
 // Non-causal multi-head self-attention with rotary position embeddings, as one fused kernel.
 //
 // Glossary: B batch, L sequence length, H heads, d head dim, D = H·d.
@@ -44,16 +46,29 @@ private func sinD(_ x: Double) -> Double {
   return sum
 }
 
-/// Applies the rotation to one head vector (src stride 1) into dst. `inverse` applies the
-/// transpose (used to pull gradients back through the rotation).
+/// Applies the rotation to `rows` consecutive positions (from position 0) of one head: src rows
+/// `lds` apart into dst rows `ldd` apart (C kernel, runtime ISA). `inverse` applies the transpose
+/// (used to pull gradients back through the rotation).
 @inline(__always)
-private func rotate(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, d: Int, inverse: Bool) {
-  let half = d / 2
-  let sgn: Float = inverse ? -1 : 1
-  for i in 0..<half {
-    let a = src[i], b = src[i + half]
-    dst[i] = a * cos[i] - sgn * b * sin[i]
-    dst[i + half] = b * cos[i + half] + sgn * a * sin[i + half]
+private func rotateRows(_ rotary: RotaryTables, _ src: UnsafePointer<Float>, lds: Int, _ dst: UnsafeMutablePointer<Float>, ldd: Int, rows: Int, d: Int, inverse: Bool) {
+  rotary.cos.withUnsafeBufferPointer { c in
+    rotary.sin.withUnsafeBufferPointer { s in
+      trm_rotary_rows(Int32(KernelISA.best.rawValue), src, lds, dst, ldd, c.baseAddress!, s.baseAddress!, rows, d, inverse ? 1 : 0, 1)
+    }
+  }
+}
+
+/// q and k of one (batch, head) into contiguous [L, d] buffers, rotated when `rotary` is set.
+@inline(__always)
+private func gatherQK(_ base: UnsafePointer<Float>, ld: Int, D: Int, L: Int, d: Int, rotary: RotaryTables?, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>) {
+  if let rotary {
+    rotateRows(rotary, base, lds: ld, q, ldd: d, rows: L, d: d, inverse: false)
+    rotateRows(rotary, base + D, lds: ld, k, ldd: d, rows: L, d: d, inverse: false)
+  } else {
+    for p in 0..<L {
+      (q + p * d).update(from: base + p * ld, count: d)
+      (k + p * d).update(from: base + p * ld + D, count: d)
+    }
   }
 }
 
@@ -68,20 +83,7 @@ package func attentionForward(qkv: UnsafePointer<Float>, out: UnsafeMutablePoint
     defer { q.deallocate() }
     let k = q + L * d
     let base = pq.p + b * L * ld + h * d
-    for p in 0..<L {
-      let row = base + p * ld
-      if let rotary {
-        rotary.cos.withUnsafeBufferPointer { c in
-          rotary.sin.withUnsafeBufferPointer { s in
-            rotate(row, q + p * d, cos: c.baseAddress! + p * d, sin: s.baseAddress! + p * d, d: d, inverse: false)
-            rotate(row + D, k + p * d, cos: c.baseAddress! + p * d, sin: s.baseAddress! + p * d, d: d, inverse: false)
-          }
-        }
-      } else {
-        (q + p * d).update(from: row, count: d)
-        (k + p * d).update(from: row + D, count: d)
-      }
-    }
+    gatherQK(base, ld: ld, D: D, L: L, d: d, rotary: rotary, q: q, k: k)
     let P = pp.p + task * L * L
     gemm(transA: false, transB: true, m: L, n: L, k: d, alpha: scale, a: q, lda: d, b: k, ldb: d, accumulate: false, c: P, ldc: L)
     softmaxRows(P, rows: L, width: L)
@@ -102,20 +104,7 @@ package func attentionBackward(qkv: UnsafePointer<Float>, probs: UnsafePointer<F
     let base = pq.p + b * L * ld + h * d
     let dbase = pdq.p + b * L * ld + h * d
     let dO = pdo.p + b * L * D + h * d
-    for p in 0..<L {
-      let row = base + p * ld
-      if let rotary {
-        rotary.cos.withUnsafeBufferPointer { c in
-          rotary.sin.withUnsafeBufferPointer { s in
-            rotate(row, q + p * d, cos: c.baseAddress! + p * d, sin: s.baseAddress! + p * d, d: d, inverse: false)
-            rotate(row + D, k + p * d, cos: c.baseAddress! + p * d, sin: s.baseAddress! + p * d, d: d, inverse: false)
-          }
-        }
-      } else {
-        (q + p * d).update(from: row, count: d)
-        (k + p * d).update(from: row + D, count: d)
-      }
-    }
+    gatherQK(base, ld: ld, D: D, L: L, d: d, rotary: rotary, q: q, k: k)
     let P = pp.p + task * L * L
     // dV += Pᵀ dO
     gemm(transA: true, transB: false, m: L, n: d, k: L, a: P, lda: L, b: dO, ldb: D, accumulate: true, c: dbase + 2 * D, ldc: ld)
@@ -128,20 +117,17 @@ package func attentionBackward(qkv: UnsafePointer<Float>, probs: UnsafePointer<F
     }
     gemm(transA: false, transB: false, m: L, n: d, k: L, a: dS, lda: L, b: k, ldb: d, accumulate: false, c: dq, ldc: d)
     gemm(transA: true, transB: false, m: L, n: d, k: L, a: dS, lda: L, b: q, ldb: d, accumulate: false, c: dk, ldc: d)
-    let tmp = UnsafeMutablePointer<Float>.allocate(capacity: d)
-    defer { tmp.deallocate() }
-    for p in 0..<L {
-      let drow = dbase + p * ld
-      if let rotary {
-        rotary.cos.withUnsafeBufferPointer { c in
-          rotary.sin.withUnsafeBufferPointer { s in
-            rotate(dq + p * d, tmp, cos: c.baseAddress! + p * d, sin: s.baseAddress! + p * d, d: d, inverse: true)
-            for i in 0..<d { drow[i] += tmp[i] }
-            rotate(dk + p * d, tmp, cos: c.baseAddress! + p * d, sin: s.baseAddress! + p * d, d: d, inverse: true)
-            for i in 0..<d { drow[D + i] += tmp[i] }
-          }
-        }
-      } else {
+    if let rotary {
+      // q and k are no longer needed: they receive the un-rotated dq and dk.
+      rotateRows(rotary, dq, lds: d, q, ldd: d, rows: L, d: d, inverse: true)
+      rotateRows(rotary, dk, lds: d, k, ldd: d, rows: L, d: d, inverse: true)
+      for p in 0..<L {
+        let drow = dbase + p * ld, gq = q + p * d, gk = k + p * d
+        for i in 0..<d { drow[i] += gq[i]; drow[D + i] += gk[i] }
+      }
+    } else {
+      for p in 0..<L {
+        let drow = dbase + p * ld
         for i in 0..<d { drow[i] += dq[p * d + i]; drow[D + i] += dk[p * d + i] }
       }
     }

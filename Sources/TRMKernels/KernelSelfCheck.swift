@@ -59,12 +59,20 @@ package func verifyRowKernels(shapes: [(rows: Int, width: Int)] = [(1, 1), (3, 1
     rmsNormForwardReference(x, &yr, rows: rows, width: width, eps: 1e-5)
     cmp("rmsnorm.fwd\(tag)", y1, yr, tol: 2e-6)
     if y1 != y2 { failures.append("rmsnorm.fwd\(tag): 1 and 2 threads differ") }
-    // Transpose
-    var t1 = [Float](repeating: 0, count: rows * width), t2 = t1, tr = t1
-    transposeLast2(x, &t1, batch: 1, rows: rows, cols: width, accumulate: false, threads: 1)
-    transposeLast2(x, &t2, batch: 1, rows: rows, cols: width, accumulate: false, threads: 2)
-    transposeLast2Reference(x, &tr, batch: 1, rows: rows, cols: width)
-    if t1 != tr || t2 != tr { failures.append("transpose\(tag): differs from reference") }
+  }
+  for isa in KernelISA.supported {
+    for (rows, width) in shapes + [(8, 8), (16, 24), (33, 41)] {
+      // Transpose (plain and accumulating), two matrices in a batch
+      let x = rand(2 * rows * width, 8), base = rand(2 * rows * width, 9)
+      var t1 = [Float](repeating: 0, count: 2 * rows * width), t2 = t1, tr = t1
+      transposeLast2(x, &t1, batch: 2, rows: rows, cols: width, accumulate: false, threads: 1, isa: isa)
+      transposeLast2(x, &t2, batch: 2, rows: rows, cols: width, accumulate: false, threads: 2, isa: isa)
+      transposeLast2Reference(x, &tr, batch: 2, rows: rows, cols: width)
+      if t1 != tr || t2 != tr { failures.append("transpose[\(isa) \(rows)x\(width)]: differs from reference") }
+      var a1 = base
+      transposeLast2(x, &a1, batch: 2, rows: rows, cols: width, accumulate: true, threads: 2, isa: isa)
+      if a1 != zip(base, tr).map({ $0 + $1 }) { failures.append("transpose+=[\(isa) \(rows)x\(width)]: differs from reference") }
+    }
   }
   // Attention (odd lengths, two head sizes, with and without rotary)
   for (batch, length, heads, d) in [(1, 1, 1, 2), (2, 17, 3, 8), (3, 13, 2, 64)] {

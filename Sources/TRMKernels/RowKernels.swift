@@ -198,25 +198,14 @@ package func rmsNormForwardReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutab
 // MARK: - Transpose of the last two axes: [B, R, C] -> [B, C, R]
 
 /// Blocked transpose; with `accumulate` adds into y.
-package func transposeLast2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, rows: Int, cols: Int, accumulate: Bool, threads: Int) {
+package func transposeLast2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, rows: Int, cols: Int, accumulate: Bool, threads: Int, isa: KernelISA = .best) {
   let px = SendablePointer(x), py = SendablePointer(y)
   let tile = 32
-  let tasks = batch * ((rows + tile - 1) / tile)
   let rowTiles = (rows + tile - 1) / tile
+  let tasks = batch * rowTiles
   parallelFor(tasks, threads: rows * cols * batch < 32_768 ? 1 : threads) { t in
     let b = t / rowTiles, r0 = (t % rowTiles) * tile
-    let xb = px.p + b * rows * cols, yb = py.p + b * rows * cols
-    let r1 = min(rows, r0 + tile)
-    var c0 = 0
-    while c0 < cols {
-      let c1 = min(cols, c0 + tile)
-      for r in r0..<r1 {
-        for c in c0..<c1 {
-          if accumulate { yb[c * rows + r] += xb[r * cols + c] } else { yb[c * rows + r] = xb[r * cols + c] }
-        }
-      }
-      c0 = c1
-    }
+    trm_transpose(Int32(isa.rawValue), px.p + b * rows * cols, py.p + b * rows * cols, rows, cols, r0, min(rows, r0 + tile), accumulate ? 1 : 0)
   }
 }
 
@@ -224,18 +213,10 @@ package func transposeLast2Reference(_ x: UnsafePointer<Float>, _ y: UnsafeMutab
   for b in 0..<batch { for r in 0..<rows { for c in 0..<cols { y[b * rows * cols + c * rows + r] = x[b * rows * cols + r * cols + c] } } }
 }
 
-// MARK: - Softmax over rows (in place), via the vectorized exp
+// MARK: - Softmax over rows (in place), fused C kernel (max, exp + sum, scale)
 
 package func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, isa: KernelISA = .best) {
-  for r in 0..<rows {
-    let xr = x + r * width
-    var m = -Float.infinity
-    for i in 0..<width { m = max(m, xr[i]) }
-    for i in 0..<width { xr[i] -= m }
-    vexp(xr, xr, width, isa: isa)
-    let s = 1 / sumSIMD(xr, width)
-    for i in 0..<width { xr[i] *= s }
-  }
+  trm_softmax_rows(Int32(isa.rawValue), x, rows, width)
 }
 
 package func softmaxRowsReference(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {

@@ -1,3 +1,4 @@
+import Foundation
 import TRMKernels
 import TRMModel
 import TRMRandom
@@ -40,6 +41,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   public var onlineAugmentation = false
   /// Ablation: gradients only through the last latent update and the y update (paper Table 1).
   public var oneStepGradient = false
+  /// Deep-supervision curriculum (not in the reference; nil or 0 = off): over the first this
+  /// many optimizer steps the number of supervision steps a slot may use grows linearly from 1
+  /// to N_sup. Helps tasks where holding each example for N_sup consecutive optimizer steps
+  /// stalls learning from scratch (8-digit addition, see Benchmarks/results/README.md).
+  public var supervisionWarmup: Int? = nil
   public var seed: UInt64 = 0
   public var threads = 1
 
@@ -178,7 +184,7 @@ public final class Trainer {
     var haltedExact = 0, haltedN = 0, haltedStepSum = 0
     if isTRM {
       carry = out.carry
-      let nSup = model.config.supervisionSteps
+      let nSup = effectiveSupervisionSteps
       for s in 0..<B {
         slotSteps[s] += 1
         var h = slotSteps[s] >= nSup
@@ -202,6 +208,13 @@ public final class Trainer {
       exactAccuracy: Double(exact.filter { $0 }.count) / Double(B),
       cellAccuracy: Double(correctCells) / Double(max(1, supervised)),
       haltedCount: haltedN, meanHaltSteps: haltedN > 0 ? Double(haltedStepSum) / Double(haltedN) : nil)
+  }
+
+  /// The supervision-step cap at the current step (N_sup, or less during `supervisionWarmup`).
+  public var effectiveSupervisionSteps: Int {
+    let nSup = model.config.supervisionSteps
+    guard let w = config.supervisionWarmup, w > 0, step < w else { return nSup }
+    return 1 + (nSup - 1) * step / w
   }
 
   /// Argmax predictions per cell, number of correct supervised cells, and per-example exactness.

@@ -11,7 +11,7 @@ public struct Preset: @unchecked Sendable {
   /// All presets by name.
   public static let all: [String: Preset] = {
     var out: [String: Preset] = [:]
-    func add(_ name: String, _ summary: String, width: Int, mixer: TokenMixer, n: Int, T: Int, nSup: Int, batch: Int, steps: Int, lr: Double) {
+    func add(_ name: String, _ summary: String, width: Int, mixer: TokenMixer, n: Int, T: Int, nSup: Int, batch: Int, steps: Int, lr: Double, supervisionWarmup: Int? = nil) {
       var t = TrainingConfig()
       t.batchSize = batch
       t.steps = steps
@@ -19,6 +19,7 @@ public struct Preset: @unchecked Sendable {
       t.warmupSteps = min(100, steps / 10)
       t.weightDecay = 0.1
       t.emaDecay = 0.995
+      t.supervisionWarmup = supervisionWarmup
       out[name] = Preset(name: name, summary: summary, model: { base in
         var c = base
         c.width = width
@@ -35,7 +36,7 @@ public struct Preset: @unchecked Sendable {
     add("sudoku6", "6×6 sudoku", width: 96, mixer: .mlp, n: 4, T: 2, nSup: 8, batch: 64, steps: 2000, lr: 1e-3)
     add("sudoku9", "9×9 sudoku", width: 128, mixer: .mlp, n: 6, T: 3, nSup: 8, batch: 64, steps: 3000, lr: 1e-3)
     add("maze", "mazes (attention, variable size)", width: 64, mixer: .attention, n: 4, T: 2, nSup: 8, batch: 32, steps: 2000, lr: 1e-3)
-    add("arithmetic", "addition / multiplication", width: 64, mixer: .attention, n: 3, T: 2, nSup: 6, batch: 64, steps: 1500, lr: 1e-3)
+    add("arithmetic", "addition / multiplication", width: 64, mixer: .attention, n: 3, T: 2, nSup: 6, batch: 64, steps: 1500, lr: 1e-3, supervisionWarmup: 1000)
     return out
   }()
 }

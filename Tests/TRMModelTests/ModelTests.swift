@@ -222,6 +222,34 @@ final class CheckpointTests: XCTestCase {
     XCTAssertEqual(a.model.parameters.flatMap { $0.value.scalars }, b.model.parameters.flatMap { $0.value.scalars })
   }
 
+  func testSupervisionWarmupCapsSlotStepsThenReachesNSup() throws {
+    let data = tinySudoku(count: 32, blanks: 6, seed: 21)
+    var tc = TrainingConfig()
+    tc.batchSize = 8
+    tc.steps = 40
+    tc.supervisionWarmup = 12
+    var c = tinyConfig()
+    c.supervisionSteps = 4
+    let t = try Trainer(model: try RecursiveModel(config: c, seed: 22), config: tc, data: data)
+    // Cap = 1 + 3·step/12: 1 for steps 0-3, 2 for 4-7, 3 for 8-11, then 4.
+    XCTAssertEqual(t.effectiveSupervisionSteps, 1)
+    let first = t.trainStep()
+    XCTAssertEqual(first.haltedCount, 8, "with a cap of 1 every slot halts after one step")
+    XCTAssertEqual(first.meanHaltSteps, 1)
+    var longest = 0.0
+    for _ in 1..<30 {
+      let cap = t.effectiveSupervisionSteps
+      let m = t.trainStep()
+      if let s = m.meanHaltSteps { XCTAssertLessThanOrEqual(s, Double(cap)); longest = max(longest, s) }
+    }
+    XCTAssertEqual(t.effectiveSupervisionSteps, 4)
+    XCTAssertGreaterThan(longest, 2, "slots use more supervision steps once the cap has grown")
+    // The option survives a checkpoint round trip (resume continues the same curriculum).
+    let url = dir.appendingPathComponent("warmup.safetensors")
+    try Checkpoint.save(trainer: t, to: url)
+    XCTAssertEqual(try Checkpoint.resumeTrainer(from: url, data: data).config.supervisionWarmup, 12)
+  }
+
   func testCorruptTruncatedWrongVersionAndMisshapenFilesAreRejected() throws {
     let m = try RecursiveModel(config: tinyConfig(), seed: 11)
     let url = dir.appendingPathComponent("ok.safetensors")
