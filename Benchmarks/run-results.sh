@@ -40,7 +40,15 @@ run_task sudoku6 Puzzles/sudoku6 sudoku6    4000  300 1,2,4,8,16,32,64 --augment
 run_task add8    Puzzles/add8    arithmetic 8000  0   1,2,4,8,16,32,64
 run_task mul3    Puzzles/mul3    arithmetic 15000 0   1,2,4,8,16,32,64
 run_task maze15  Puzzles/maze15  maze       2500  0   1,2,4,8,16,32 --augment-online
-run_task sudoku9 Puzzles/sudoku9 sudoku9    4000  0   1,2,4,8,16,32 --augment-online
+run_task sudoku9 Puzzles/sudoku9 sudoku9    3500  0   1,2,4,8,16,32 --augment-online
+# Maze-Hard 30×30 (the HRM/TRM benchmark's training split, ../shared/data): first 800 lines for
+# training, next 50 for validation, last 150 held out for testing. Not shipped; split at run time.
+if want mazehard; then
+  src=../shared/data/maze30_hrm_hard_train.txt
+  d=$OUT/mazehard/data; mkdir -p "$d"
+  head -n 800 "$src" > "$d/train.txt"; sed -n 801,850p "$src" > "$d/valid.txt"; tail -n 150 "$src" > "$d/test.txt"
+  run_task mazehard "$d" maze "${MAZEHARD_STEPS:-1500}" 0 1,2,4,8,16 --augment-online --batch 16
+fi
 # Extrapolation: the 15×15 maze model (attention, variable length) on larger mazes, more steps.
 want maze15 && for s in 21 31; do
   "$T" sweep --checkpoint "$OUT/maze15/runs/trm/model.safetensors" --data "Puzzles/maze$s/test.txt" --steps 8,16,32,64 --out "$OUT/maze15-on-$s" || true

@@ -59,6 +59,15 @@ package func verifyRowKernels(shapes: [(rows: Int, width: Int)] = [(1, 1), (3, 1
     rmsNormForwardReference(x, &yr, rows: rows, width: width, eps: 1e-5)
     cmp("rmsnorm.fwd\(tag)", y1, yr, tol: 2e-6)
     if y1 != y2 { failures.append("rmsnorm.fwd\(tag): 1 and 2 threads differ") }
+    // Fused residual + RMSNorm
+    let xb = rand(rows * width, 10)
+    var f1 = y1, f2 = y1, fr = y1, sum = y1
+    addRMSNormForward(x, xb, &f1, &r1, rows: rows, width: width, eps: 1e-5, threads: 1)
+    addRMSNormForward(x, xb, &f2, &r2, rows: rows, width: width, eps: 1e-5, threads: 2)
+    for i in 0..<sum.count { sum[i] = x[i] + xb[i] }
+    rmsNormForwardReference(sum, &fr, rows: rows, width: width, eps: 1e-5)
+    cmp("addrmsnorm.fwd\(tag)", f1, fr, tol: 2e-6)
+    if f1 != f2 { failures.append("addrmsnorm.fwd\(tag): 1 and 2 threads differ") }
   }
   for isa in KernelISA.supported {
     for (rows, width) in shapes + [(8, 8), (16, 24), (33, 41)] {

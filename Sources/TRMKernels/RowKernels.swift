@@ -163,6 +163,29 @@ package func rmsNormForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer
   }
 }
 
+/// Fused residual + norm: y = rmsNorm(a + b) row by row (the sum never leaves the cache);
+/// saves 1/rms per row in `rstd`. Same arithmetic as `addForward` then `rmsNormForward`.
+package func addRMSNormForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>, rows: Int, width: Int, eps: Float, threads: Int) {
+  let pa = SendablePointer(a), pb = SendablePointer(b), py = SendablePointer(y), pr = SendablePointer(rstd)
+  let chunks = rowChunks(rows: rows, width: width, threads: threads)
+  parallelFor(chunks.count, threads: threads) { t in
+    for r in chunks[t] {
+      let yr = py.p + r * width
+      addForward(pa.p + r * width, pb.p + r * width, yr, width)
+      let ms = dotSIMD(yr, yr, width) / Float(width)
+      let s = 1 / (ms + eps).squareRoot()
+      pr.p[r] = s
+      var i = 0
+      let vs = SIMD16<Float>(repeating: s)
+      while i + 16 <= width {
+        UnsafeMutableRawPointer(yr + i).storeBytes(of: vs * UnsafeRawPointer(yr + i).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+        i += 16
+      }
+      while i < width { yr[i] = s * yr[i]; i += 1 }
+    }
+  }
+}
+
 /// Backward from the output y and saved rstd: dx += rstd * (dy - y * mean(dy * y)).
 package func rmsNormBackward(_ y: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, width: Int, threads: Int) {
   let py = SendablePointer(y), pr = SendablePointer(rstd), pdy = SendablePointer(dy), pdx = SendablePointer(dx)

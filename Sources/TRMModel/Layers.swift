@@ -61,13 +61,13 @@ public struct Block {
     switch mixer {
     case .attention:
       let a = g.attention(qkv!(g, h), heads: heads, rotary: rotary)
-      h = g.rmsNorm(g.add(h, out!(g, a)))
+      h = g.addRMSNorm(h, out!(g, a))
     case .mlp:
       // Reference mlp_t: mix along the sequence on [B, D, L] and normalise over L while transposed.
       let t = g.transposeLast2(h)
-      h = g.transposeLast2(g.rmsNorm(g.add(t, sequenceMLP!(g, t))))
+      h = g.transposeLast2(g.addRMSNorm(t, sequenceMLP!(g, t)))
     }
-    return g.rmsNorm(g.add(h, mlp(g, h)))
+    return g.addRMSNorm(h, mlp(g, h))
   }
 
   var parameters: [Parameter] {

@@ -12,6 +12,7 @@ import TRMKernels
 //   silu            y = a σ(a)                           da += dy (σ + a σ (1 − σ))
 //   swiglu          y = silu(g) ⊙ u, [g|u] = last axis   (C kernel)
 //   rmsNorm         y = a / √(mean(a²) + ε)              da += r (dy − y mean(dy ⊙ y))
+//   addRMSNorm      y = rmsNorm(a + b), fused            da, db += r (dy − y mean(dy ⊙ y))
 //   transposeLast2  [.., R, C] → [.., C, R]              transpose back
 //   embedding       y[i] = W[ids[i]]                     dW[ids[i]] += dy[i]
 //   concat/slice    along axis 1                         copy the matching block
@@ -138,6 +139,20 @@ extension Graph {
     rmsNormForward(a.value.data, y.storage.pointer, rstd.storage.pointer, rows: R, width: W, eps: eps, threads: threads)
     return record(y, inputs: [a]) { g, dy in
       if let da = g.gradBuffer(for: a) { rmsNormBackward(y.data, rstd.data, dy, da, rows: R, width: W, threads: g.threads) }
+    }
+  }
+
+  /// rmsNorm(a + b) for equal shapes in one pass (the post-norm residual of every block).
+  public func addRMSNorm(_ a: Var, _ b: Var, eps: Float = 1e-5) -> Var {
+    precondition(a.shape == b.shape, "addRMSNorm: shapes \(a.shape) and \(b.shape) differ")
+    let W = a.shape.last!, R = a.value.count / max(W, 1)
+    let y = alloc(a.shape)
+    let rstd = alloc([R])
+    addRMSNormForward(a.value.data, b.value.data, y.storage.pointer, rstd.storage.pointer, rows: R, width: W, eps: eps, threads: threads)
+    return record(y, inputs: [a, b]) { g, dy in
+      for v in [a, b] {
+        if let dv = g.gradBuffer(for: v) { rmsNormBackward(y.data, rstd.data, dy, dv, rows: R, width: W, threads: g.threads) }
+      }
     }
   }
 

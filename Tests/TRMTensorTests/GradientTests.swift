@@ -43,6 +43,13 @@ final class GradientTests: XCTestCase {
     assertGrad([a], step: 1e-3) { g in g.rmsNorm(g.param(a)) }
   }
 
+  func testFusedAddRMSNorm() {
+    let a = param("a", [2, 3, 17], seed: 30), b = param("b", [2, 3, 17], seed: 31)
+    assertGrad([a, b], step: 1e-3) { g in g.addRMSNorm(g.param(a), g.param(b)) }
+    // Same gradient through the same input twice (both paths accumulate into one buffer).
+    assertGrad([a], step: 1e-3) { g in g.addRMSNorm(g.param(a), g.param(a)) }
+  }
+
   func testTransposeReshapeConcatSlice() {
     let a = param("a", [2, 3, 5], seed: 11), b = param("b", [2, 4, 5], seed: 12)
     assertGrad([a]) { g in g.transposeLast2(g.param(a)) }
