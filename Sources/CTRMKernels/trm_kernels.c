@@ -232,40 +232,7 @@ __attribute__((target("avx2,fma"))) static void vexp_avx2(const float *x, float 
 __attribute__((target("avx2,fma"))) static void swiglu_f_avx2(const float *gu, float *out, long rows, long width) { TRM_SWIGLU_F_BODY }
 __attribute__((target("avx2,fma"))) static void swiglu_b_avx2(const float *gu, const float *dout, float *dgu, long rows, long width) { TRM_SWIGLU_B_BODY }
 __attribute__((target("avx512f,fma"))) static void vexp_avx512(const float *x, float *y, long n) { TRM_VEXP_BODY }
-// Explicit AVX-512 SwiGLU forward: the same exp as trm_exp1 (2^n applied with scalef), and the
-// sigmoid's reciprocal by rcp14 plus one Newton step (relative error ~1e-7) instead of a divide,
-// which dominated the auto-vectorized loop. Tails use masked loads/stores.
-__attribute__((target("avx512f,fma"))) static inline __m512 exp16_avx512(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
-  __m512 n = _mm512_roundscale_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f)),
-                                  _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500E-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
-  __m512 y = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(y, n);
-}
-
-__attribute__((target("avx512f,fma"))) static void swiglu_f_avx512(const float *gu, float *out, long rows, long width) {
-  const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f);
-  for (long row = 0; row < rows; row++) {
-    const float *g = gu + row * 2 * width, *u = g + width;
-    float *o = out + row * width;
-    for (long i = 0; i < width; i += 16) {
-      __mmask16 m = width - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (width - i)) - 1);
-      __m512 gv = _mm512_maskz_loadu_ps(m, g + i), uv = _mm512_maskz_loadu_ps(m, u + i);
-      __m512 d = _mm512_add_ps(one, exp16_avx512(_mm512_sub_ps(_mm512_setzero_ps(), gv)));
-      __m512 rc = _mm512_rcp14_ps(d);
-      rc = _mm512_mul_ps(rc, _mm512_fnmadd_ps(d, rc, two));
-      _mm512_mask_storeu_ps(o + i, m, _mm512_mul_ps(_mm512_mul_ps(gv, rc), uv));
-    }
-  }
-}
+__attribute__((target("avx512f,fma"))) static void swiglu_f_avx512(const float *gu, float *out, long rows, long width) { TRM_SWIGLU_F_BODY }
 __attribute__((target("avx512f,fma"))) static void swiglu_b_avx512(const float *gu, const float *dout, float *dgu, long rows, long width) { TRM_SWIGLU_B_BODY }
 #endif
 
