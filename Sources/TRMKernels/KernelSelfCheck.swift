@@ -59,8 +59,15 @@ package func verifyRowKernels(shapes: [(rows: Int, width: Int)] = [(1, 1), (3, 1
     rmsNormForwardReference(x, &yr, rows: rows, width: width, eps: 1e-5)
     cmp("rmsnorm.fwd\(tag)", y1, yr, tol: 2e-6)
     if y1 != y2 { failures.append("rmsnorm.fwd\(tag): 1 and 2 threads differ") }
+    // Threaded elementwise add
+    let addend = rand(rows * width, 10)
+    var s1 = y1, s2 = y1
+    addForward(x, addend, &s1, rows * width, threads: 1)
+    addForward(x, addend, &s2, rows * width, threads: 2)
+    if s1 != s2 { failures.append("add\(tag): 1 and 2 threads differ") }
+    for i in 0..<s1.count where s1[i] != x[i] + addend[i] { failures.append("add\(tag): wrong at \(i)"); break }
     // Fused residual + RMSNorm
-    let xb = rand(rows * width, 10)
+    let xb = addend
     var f1 = y1, f2 = y1, fr = y1, sum = y1
     addRMSNormForward(x, xb, &f1, &r1, rows: rows, width: width, eps: 1e-5, threads: 1)
     addRMSNormForward(x, xb, &f2, &r2, rows: rows, width: width, eps: 1e-5, threads: 2)

@@ -14,6 +14,18 @@ package func rowChunks(rows: Int, width: Int, threads: Int) -> [Range<Int>] {
 
 // MARK: - Elementwise
 
+/// y = a + b (n floats) split over threads in 16-float-aligned chunks (elementwise, so the
+/// result does not depend on the thread count).
+package func addForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, threads: Int) {
+  let chunks = rowChunks(rows: (n + 15) / 16, width: 16, threads: threads)
+  if chunks.count <= 1 { addForward(a, b, y, n); return }
+  let pa = SendablePointer(a), pb = SendablePointer(b), py = SendablePointer(y)
+  parallelFor(chunks.count, threads: threads) { t in
+    let lo = chunks[t].lowerBound * 16, hi = min(n, chunks[t].upperBound * 16)
+    addForward(pa.p + lo, pb.p + lo, py.p + lo, hi - lo)
+  }
+}
+
 /// y = a + b (n floats). May alias.
 package func addForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
   var i = 0

@@ -58,7 +58,7 @@ extension Graph {
     let y = alloc(a.shape)
     let av = a.value, bv = b.value
     if n == m {
-      addForward(av.data, bv.data, y.storage.pointer, n)
+      addForward(av.data, bv.data, y.storage.pointer, n, threads: threads)
     } else {
       for r in 0..<(n / max(m, 1)) { addForward(av.data + r * m, bv.data, y.storage.pointer + r * m, m) }
     }
