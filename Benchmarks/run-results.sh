@@ -25,6 +25,8 @@ run_task() {  # name suite preset steps quick_steps sweep_steps [extra train arg
   "$T" compare --data "$suite/train.txt" "${valid[@]}" --test "$suite/test.txt" --preset "$preset" \
       --budget-steps "$steps" --threads 2 --seed 0 --out "$dir/runs" "$@" | tee "$dir/compare.txt"
   local t1=$(date +%s)
+  # Training curves (one JSON line per 50 steps, validation included) are kept; checkpoints are not.
+  for m in trm baseline; do cp "$dir/runs/$m/metrics.jsonl" "$dir/$m-metrics.jsonl"; done
   "$T" sweep --checkpoint "$dir/runs/trm/model.safetensors" --baseline "$dir/runs/baseline/model.safetensors" \
       --data "$suite/test.txt" --steps "$sweep" --out "$dir" | tee "$dir/sweep.txt"
   "$T" eval --checkpoint "$dir/runs/trm/model.safetensors" --data "$suite/test.txt" --steps "${sweep##*,}" --json "$dir/eval-nohalt.json" | tee "$dir/eval.txt"
