@@ -289,8 +289,8 @@ void trm_swiglu_backward(int isa, const float *gu, const float *dout, float *dgu
     for (i = 0; i < width; i++) xr[i] *= inv;                           \
   }
 
-// Rotary ("rotate half") on `rows` head vectors of width d: dst = scale · R(src), or the
-// transposed rotation when sgn = −1. cos/sin rows are d wide; strides in floats.
+// Rotary ("rotate half") on `rows` head vectors of width d: dst = R(src), or the transposed
+// rotation when sgn = −1. cos/sin rows are d wide; strides in floats.
 #define TRM_ROTARY_BODY                                                 \
   long half = d / 2;                                                    \
   for (long r = 0; r < rows; r++) {                                     \
@@ -298,18 +298,18 @@ void trm_swiglu_backward(int isa, const float *gu, const float *dout, float *dgu
     const float *c = cs + r * d, *sn = sn0 + r * d;                     \
     float *o = dst + r * ldd;                                           \
     for (long i = 0; i < half; i++) {                                   \
-      o[i] = scale * (a[i] * c[i] - sgn * b[i] * sn[i]);                \
-      o[i + half] = scale * (b[i] * c[i + half] + sgn * a[i] * sn[i + half]); \
+      o[i] = a[i] * c[i] - sgn * b[i] * sn[i];                          \
+      o[i + half] = b[i] * c[i + half] + sgn * a[i] * sn[i + half];     \
     }                                                                   \
   }
 
 static void softmax_portable(float *x, long rows, long width) { TRM_SOFTMAX_BODY }
-static void rotary_portable(const float *src, long lds, float *dst, long ldd, const float *cs, const float *sn0, long rows, long d, float sgn, float scale) { TRM_ROTARY_BODY }
+static void rotary_portable(const float *src, long lds, float *dst, long ldd, const float *cs, const float *sn0, long rows, long d, float sgn) { TRM_ROTARY_BODY }
 #if TRM_X86
 __attribute__((target("avx2,fma"))) static void softmax_avx2(float *x, long rows, long width) { TRM_SOFTMAX_BODY }
-__attribute__((target("avx2,fma"))) static void rotary_avx2(const float *src, long lds, float *dst, long ldd, const float *cs, const float *sn0, long rows, long d, float sgn, float scale) { TRM_ROTARY_BODY }
+__attribute__((target("avx2,fma"))) static void rotary_avx2(const float *src, long lds, float *dst, long ldd, const float *cs, const float *sn0, long rows, long d, float sgn) { TRM_ROTARY_BODY }
 __attribute__((target("avx512f,fma"))) static void softmax_avx512(float *x, long rows, long width) { TRM_SOFTMAX_BODY }
-__attribute__((target("avx512f,fma"))) static void rotary_avx512(const float *src, long lds, float *dst, long ldd, const float *cs, const float *sn0, long rows, long d, float sgn, float scale) { TRM_ROTARY_BODY }
+__attribute__((target("avx512f,fma"))) static void rotary_avx512(const float *src, long lds, float *dst, long ldd, const float *cs, const float *sn0, long rows, long d, float sgn) { TRM_ROTARY_BODY }
 #endif
 
 void trm_softmax_rows(int isa, float *x, long rows, long width) {
@@ -322,14 +322,14 @@ void trm_softmax_rows(int isa, float *x, long rows, long width) {
 }
 
 void trm_rotary_rows(int isa, const float *src, long lds, float *dst, long ldd, const float *cos,
-                     const float *sin, long rows, long d, int inverse, float scale) {
+                     const float *sin, long rows, long d, int inverse) {
   float sgn = inverse ? -1.0f : 1.0f;
 #if TRM_X86
-  if (isa == TRM_ISA_AVX512) { rotary_avx512(src, lds, dst, ldd, cos, sin, rows, d, sgn, scale); return; }
-  if (isa == TRM_ISA_AVX2) { rotary_avx2(src, lds, dst, ldd, cos, sin, rows, d, sgn, scale); return; }
+  if (isa == TRM_ISA_AVX512) { rotary_avx512(src, lds, dst, ldd, cos, sin, rows, d, sgn); return; }
+  if (isa == TRM_ISA_AVX2) { rotary_avx2(src, lds, dst, ldd, cos, sin, rows, d, sgn); return; }
 #endif
   (void)isa;
-  rotary_portable(src, lds, dst, ldd, cos, sin, rows, d, sgn, scale);
+  rotary_portable(src, lds, dst, ldd, cos, sin, rows, d, sgn);
 }
 
 // MARK: - Transpose of the last two axes

@@ -53,7 +53,7 @@ private func sinD(_ x: Double) -> Double {
 private func rotateRows(_ rotary: RotaryTables, _ src: UnsafePointer<Float>, lds: Int, _ dst: UnsafeMutablePointer<Float>, ldd: Int, rows: Int, d: Int, inverse: Bool) {
   rotary.cos.withUnsafeBufferPointer { c in
     rotary.sin.withUnsafeBufferPointer { s in
-      trm_rotary_rows(Int32(KernelISA.best.rawValue), src, lds, dst, ldd, c.baseAddress!, s.baseAddress!, rows, d, inverse ? 1 : 0, 1)
+      trm_rotary_rows(Int32(KernelISA.best.rawValue), src, lds, dst, ldd, c.baseAddress!, s.baseAddress!, rows, d, inverse ? 1 : 0)
     }
   }
 }

@@ -57,9 +57,9 @@ void trm_swiglu_backward(int isa, const float *gu, const float *dout, float *dgu
 /// In-place softmax over each of `rows` rows of `width` floats.
 void trm_softmax_rows(int isa, float *x, long rows, long width);
 /// Rotary "rotate half" on `rows` vectors of width d (src stride lds, dst stride ldd, cos/sin
-/// rows d wide): dst = scale * R(src), or scale * R^T(src) when inverse != 0.
+/// rows d wide): dst = R(src), or R^T(src) when inverse != 0.
 void trm_rotary_rows(int isa, const float *src, long lds, float *dst, long ldd, const float *cos,
-                     const float *sin, long rows, long d, int inverse, float scale);
+                     const float *sin, long rows, long d, int inverse);
 /// Rows r0..<r1 of one [rows, cols] matrix x into y = x^T ([cols, rows]); adds when accumulate.
 void trm_transpose(int isa, const float *x, float *y, long rows, long cols, long r0, long r1,
                    int accumulate);
