@@ -85,7 +85,7 @@ public enum CommandLineTool {
       one curve per (n, T); sweep.csv has the effective depth K·T·(n+1)·blocks of each point. Data of another size than the
       training set is allowed for attention models (size extrapolation).
     """,
-    "compare": "trm compare --data TRAIN --test FILE [--valid FILE] --budget-steps N [--preset NAME] [--out DIR] [--threads N] [--seed S]",
+    "compare": "trm compare --data TRAIN --test FILE [--valid FILE] --budget-steps N [--preset NAME] [--out DIR] [--threads N] [--seed S]\n          [any model/training option of trm train, e.g. --batch B --lr X --augment-online --supervision-warmup S]",
     "demo": "trm demo [--suite Puzzles/sudoku4] [--steps N] [--threads N]   (train + evaluate TRM vs. baseline on a shipped suite)",
   ]
 
