@@ -48,20 +48,30 @@ public enum Evaluator {
         tokens += inputs[i]
       }
       var carry = model.initialCarry(batch: B)
-      var done = [Bool](repeating: false, count: B)
       var preds = [Prediction](repeating: Prediction(tokens: [], steps: 0, haltProbability: nil), count: B)
+      // Rows still running (indices into this batch); halted rows are dropped from the
+      // computation, so early halting saves wall time, not only FLOPs. Rows are independent,
+      // so dropping others does not change a row's result.
+      var active = Array(0..<B)
       for k in 1...K {
+        let n = active.count
         let g = Graph(recording: false, threads: threads, pool: pool)
         let o = model.step(g, tokens: tokens, carry: carry)
         carry = o.carry
-        let argmaxTokens = argmax(o.logits.value, rows: B * L, vocab: V)
+        let argmaxTokens = argmax(o.logits.value, rows: n * L, vocab: V)
         let q = o.haltLogits?.value.scalars
-        for b in 0..<B where !done[b] {
-          let p = q.map { 1 / (1 + _exp(-Double($0[b]))) }
-          preds[b] = Prediction(tokens: Array(argmaxTokens[(b * L)..<((b + 1) * L)]), steps: k, haltProbability: p)
-          if halt, let q, q[b] > 0 { done[b] = true }
+        var keep: [Int] = []
+        for (r, b) in active.enumerated() {
+          let p = q.map { 1 / (1 + _exp(-Double($0[r]))) }
+          preds[b] = Prediction(tokens: Array(argmaxTokens[(r * L)..<((r + 1) * L)]), steps: k, haltProbability: p)
+          if !(halt && q.map({ $0[r] > 0 }) == true) { keep.append(r) }
         }
-        if done.allSatisfy({ $0 }) { break }
+        if keep.isEmpty { break }
+        if keep.count < n {
+          tokens = keep.flatMap { tokens[($0 * L)..<(($0 + 1) * L)] }
+          carry = Carry(y: gatherRows(carry.y, keep), z: gatherRows(carry.z, keep))
+          active = keep.map { active[$0] }
+        }
       }
       out += preds
       start = end
@@ -89,4 +99,14 @@ public enum Evaluator {
                             cellAccuracy: Double(cells) / Double(max(1, supervised)),
                             meanSteps: Double(stepSum) / Double(n), millisecondsPerExample: ms / Double(n), predictions: preds)
   }
+}
+
+/// The listed rows (first axis) of a tensor, in order.
+func gatherRows(_ t: Tensor, _ rows: [Int]) -> Tensor {
+  let per = t.count / max(t.shape[0], 1)
+  var out = Tensor(uninitializedShape: [rows.count] + t.shape.dropFirst())
+  out.withMutableData { dst in
+    for (i, r) in rows.enumerated() { (dst + i * per).update(from: t.data + r * per, count: per) }
+  }
+  return out
 }

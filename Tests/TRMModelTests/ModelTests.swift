@@ -250,6 +250,23 @@ final class CheckpointTests: XCTestCase {
     XCTAssertEqual(try Checkpoint.resumeTrainer(from: url, data: data).config.supervisionWarmup, 12)
   }
 
+  func testEarlyHaltingDropsHaltedRowsWithoutChangingAnyAnswer() throws {
+    let m = try RecursiveModel(config: tinyConfig(), seed: 23)
+    // A halt head that fires for some examples at some steps and not for others.
+    var rng = SplitMix64(seed: 24)
+    m.haltWeight!.value = Tensor((0..<m.config.width).map { _ in Float(rng.nextDouble() - 0.5) }, shape: [1, m.config.width])
+    m.haltBias!.value = Tensor([0.1], shape: [1])
+    let ex = tinySudoku(count: 12, blanks: 6, seed: 25)
+    let batched = Evaluator.predict(model: m, inputs: ex.map(\.inputs), steps: 6, halt: true, batchSize: 12)
+    let alone = ex.map { Evaluator.predict(model: m, inputs: [$0.inputs], steps: 6, halt: true, batchSize: 1)[0] }
+    XCTAssertEqual(batched.map(\.tokens), alone.map(\.tokens))
+    XCTAssertEqual(batched.map(\.steps), alone.map(\.steps))
+    XCTAssertEqual(batched.map(\.haltProbability), alone.map(\.haltProbability))
+    XCTAssertGreaterThan(Set(batched.map(\.steps)).count, 1, "the check needs rows that halt at different steps: \(batched.map(\.steps))")
+    // Without halting every example runs all steps.
+    XCTAssertEqual(Set(Evaluator.predict(model: m, inputs: ex.map(\.inputs), steps: 6, halt: false, batchSize: 12).map(\.steps)), [6])
+  }
+
   func testCorruptTruncatedWrongVersionAndMisshapenFilesAreRejected() throws {
     let m = try RecursiveModel(config: tinyConfig(), seed: 11)
     let url = dir.appendingPathComponent("ok.safetensors")
