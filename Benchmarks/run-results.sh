@@ -41,7 +41,7 @@ run_task sudoku6 Puzzles/sudoku6 sudoku6    4000  300 1,2,4,8,16,32,64 --augment
 [ $QUICK = 1 ] && exit 0
 run_task add8    Puzzles/add8    arithmetic 8000  0   1,2,4,8,16,32,64
 run_task mul3    Puzzles/mul3    arithmetic 15000 0   1,2,4,8,16,32,64
-run_task maze15  Puzzles/maze15  maze       5500  0   1,2,4,8,16,32 --augment-online
+run_task maze15  Puzzles/maze15  maze       2500  0   1,2,4,8,16,32 --augment-online
 run_task sudoku9 Puzzles/sudoku9 sudoku9    3000  0   1,2,4,8,16,32 --augment-online
 # Maze-Hard 30×30 (the HRM/TRM benchmark's training split, ../shared/data): first 800 lines for
 # training, next 50 for validation, last 150 held out for testing. Not shipped; split at run time.
