@@ -154,24 +154,26 @@ package func vexp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _
 
 // MARK: - RMSNorm without weight: y = x / sqrt(mean(x^2) + eps)
 
+/// One row: y = x / √(mean(x²) + eps) (x and y may be the same row); returns 1/rms.
+@inline(__always)
+func rmsNormRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, width: Int, eps: Float) -> Float {
+  let s = 1 / (dotSIMD(x, x, width) / Float(width) + eps).squareRoot()
+  let vs = SIMD16<Float>(repeating: s)
+  var i = 0
+  while i + 16 <= width {
+    UnsafeMutableRawPointer(y + i).storeBytes(of: vs * UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+    i += 16
+  }
+  while i < width { y[i] = s * x[i]; i += 1 }
+  return s
+}
+
 /// Forward; saves 1/rms per row in `rstd` for the backward.
 package func rmsNormForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>, rows: Int, width: Int, eps: Float, threads: Int) {
   let px = SendablePointer(x), py = SendablePointer(y), pr = SendablePointer(rstd)
   let chunks = rowChunks(rows: rows, width: width, threads: threads)
   parallelFor(chunks.count, threads: threads) { t in
-    for r in chunks[t] {
-      let xr = px.p + r * width, yr = py.p + r * width
-      let ms = dotSIMD(xr, xr, width) / Float(width)
-      let s = 1 / (ms + eps).squareRoot()
-      pr.p[r] = s
-      var i = 0
-      let vs = SIMD16<Float>(repeating: s)
-      while i + 16 <= width {
-        UnsafeMutableRawPointer(yr + i).storeBytes(of: vs * UnsafeRawPointer(xr + i).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-        i += 16
-      }
-      while i < width { yr[i] = s * xr[i]; i += 1 }
-    }
+    for r in chunks[t] { pr.p[r] = rmsNormRow(px.p + r * width, py.p + r * width, width: width, eps: eps) }
   }
 }
 
@@ -184,16 +186,7 @@ package func addRMSNormForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Flo
     for r in chunks[t] {
       let yr = py.p + r * width
       addForward(pa.p + r * width, pb.p + r * width, yr, width)
-      let ms = dotSIMD(yr, yr, width) / Float(width)
-      let s = 1 / (ms + eps).squareRoot()
-      pr.p[r] = s
-      var i = 0
-      let vs = SIMD16<Float>(repeating: s)
-      while i + 16 <= width {
-        UnsafeMutableRawPointer(yr + i).storeBytes(of: vs * UnsafeRawPointer(yr + i).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-        i += 16
-      }
-      while i < width { yr[i] = s * yr[i]; i += 1 }
+      pr.p[r] = rmsNormRow(yr, yr, width: width, eps: eps)
     }
   }
 }
