@@ -76,19 +76,6 @@ package func mulAccumulate(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
   while i < n { y[i] += a[i] * b[i]; i += 1 }
 }
 
-/// Sum of n floats with 16 SIMD lanes, lanes combined in a fixed order.
-package func sumSIMD(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-  var acc = SIMD16<Float>(repeating: 0)
-  var i = 0
-  while i + 16 <= n {
-    acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-    i += 16
-  }
-  var s = acc.sum()
-  while i < n { s += x[i]; i += 1 }
-  return s
-}
-
 /// Dot product of n floats with 16 SIMD lanes.
 package func dotSIMD(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
   var acc = SIMD16<Float>(repeating: 0)

@@ -64,7 +64,8 @@ public enum Evaluator {
         for (r, b) in active.enumerated() {
           let p = q.map { 1 / (1 + _exp(-Double($0[r]))) }
           preds[b] = Prediction(tokens: Array(argmaxTokens[(r * L)..<((r + 1) * L)]), steps: k, haltProbability: p)
-          if !(halt && q.map({ $0[r] > 0 }) == true) { keep.append(r) }
+          let halted = halt && (q?[r] ?? 0) > 0
+          if !halted { keep.append(r) }
         }
         if keep.isEmpty { break }
         if keep.count < n {
