@@ -32,7 +32,7 @@ let package = Package(
     .executableTarget(name: "KernelBench", dependencies: ["TRMKernels", "TRMRandom"], path: "Benchmarks/KernelBench"),
     .executableTarget(name: "TrainBench", dependencies: ["TinyRecursion"], path: "Benchmarks/TrainBench"),
     .target(name: "TRMTestSupport", dependencies: ["TRMTensor", "TRMRandom"], path: "Tests/TRMTestSupport"),
-    .testTarget(name: "TRMKernelsTests", dependencies: ["TRMKernels", "TRMTestSupport"]),
+    .testTarget(name: "TRMKernelsTests", dependencies: ["TRMKernels", "TRMRandom", "TRMTestSupport"]),
     .testTarget(name: "TRMTensorTests", dependencies: ["TRMTensor", "TRMTestSupport"]),
     .testTarget(name: "TRMModelTests", dependencies: ["TRMTraining", "TRMTestSupport"]),
     .testTarget(name: "TRMPuzzlesTests", dependencies: ["TRMPuzzles"]),

@@ -70,11 +70,12 @@ public enum CommandLineTool {
     """,
     "train": """
     trm train --data TRAIN_FILE --out RUN_DIR [--valid FILE] [--task T] [--model trm|baseline] [--preset NAME]
-              [--width D] [--blocks B] [--mixer attention|mlp] [--latent-steps n] [--recursions T]
+              [--width D] [--heads H] [--blocks B] [--mixer attention|mlp] [--positions 1d|2d] [--latent-steps n] [--recursions T]
               [--supervision-steps N] [--steps S] [--batch B] [--lr X] [--weight-decay X] [--halt-loss-weight X] [--supervision-warmup S] [--loss stablemax|softmax]
               [--augment K] [--augment-online] [--no-ema] [--one-step-gradient] [--seed S] [--threads N] [--checkpoint-every S] [--validate-every S]
     trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N]
       presets: \(Preset.all.keys.sorted().joined(separator: ", "))
+      --positions 2d: rotary positions by (row, column) on grid tasks (attention mixer) instead of the index in the flattened grid
       writes RUN_DIR/checkpoint.safetensors (resumable), RUN_DIR/model.safetensors (EMA, for eval), RUN_DIR/metrics.jsonl
     """,
     "eval": "trm eval --checkpoint FILE --data FILE [--steps K] [--halt] [--json OUT] [--threads N]",

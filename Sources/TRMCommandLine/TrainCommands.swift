@@ -13,8 +13,9 @@ nonisolated(unsafe) private var activeRun: TrainingRun?
 
 extension CommandLineTool {
   static let trainOptions: Set<String> = ["data", "valid", "task", "model", "preset", "width", "blocks", "mixer", "latent-steps", "recursions",
-                                          "supervision-steps", "steps", "batch", "lr", "weight-decay", "loss", "augment", "seed", "threads",
-                                          "checkpoint-every", "validate-every", "out", "resume", "eval-steps", "halt-loss-weight", "supervision-warmup"]
+                                          "supervision-steps", "heads", "steps", "batch", "lr", "weight-decay", "loss", "augment", "seed", "threads",
+                                          "checkpoint-every", "validate-every", "out", "resume", "eval-steps", "halt-loss-weight", "supervision-warmup",
+                                          "positions"]
 
   /// On-line augmentation for a trainer: every time a slot loads a puzzle it gets a fresh
   /// random validity-preserving transform of it (sudoku relabel/permute, maze symmetry,
@@ -67,10 +68,20 @@ extension CommandLineTool {
     }
     var m = preset.model(ModelConfig(vocabSize: layout.vocabularySize, sequenceLength: layout.sequenceLength))
     if let w = try a.int("width", min: 2) { m.width = w; m.heads = max(1, w / 32) }
+    if let h = try a.int("heads", min: 1) { m.heads = h }
     if let b = try a.int("blocks", min: 1) { m.blocks = b }
     if let mx = a.string("mixer") {
       guard let v = TokenMixer(rawValue: mx) else { throw UsageError("--mixer must be attention or mlp") }
       m.mixer = v
+    }
+    let positions = a.string("positions") ?? (preset.gridPositions && m.mixer == .attention ? "2d" : "1d")
+    switch positions {
+    case "1d": m.gridColumns = nil
+    case "2d":
+      guard m.mixer == .attention else { throw UsageError("--positions 2d needs the attention mixer") }
+      guard let g = layout.gridColumns else { throw UsageError("--positions 2d needs a grid task (sudoku, maze), not \(layout.summary)") }
+      m.gridColumns = g
+    default: throw UsageError("--positions must be 1d or 2d, got '\(positions)'")
     }
     if let n = try a.int("latent-steps", min: 0) { m.latentSteps = n }
     if let t = try a.int("recursions", min: 1) { m.recursions = t }

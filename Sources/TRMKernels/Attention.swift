@@ -9,19 +9,35 @@ import CTRMKernels
 // q'[i] = q[i]·cos θ − q[i+d/2]·sin θ and q'[i+d/2] = q[i+d/2]·cos θ + q[i]·sin θ (same for k).
 
 /// Cos/sin tables [L, d] for rotary embeddings (the half-width angles repeated twice).
+///
+/// 1-D (default): position p is the index in the sequence, pair i rotates by p · base^(−2i/d).
+/// 2-D (`grid` set): the first `prefix` positions are non-grid tokens, the rest are the cells of
+/// a grid with `grid` columns in row-major order. Pairs i < d/4 rotate with the cell's row and
+/// pairs d/4 ≤ i < d/2 with its column, each axis using frequencies base^(−2j/(d/2)); so the
+/// score of a query/key pair depends only on their (Δrow, Δcol), whatever the grid width, and a
+/// cell's vertical neighbour is as close as its horizontal one. Prefix token j sits at
+/// (row −1−j, column −1), outside the grid.
 public struct RotaryTables: Sendable {
   public let length: Int, headDim: Int
   public let cos: [Float], sin: [Float]
-  public init(length: Int, headDim: Int, base: Double = 10_000) {
+  public init(length: Int, headDim: Int, base: Double = 10_000, grid: (columns: Int, prefix: Int)? = nil) {
     precondition(headDim % 2 == 0, "rotary head dim must be even, got \(headDim)")
+    if grid != nil { precondition(headDim % 4 == 0, "2-D rotary head dim must be a multiple of 4, got \(headDim)") }
     self.length = length
     self.headDim = headDim
     var c = [Float](repeating: 0, count: length * headDim), s = c
     let half = headDim / 2
     for p in 0..<length {
       for i in 0..<half {
-        let invFreq = _exp(-_logD(base) * Double(2 * i) / Double(headDim))
-        let angle = Double(p) * invFreq
+        let angle: Double
+        if let grid {
+          let (row, col) = p < grid.prefix ? (-1 - p, -1) : ((p - grid.prefix) / grid.columns, (p - grid.prefix) % grid.columns)
+          let quarter = half / 2, j = i % quarter
+          let invFreq = _exp(-_logD(base) * Double(2 * j) / Double(half))
+          angle = Double(i < quarter ? row : col) * invFreq
+        } else {
+          angle = Double(p) * _exp(-_logD(base) * Double(2 * i) / Double(headDim))
+        }
         let (cv, sv) = (cosD(angle), sinD(angle))
         c[p * headDim + i] = Float(cv); c[p * headDim + i + half] = Float(cv)
         s[p * headDim + i] = Float(sv); s[p * headDim + i + half] = Float(sv)

@@ -50,6 +50,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
   public var haltExploration: Double = 0.1
   /// Rotary base (reference `rope_theta`).
   public var ropeBase: Double = 10_000
+  /// 2-D rotary positions (attention mixer): the cells form a grid with this many columns in
+  /// row-major order, and attention sees (Δrow, Δcol) offsets that do not depend on the grid
+  /// width. nil: 1-D positions over the flattened sequence (reference behaviour).
+  public var gridColumns: Int?
 
   public init(vocabSize: Int, sequenceLength: Int) {
     self.vocabSize = vocabSize
@@ -75,6 +79,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     if mixer == .attention {
       if heads < 1 || width % heads != 0 { try fail("width \(width) must be divisible by heads \(heads)") }
       if (width / heads) % 2 != 0 { try fail("head dim \(width / heads) must be even for rotary embeddings") }
+      if let g = gridColumns {
+        if g < 1 || sequenceLength % g != 0 { try fail("gridColumns \(g) must divide the sequence length \(sequenceLength)") }
+        if (width / heads) % 4 != 0 { try fail("head dim \(width / heads) must be a multiple of 4 for 2-D rotary embeddings") }
+      }
     }
     if kind == .trm && prefixLength < 1 { try fail("a TRM needs prefixLength ≥ 1 (position 0 feeds the halting head)") }
     if prefixLength < 0 { try fail("prefixLength must be ≥ 0") }

@@ -66,17 +66,24 @@ public final class RecursiveModel {
     }
     yInit = truncatedNormal([D], std: 1, rng: &rng)
     zInit = truncatedNormal([D], std: 1, rng: &rng)
-    rotary = config.mixer == .attention ? RotaryTables(length: config.totalLength, headDim: D / config.heads, base: config.ropeBase) : nil
+    rotary = config.mixer == .attention ? RotaryTables(length: config.totalLength, headDim: D / config.heads, base: config.ropeBase,
+                                                                 grid: config.gridColumns.map { ($0, config.prefixLength) }) : nil
   }
 
   /// The same weights for another puzzle length (attention mixer only: its parameters do not
   /// depend on the length; rotary tables are rebuilt). Used for size-extrapolation tests.
-  public func resized(sequenceLength: Int) throws -> RecursiveModel {
+  /// A model with 2-D positions needs the new grid's column count.
+  public func resized(sequenceLength: Int, gridColumns: Int? = nil) throws -> RecursiveModel {
     guard config.mixer == .attention || sequenceLength == config.sequenceLength else {
       throw ModelError.invalidConfig("only attention-mixer models can change sequence length (the MLP mixer's weights are sized by it)")
     }
+    if config.gridColumns != nil && gridColumns == nil && sequenceLength != config.sequenceLength {
+      throw ModelError.invalidConfig("this model uses 2-D positions: give the new grid's column count")
+    }
     var c = config
     c.sequenceLength = sequenceLength
+    if config.gridColumns != nil, let gridColumns { c.gridColumns = gridColumns }
+    try c.validate()
     return try reconfigured(c)
   }
 

@@ -110,7 +110,7 @@ public final class Reasoner {
     guard other.task == layout.task else { throw TaskError.invalid("the model was trained on \(layout.summary), not \(other.task.rawValue)") }
     if other == layout { return self }
     guard other.vocabularySize == layout.vocabularySize else { throw TaskError.invalid("\(other.summary) uses a different vocabulary than \(layout.summary)") }
-    return Reasoner(model: try model.resized(sequenceLength: other.sequenceLength), layout: other, threads: threads)
+    return Reasoner(model: try model.resized(sequenceLength: other.sequenceLength, gridColumns: other.gridColumns), layout: other, threads: threads)
   }
 
   /// Solves one puzzle given as a line of the task's format (a stated solution is ignored

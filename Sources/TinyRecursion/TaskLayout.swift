@@ -23,6 +23,16 @@ public struct TaskLayout: Codable, Equatable, Sendable {
     }
   }
 
+  /// Columns of the puzzle's cell grid (sudoku, maze), for 2-D position encodings; nil for
+  /// arithmetic, whose cells are not one grid.
+  public var gridColumns: Int? {
+    switch task {
+    case .sudoku: return sudokuSize
+    case .maze: return mazeSide
+    case .arithmetic: return nil
+    }
+  }
+
   /// Vocabulary size, PAD included.
   public var vocabularySize: Int {
     switch task {

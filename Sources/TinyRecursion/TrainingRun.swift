@@ -7,11 +7,13 @@ public struct Preset: @unchecked Sendable {
   public var summary: String
   public var model: (ModelConfig) -> ModelConfig
   public var training: TrainingConfig
+  /// Whether the preset uses 2-D rotary positions on grid tasks (`ModelConfig.gridColumns`).
+  public var gridPositions = false
 
   /// All presets by name.
   public static let all: [String: Preset] = {
     var out: [String: Preset] = [:]
-    func add(_ name: String, _ summary: String, width: Int, mixer: TokenMixer, n: Int, T: Int, nSup: Int, batch: Int, steps: Int, lr: Double, supervisionWarmup: Int? = nil) {
+    func add(_ name: String, _ summary: String, width: Int, mixer: TokenMixer, n: Int, T: Int, nSup: Int, batch: Int, steps: Int, lr: Double, supervisionWarmup: Int? = nil, gridPositions: Bool = false) {
       var t = TrainingConfig()
       t.batchSize = batch
       t.steps = steps
@@ -29,7 +31,7 @@ public struct Preset: @unchecked Sendable {
         c.recursions = T
         c.supervisionSteps = nSup
         return c
-      }, training: t)
+      }, training: t, gridPositions: gridPositions)
     }
     add("tiny", "CI-sized: 4×4 sudoku in well under a minute", width: 32, mixer: .mlp, n: 2, T: 2, nSup: 4, batch: 32, steps: 300, lr: 3e-3)
     add("sudoku4", "4×4 sudoku", width: 64, mixer: .mlp, n: 3, T: 2, nSup: 6, batch: 64, steps: 600, lr: 2e-3)

@@ -1,4 +1,5 @@
 import TRMKernels
+import TRMRandom
 import TRMTestSupport
 import XCTest
 
@@ -65,5 +66,74 @@ final class KernelTests: XCTestCase {
     XCTAssertEqual(loss[0], 0.4076059644, accuracy: 1e-6)
     crossEntropyForward(logits, labels: [-100], rows: 1, vocab: 3, kind: .stablemax, ignore: -100, probs: &probs, losses: &loss)
     XCTAssertEqual(loss[0], 0)
+  }
+}
+
+final class RotaryTableTests: XCTestCase {
+  /// Score of a fixed query at position p against a fixed key at position r after rotation.
+  private func score(_ t: RotaryTables, _ q: [Double], _ k: [Double], _ p: Int, _ r: Int) -> Double {
+    let d = t.headDim, h = d / 2
+    func rotate(_ v: [Double], _ pos: Int) -> [Double] {
+      (0..<d).map { i in
+        let c = Double(t.cos[pos * d + i]), s = Double(t.sin[pos * d + i])
+        return i < h ? v[i] * c - v[i + h] * s : v[i] * c + v[i - h] * s
+      }
+    }
+    return zip(rotate(q, p), rotate(k, r)).reduce(0) { $0 + $1.0 * $1.1 }
+  }
+
+  func testGridPositionsDependOnlyOnRowAndColumnOffsets() {
+    var rng = SplitMix64(seed: 5)
+    let d = 8
+    let q = (0..<d).map { _ in rng.nextDouble() - 0.5 }, k = (0..<d).map { _ in rng.nextDouble() - 0.5 }
+    let prefix = 2
+    let narrow = RotaryTables(length: prefix + 25, headDim: d, grid: (5, prefix))
+    let wide = RotaryTables(length: prefix + 49, headDim: d, grid: (7, prefix))
+    func cell(_ cols: Int, _ row: Int, _ col: Int) -> Int { prefix + row * cols + col }
+    // A vertical neighbour scores the same in a 5-wide and a 7-wide grid, and anywhere in it.
+    let v5 = score(narrow, q, k, cell(5, 1, 1), cell(5, 2, 1))
+    XCTAssertEqual(v5, score(wide, q, k, cell(7, 1, 1), cell(7, 2, 1)), accuracy: 1e-5)
+    XCTAssertEqual(v5, score(wide, q, k, cell(7, 4, 5), cell(7, 5, 5)), accuracy: 1e-5)
+    // Diagonal offset (+2, −1) likewise; and the offsets are distinguishable.
+    let d5 = score(narrow, q, k, cell(5, 0, 3), cell(5, 2, 2))
+    XCTAssertEqual(d5, score(wide, q, k, cell(7, 3, 6), cell(7, 5, 5)), accuracy: 1e-5)
+    XCTAssertGreaterThan(abs(v5 - d5), 1e-3)
+    XCTAssertGreaterThan(abs(v5 - score(narrow, q, k, cell(5, 1, 1), cell(5, 1, 2))), 1e-3, "vertical and horizontal neighbours must differ")
+    // Prefix tokens sit outside the grid: token j at (−1−j, −1); and 1-D tables are not grids
+    // (cell 5 of a 5-wide grid is not one step from cell 0 in 1-D).
+    XCTAssertEqual(score(narrow, q, k, 1, cell(5, 0, 0)), score(narrow, q, k, 0, cell(5, 1, 0)), accuracy: 1e-5)
+    let flat = RotaryTables(length: prefix + 25, headDim: d)
+    XCTAssertGreaterThan(abs(score(flat, q, k, cell(5, 0, 0), cell(5, 1, 0)) - score(flat, q, k, cell(5, 1, 0), cell(5, 1, 1))), 1e-3)
+  }
+}
+
+final class AttentionLongSequenceTests: XCTestCase {
+  /// The backward at lengths beyond the GEMM blocks (gradcheck elsewhere uses L ≤ 8): directional
+  /// derivatives of Σ out·R along random directions against central differences of the forward.
+  func testBackwardMatchesDirectionalDifferencesAtLength97() {
+    var rng = SplitMix64(seed: 9)
+    let (batch, L, heads, d) = (2, 97, 2, 16)
+    let D = heads * d
+    for rotary in [nil, RotaryTables(length: L, headDim: d, grid: (8, 1)), RotaryTables(length: L, headDim: d)] {
+      let qkv = (0..<batch * L * 3 * D).map { _ in Float(rng.nextDouble() * 2 - 1) }
+      let R = (0..<batch * L * D).map { _ in Float(rng.nextDouble() * 2 - 1) }
+      func loss(_ x: [Float]) -> Double {
+        var out = [Float](repeating: 0, count: batch * L * D), probs = [Float](repeating: 0, count: batch * heads * L * L)
+        attentionForward(qkv: x, out: &out, probs: &probs, batch: batch, length: L, heads: heads, headDim: d, rotary: rotary, threads: 2)
+        return zip(out, R).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+      }
+      var out = [Float](repeating: 0, count: batch * L * D), probs = [Float](repeating: 0, count: batch * heads * L * L)
+      attentionForward(qkv: qkv, out: &out, probs: &probs, batch: batch, length: L, heads: heads, headDim: d, rotary: rotary, threads: 2)
+      var grad = [Float](repeating: 0, count: qkv.count)
+      attentionBackward(qkv: qkv, probs: probs, dout: R, dqkv: &grad, batch: batch, length: L, heads: heads, headDim: d, rotary: rotary, threads: 2)
+      for part in 0..<3 {  // directions confined to q, to k, to v
+        var v = [Float](repeating: 0, count: qkv.count)
+        for i in v.indices where (i % (3 * D)) / D == part { v[i] = Float(rng.nextDouble() * 2 - 1) }
+        let eps: Float = 1e-2
+        let fd = (loss(zip(qkv, v).map { $0 + eps * $1 }) - loss(zip(qkv, v).map { $0 - eps * $1 })) / Double(2 * eps)
+        let an = zip(grad, v).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        XCTAssertEqual(an, fd, accuracy: 2e-2 * max(1, abs(fd)), "part \(part) rotary \(rotary == nil ? "none" : "set")")
+      }
+    }
   }
 }

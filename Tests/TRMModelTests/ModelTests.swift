@@ -114,6 +114,30 @@ final class ReconfigurationTests: XCTestCase {
     XCTAssertEqual(try m.withRecursion(latentSteps: 5, recursions: 1).config.latentSteps, 5)
     XCTAssertThrowsError(try RecursiveModel(config: tinyConfig(mixer: .mlp), seed: 1).resized(sequenceLength: 25))
   }
+
+  func testGridPositionModelsNeedTheNewGridWidth() throws {
+    var c = tinyConfig(mixer: .attention)
+    c.heads = 1  // head dim 32, a multiple of 4
+    c.gridColumns = 4
+    let m = try RecursiveModel(config: c, seed: 23)
+    XCTAssertThrowsError(try m.resized(sequenceLength: 25), "a 2-D model must be told the new grid's width")
+    XCTAssertThrowsError(try m.resized(sequenceLength: 25, gridColumns: 4), "4 columns do not divide 25 cells")
+    let bigger = try m.resized(sequenceLength: 25, gridColumns: 5)
+    XCTAssertEqual(bigger.config.gridColumns, 5)
+    // 2-D and 1-D positions give different logits for the same weights.
+    var flat = c
+    flat.gridColumns = nil
+    let m1 = try RecursiveModel(config: flat, seed: 23)
+    let ex = tinySudoku(count: 1, blanks: 5, seed: 24)
+    let a = m.step(Graph(recording: false), tokens: ex[0].inputs, carry: m.initialCarry(batch: 1)).logits.value.scalars
+    let b = m1.step(Graph(recording: false), tokens: ex[0].inputs, carry: m1.initialCarry(batch: 1)).logits.value.scalars
+    XCTAssertNotEqual(a, b)
+    var odd = c
+    odd.heads = 8  // head dim 4 is fine; 2 heads of 16 too; 16 heads of 2 is not
+    XCTAssertNoThrow(try odd.validate())
+    odd.heads = 16
+    XCTAssertThrowsError(try odd.validate())
+  }
 }
 
 final class OptimizerTests: XCTestCase {
