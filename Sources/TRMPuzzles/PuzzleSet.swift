@@ -47,6 +47,17 @@ public enum Puzzle: Equatable, Sendable {
     }
   }
 
+  /// A key shared by a puzzle and the variants the training augmentation can turn it into
+  /// (maze: its 8 symmetries; arithmetic: the operands in either order; sudoku: the exact
+  /// grid). Generators use it to keep training sets disjoint from held-out suites.
+  public var variantKey: String {
+    switch self {
+    case .sudoku(let s): return s.inputText
+    case .maze(let m): return (0..<8).map { m.dihedral($0).inputText }.min()!
+    case .arithmetic(let a): return min(a.inputText, a.swapped.inputText)
+    }
+  }
+
   public var hasSolution: Bool {
     switch self {
     case .sudoku(let s): return s.solution != nil
@@ -171,8 +182,11 @@ public struct GeneratorOptions: Sendable {
 }
 
 extension PuzzleSet {
-  /// `count` distinct puzzles of a task, deterministic from `seed`.
-  public static func generate(task: TaskKind, count: Int, seed: UInt64, options: GeneratorOptions = GeneratorOptions()) -> PuzzleSet {
+  /// `count` distinct puzzles of a task, deterministic from `seed`. Puzzles sharing a
+  /// `variantKey` with any of `excluding` (e.g. a test suite) are skipped.
+  public static func generate(task: TaskKind, count: Int, seed: UInt64, options: GeneratorOptions = GeneratorOptions(),
+                              excluding: [Puzzle] = []) -> PuzzleSet {
+    let excluded = Set(excluding.map(\.variantKey))
     var rng = SplitMix64(seed: seed)
     var seen = Set<String>()
     var out: [Puzzle] = []
@@ -185,6 +199,7 @@ extension PuzzleSet {
       case .maze: p = .maze(Maze.generate(side: options.mazeSide, loops: options.mazeLoops, minPathLength: options.mazeMinPath, rng: &rng))
       case .arithmetic: p = .arithmetic(Arithmetic.generate(op: options.op, digits: options.digits, rng: &rng))
       }
+      if !excluded.isEmpty && excluded.contains(p.variantKey) { continue }
       if seen.insert(p.inputText).inserted { out.append(p) }
     }
     return PuzzleSet(task: task, puzzles: out)

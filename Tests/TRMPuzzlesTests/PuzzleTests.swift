@@ -150,6 +150,31 @@ final class ArithmeticTests: XCTestCase {
       XCTAssertNil(x.verify(x.answer))
     }
   }
+
+  func testGeneratorsSkipHeldOutPuzzlesAndTheirAugmentedVariants() {
+    var o = GeneratorOptions()
+    o.op = .multiply
+    o.digits = 1
+    // 1-digit products: asking for more than exist gives every ordered pair. Hold out 3×7
+    // written as 7*3: neither order may appear, nothing else goes missing.
+    let heldOut = [Puzzle.arithmetic(Arithmetic(a: 7, b: 3, op: .multiply, answer: 21))]
+    let all = PuzzleSet.generate(task: .arithmetic, count: 1000, seed: 1, options: o)
+    XCTAssertTrue(all.puzzles.contains { $0.inputText == "3*7" } && all.puzzles.contains { $0.inputText == "7*3" })
+    let rest = PuzzleSet.generate(task: .arithmetic, count: 1000, seed: 1, options: o, excluding: heldOut)
+    XCTAssertEqual(rest.puzzles.count, all.puzzles.count - 2)
+    XCTAssertFalse(rest.puzzles.contains { ["3*7", "7*3"].contains($0.inputText) })
+    // Mazes: a held-out maze excludes its rotations and mirror images too.
+    var m = GeneratorOptions()
+    m.mazeSide = 5
+    m.mazeMinPath = 1
+    let mazes = PuzzleSet.generate(task: .maze, count: 30, seed: 4, options: m)
+    guard case .maze(let first) = mazes.puzzles[0] else { return XCTFail("not a maze") }
+    let rotated = Puzzle.maze(first.dihedral(5))
+    XCTAssertNotEqual(rotated.inputText, mazes.puzzles[0].inputText)
+    let others = PuzzleSet.generate(task: .maze, count: 30, seed: 4, options: m, excluding: [rotated])
+    XCTAssertFalse(others.puzzles.contains { $0.variantKey == mazes.puzzles[0].variantKey })
+    XCTAssertEqual(others.puzzles.first?.inputText, mazes.puzzles[1].inputText)
+  }
 }
 
 final class PuzzleFileTests: XCTestCase {
