@@ -74,7 +74,7 @@ extension CommandLineTool {
       guard let v = TokenMixer(rawValue: mx) else { throw UsageError("--mixer must be attention or mlp") }
       m.mixer = v
     }
-    let positions = a.string("positions") ?? (preset.gridPositions && m.mixer == .attention ? "2d" : "1d")
+    let positions = a.string("positions") ?? "1d"
     switch positions {
     case "1d": m.gridColumns = nil
     case "2d":

@@ -7,13 +7,11 @@ public struct Preset: @unchecked Sendable {
   public var summary: String
   public var model: (ModelConfig) -> ModelConfig
   public var training: TrainingConfig
-  /// Whether the preset uses 2-D rotary positions on grid tasks (`ModelConfig.gridColumns`).
-  public var gridPositions = false
 
   /// All presets by name.
   public static let all: [String: Preset] = {
     var out: [String: Preset] = [:]
-    func add(_ name: String, _ summary: String, width: Int, mixer: TokenMixer, n: Int, T: Int, nSup: Int, batch: Int, steps: Int, lr: Double, supervisionWarmup: Int? = nil, gridPositions: Bool = false) {
+    func add(_ name: String, _ summary: String, width: Int, mixer: TokenMixer, n: Int, T: Int, nSup: Int, batch: Int, steps: Int, lr: Double, supervisionWarmup: Int? = nil) {
       var t = TrainingConfig()
       t.batchSize = batch
       t.steps = steps
@@ -31,7 +29,7 @@ public struct Preset: @unchecked Sendable {
         c.recursions = T
         c.supervisionSteps = nSup
         return c
-      }, training: t, gridPositions: gridPositions)
+      }, training: t)
     }
     add("tiny", "CI-sized: 4×4 sudoku in well under a minute", width: 32, mixer: .mlp, n: 2, T: 2, nSup: 4, batch: 32, steps: 300, lr: 3e-3)
     add("sudoku4", "4×4 sudoku", width: 64, mixer: .mlp, n: 3, T: 2, nSup: 6, batch: 64, steps: 600, lr: 2e-3)
@@ -58,7 +56,8 @@ public func baselineConfig(matching trm: ModelConfig) -> ModelConfig {
       c.width = width
       c.blocks = blocks
       c.heads = max(1, min(trm.heads, width / 16))
-      while c.heads > 1 && (width % c.heads != 0 || (width / c.heads) % 2 != 0) { c.heads -= 1 }
+      let headMultiple = trm.gridColumns == nil ? 2 : 4  // rotary pairs; 2-D rotary splits them by axis
+      while c.heads > 1 && (width % c.heads != 0 || (width / c.heads) % headMultiple != 0) { c.heads -= 1 }
       c.prefixLength = 0
       c.supervisionSteps = 1
       c.recursions = 1
@@ -158,7 +157,11 @@ public final class TrainingRun {
   public func run(onStep: (StepMetrics, Double) -> Void = { _, _ in }, onRecord: (MetricsRecord) -> Void = { _ in }) throws -> Double {
     let t0 = DispatchTime.now().uptimeNanoseconds
     func elapsed() -> Double { elapsedBefore + Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
-    if !FileManager.default.fileExists(atPath: metricsURL.path) { _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil) }
+    // A fresh run (step 0) starts a new metrics file, even in a directory used before; a resumed
+    // run appends to its own.
+    if trainer.step == 0 || !FileManager.default.fileExists(atPath: metricsURL.path) {
+      _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil)
+    }
     guard let handle = try? FileHandle(forWritingTo: metricsURL) else { throw TaskError.invalid("cannot write \(metricsURL.path)") }
     defer { try? handle.close() }
     handle.seekToEndOfFile()

@@ -63,6 +63,17 @@ final class CommandLineTests: XCTestCase {
     let csv = try String(contentsOfFile: p("sweep/sweep.csv"), encoding: .utf8).split(separator: "\n")
     XCTAssertEqual(csv.count, 7)
     XCTAssertTrue(csv[1].hasPrefix("1,2,1,8,"), "n=1, T=2, K=1: depth 1·2·2·2 = 8, got \(csv[1])")
+
+    // A fresh run in a used directory starts a new metrics file (one line per 50 steps).
+    XCTAssertEqual(run(["train", "--data", p("train.txt"), "--preset", "tiny", "--steps", "100", "--out", p("run"), "--validate-every", "0"]), 0)
+    let again = try String(contentsOfFile: p("run/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+    XCTAssertEqual(again.count, 2, "old lines were kept: \(again.count) lines")
+    // Generating with --exclude keeps a held-out file out of the new set.
+    XCTAssertEqual(run(["generate", "sudoku", "--size", "4", "--givens", "8", "--count", "64", "--seed", "1", "--exclude", p("train.txt"), "--out", p("other.txt")]), 0)
+    let held = Set(try String(contentsOfFile: p("train.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") })
+    let other = try String(contentsOfFile: p("other.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+    XCTAssertEqual(other.count, 64)
+    XCTAssertTrue(held.isDisjoint(with: other))
   }
 
   func testArgumentErrorsExitWith2AndOneLine() throws {
