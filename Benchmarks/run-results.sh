@@ -72,6 +72,6 @@ fi
 # larger mazes with more steps.
 run_task maze15att Puzzles/maze15 maze "${MAZE15ATT_STEPS:-2500}" 0 1,2,4,8,16,32 --augment-online --positions 2d
 want maze15att && for s in 21 31; do
-  "$T" sweep --checkpoint "$OUT/maze15att/runs/trm/model.safetensors" --data "Puzzles/maze$s/test.txt" --steps 8,16,32,64 --out "$OUT/maze15-on-$s"
+  "$T" sweep --checkpoint "$OUT/maze15att/runs/trm/model.safetensors" --data "Puzzles/maze$s/test.txt" --steps 8,16,32 --out "$OUT/maze15-on-$s"
 done
 exit 0
