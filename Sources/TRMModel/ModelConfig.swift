@@ -60,6 +60,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     self.sequenceLength = sequenceLength
   }
 
+  /// The attention head dim must be a multiple of this: rotary rotates pairs, and 2-D rotary
+  /// splits the pairs between the row and column axes.
+  public var headDimMultiple: Int { gridColumns == nil ? 2 : 4 }
+
   /// Length of the sequence the network sees: prefix + cells.
   public var totalLength: Int { prefixLength + sequenceLength }
 
@@ -78,11 +82,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     if blocks < 1 { try fail("blocks must be ≥ 1, got \(blocks)") }
     if mixer == .attention {
       if heads < 1 || width % heads != 0 { try fail("width \(width) must be divisible by heads \(heads)") }
-      if (width / heads) % 2 != 0 { try fail("head dim \(width / heads) must be even for rotary embeddings") }
-      if let g = gridColumns {
-        if g < 1 || sequenceLength % g != 0 { try fail("gridColumns \(g) must divide the sequence length \(sequenceLength)") }
-        if (width / heads) % 4 != 0 { try fail("head dim \(width / heads) must be a multiple of 4 for 2-D rotary embeddings") }
+      if (width / heads) % headDimMultiple != 0 {
+        try fail("head dim \(width / heads) must be a multiple of \(headDimMultiple) for \(gridColumns == nil ? "" : "2-D ")rotary embeddings")
       }
+      if let g = gridColumns, g < 1 || sequenceLength % g != 0 { try fail("gridColumns \(g) must divide the sequence length \(sequenceLength)") }
     }
     if kind == .trm && prefixLength < 1 { try fail("a TRM needs prefixLength ≥ 1 (position 0 feeds the halting head)") }
     if prefixLength < 0 { try fail("prefixLength must be ≥ 0") }

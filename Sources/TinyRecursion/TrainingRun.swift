@@ -56,8 +56,7 @@ public func baselineConfig(matching trm: ModelConfig) -> ModelConfig {
       c.width = width
       c.blocks = blocks
       c.heads = max(1, min(trm.heads, width / 16))
-      let headMultiple = trm.gridColumns == nil ? 2 : 4  // rotary pairs; 2-D rotary splits them by axis
-      while c.heads > 1 && (width % c.heads != 0 || (width / c.heads) % headMultiple != 0) { c.heads -= 1 }
+      while c.heads > 1 && (width % c.heads != 0 || (width / c.heads) % c.headDimMultiple != 0) { c.heads -= 1 }
       c.prefixLength = 0
       c.supervisionSteps = 1
       c.recursions = 1
