@@ -15,20 +15,15 @@ extension CommandLineTool {
   static let trainOptions: Set<String> = ["data", "valid", "task", "model", "preset", "width", "blocks", "mixer", "latent-steps", "recursions",
                                           "supervision-steps", "heads", "steps", "batch", "lr", "weight-decay", "loss", "augment", "seed", "threads",
                                           "checkpoint-every", "validate-every", "out", "resume", "eval-steps", "halt-loss-weight", "supervision-warmup",
-                                          "positions"]
+                                          "positions", "loss-cells"]
 
-  /// On-line augmentation for a trainer: every time a slot loads a puzzle it gets a fresh
-  /// random validity-preserving transform of it (sudoku relabel/permute, maze symmetry,
-  /// operand swap), drawn from the trainer's RNG.
-  static func onlineAugmentation(_ puzzles: [Puzzle], layout: TaskLayout) -> (Int, inout SplitMix64) -> Example {
-    return { i, rng in
-      let p: Puzzle
-      switch puzzles[i] {
-      case .sudoku(let s): p = .sudoku(s.augmented(rng: &rng))
-      case .maze(let m): p = .maze(m.dihedral(rng.nextInt(below: 8)))
-      case .arithmetic(let x): p = rng.nextInt(below: 2) == 0 ? .arithmetic(x) : .arithmetic(x.swapped)
-      }
-      return (try? layout.example(p)) ?? (try! layout.example(puzzles[i]))
+  /// Installs the trainer's example stream: fresh generated mazes (never one of `heldOut`), or
+  /// on-line augmentation of the file's puzzles, as its config says.
+  static func installStream(_ trainer: Trainer, train: [Puzzle], heldOut: [Puzzle], layout: TaskLayout) throws {
+    if trainer.config.onlineGeneration == true {
+      trainer.augmentation = try ExampleStream.generatingMazes(layout: layout, excluding: heldOut)
+    } else if trainer.config.onlineAugmentation {
+      trainer.augmentation = ExampleStream.augmenting(train, layout: layout)
     }
   }
 
@@ -59,7 +54,7 @@ extension CommandLineTool {
 
   static func setup(_ a: Arguments, kind: ModelKind? = nil) throws -> Setup {
     let data = try loadSet(try a.required("data"), task: try task(a))
-    let layout = try TaskLayout.infer(from: data)
+    var layout = try TaskLayout.infer(from: data)
     let valid = try a.string("valid").map { try loadSet($0, task: data.task).puzzles } ?? []
     for p in valid where !layout.fits(p) { throw UsageError("validation puzzle \(p.inputText.prefix(30)) does not match the training layout \(layout.summary)") }
     let presetName = a.string("preset") ?? (layout.task == .sudoku ? "sudoku\(layout.sudokuSize!)" : layout.task.rawValue)
@@ -67,16 +62,24 @@ extension CommandLineTool {
       throw UsageError("unknown preset '\(presetName)' (known: \(Preset.all.keys.sorted().joined(separator: ", ")))")
     }
     var m = preset.model(ModelConfig(vocabSize: layout.vocabularySize, sequenceLength: layout.sequenceLength))
+    if preset.openCellTargets && layout.task == .maze { layout.openCellTargets = true }
     if let w = try a.int("width", min: 2) { m.width = w; m.heads = max(1, w / 32) }
     if let h = try a.int("heads", min: 1) { m.heads = h }
     if let b = try a.int("blocks", min: 1) { m.blocks = b }
     if let mx = a.string("mixer") {
-      guard let v = TokenMixer(rawValue: mx) else { throw UsageError("--mixer must be attention or mlp") }
+      guard let v = TokenMixer(rawValue: mx) else { throw UsageError("--mixer must be conv, attention or mlp") }
       m.mixer = v
+    }
+    if m.mixer == .conv {
+      guard let g = layout.gridColumns else { throw UsageError("--mixer conv needs a grid task (sudoku, maze), not \(layout.summary)") }
+      m.gridColumns = g
+      m.prefixLength = 0
+    } else if m.prefixLength == 0 {
+      m.prefixLength = 1
     }
     let positions = a.string("positions") ?? "1d"
     switch positions {
-    case "1d": m.gridColumns = nil
+    case "1d": if m.mixer == .attention { m.gridColumns = nil }
     case "2d":
       guard m.mixer == .attention else { throw UsageError("--positions 2d needs the attention mixer") }
       guard let g = layout.gridColumns else { throw UsageError("--positions 2d needs a grid task (sudoku, maze), not \(layout.summary)") }
@@ -106,6 +109,13 @@ extension CommandLineTool {
     if a.has("no-ema") { t.useEMA = false }
     if a.has("one-step-gradient") { t.oneStepGradient = true }
     if a.has("augment-online") { t.onlineAugmentation = true }
+    if a.has("generate-online") { t.onlineGeneration = true }
+    if a.has("no-generate-online") { t.onlineGeneration = nil }
+    if t.onlineGeneration == true && layout.task != .maze { t.onlineGeneration = nil }
+    if let c = a.string("loss-cells") {
+      guard ["open", "all"].contains(c) else { throw UsageError("--loss-cells must be open or all, got '\(c)'") }
+      if layout.task == .maze { layout.openCellTargets = c == "open" ? true : nil }
+    }
     t.seed = UInt64(try a.int("seed", default: 0, min: 0)!)
     t.threads = try threads(a)
     t.warmupSteps = min(t.warmupSteps, max(1, t.steps / 10))
@@ -166,12 +176,12 @@ extension CommandLineTool {
   // MARK: - train
 
   static func train(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "train", flags: ["no-ema", "one-step-gradient", "augment-online"], options: trainOptions)
+    let a = try Arguments(args, command: "train", flags: ["no-ema", "one-step-gradient", "augment-online", "generate-online", "no-generate-online"], options: trainOptions)
     if let dir = a.string("resume") {
       let data = try loadSet(try a.required("data"), task: try task(a))
       let valid = try a.string("valid").map { try loadSet($0, task: data.task).puzzles } ?? []
       let run = try TrainingRun.resume(directory: URL(fileURLWithPath: dir), train: data.puzzles, validation: valid, threads: try a.int("threads", min: 1))
-      if run.trainer.config.onlineAugmentation { run.trainer.augmentation = onlineAugmentation(data.puzzles, layout: run.layout) }
+      try installStream(run.trainer, train: data.puzzles, heldOut: valid, layout: run.layout)
       out("resuming \(dir) at step \(run.trainer.step)/\(run.trainer.config.steps)")
       let secs = try runTraining(run, label: "train")
       out("done in \(formatDuration(secs)); model: \(run.modelURL.path)")
@@ -180,7 +190,7 @@ extension CommandLineTool {
     let s = try setup(a)
     let model = try RecursiveModel(config: s.model, seed: s.training.seed)
     let trainer = try Trainer(model: model, config: s.training, data: try s.train.map { try s.layout.example($0) })
-    if s.training.onlineAugmentation { trainer.augmentation = onlineAugmentation(s.train, layout: s.layout) }
+    try installStream(trainer, train: s.train, heldOut: s.valid, layout: s.layout)
     let run = try TrainingRun(trainer: trainer, layout: s.layout, directory: URL(fileURLWithPath: try a.required("out")), validation: s.valid,
                               evalSteps: try a.int("eval-steps", min: 1), checkpointEvery: try a.int("checkpoint-every", default: 500, min: 0)!,
                               validateEvery: try a.int("validate-every", default: 250, min: 0)!)
@@ -287,7 +297,7 @@ extension CommandLineTool {
   }
 
   static func compare(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "compare", flags: ["no-ema", "one-step-gradient", "augment-online"], options: trainOptions.union(["test", "budget-steps"]))
+    let a = try Arguments(args, command: "compare", flags: ["no-ema", "one-step-gradient", "augment-online", "generate-online", "no-generate-online"], options: trainOptions.union(["test", "budget-steps"]))
     var rows: [CompareRow] = []
     let test = try loadSet(try a.required("test"), task: try task(a))
     let budget = try a.int("budget-steps", min: 1)
@@ -297,7 +307,7 @@ extension CommandLineTool {
       if let budget { s.training.steps = budget }
       let model = try RecursiveModel(config: s.model, seed: s.training.seed)
       let trainer = try Trainer(model: model, config: s.training, data: try s.train.map { try s.layout.example($0) })
-      if s.training.onlineAugmentation { trainer.augmentation = onlineAugmentation(s.train, layout: s.layout) }
+      try installStream(trainer, train: s.train, heldOut: s.valid + test.puzzles, layout: s.layout)
       let run = try TrainingRun(trainer: trainer, layout: s.layout, directory: dir.appendingPathComponent(kind.rawValue), validation: s.valid)
       out("\(kind.rawValue): \(model.parameterCount) parameters, \(s.training.steps) steps × batch \(s.training.batchSize)")
       let secs = try runTraining(run, label: kind.rawValue)

@@ -37,6 +37,8 @@ public struct Block {
   public let mixer: TokenMixer
   let qkv: Linear?, out: Linear?, heads: Int
   let sequenceMLP: SwiGLU?
+  /// Conv mixer weight [D, 9D] (taps × input channels, see `conv3x3`).
+  let conv: Linear?
   public let mlp: SwiGLU
 
   init(_ name: String, config c: ModelConfig, width: Int, rng: inout SplitMix64) {
@@ -47,16 +49,23 @@ public struct Block {
       qkv = Linear(name + ".mixer.qkv", input: width, output: 3 * width, rng: &rng)
       out = Linear(name + ".mixer.out", input: width, output: width, rng: &rng)
       sequenceMLP = nil
+      conv = nil
     case .mlp:
       qkv = nil
       out = nil
       sequenceMLP = SwiGLU(name + ".mixer", width: c.totalLength, hidden: c.swigluHidden(c.totalLength), rng: &rng)
+      conv = nil
+    case .conv:
+      qkv = nil
+      out = nil
+      sequenceMLP = nil
+      conv = Linear(name + ".mixer.conv", input: 9 * width, output: width, rng: &rng)
     }
     mlp = SwiGLU(name + ".mlp", width: width, hidden: c.swigluHidden(width), rng: &rng)
   }
 
-  /// h [B, L, D] → [B, L, D].
-  public func callAsFunction(_ g: Graph, _ h: Var, rotary: RotaryTables?) -> Var {
+  /// h [B, L, D] → [B, L, D]. `grid` (rows, columns) is the cell grid of the conv mixer.
+  public func callAsFunction(_ g: Graph, _ h: Var, rotary: RotaryTables?, grid: (rows: Int, columns: Int) = (1, 1)) -> Var {
     var h = h
     switch mixer {
     case .attention:
@@ -66,6 +75,8 @@ public struct Block {
       // Reference mlp_t: mix along the sequence on [B, D, L] and normalise over L while transposed.
       let t = g.transposeLast2(h)
       h = g.transposeLast2(g.addRMSNorm(t, sequenceMLP!(g, t)))
+    case .conv:
+      h = g.addRMSNorm(h, g.conv3x3(h, g.param(conv!.weight), height: grid.rows, width: grid.columns))
     }
     return g.addRMSNorm(h, mlp(g, h))
   }
@@ -75,6 +86,7 @@ public struct Block {
     if let qkv { list.append(qkv.weight) }
     if let out { list.append(out.weight) }
     if let sequenceMLP { list += sequenceMLP.parameters }
+    if let conv { list.append(conv.weight) }
     return list + mlp.parameters
   }
 }

@@ -5,6 +5,11 @@ public enum TokenMixer: String, Codable, Sendable, CaseIterable {
   /// SwiGLU along the sequence axis on the transposed activations, then RMSNorm over the
   /// sequence axis while still transposed (reference: `mlp_t: true`). Needs a fixed length.
   case mlp
+  /// 3×3 convolution over the puzzle grid (zero padding, no positional encoding): local and
+  /// size-independent, so one checkpoint runs on any grid size (the recurrent convolutions of
+  /// Deep Thinking nets; nano-trm's grid mixer). Needs `gridColumns` and no prefix: the halting
+  /// head reads the mean over all cells instead of a prefix position.
+  case conv
 }
 
 /// Which network: the recursive TRM or the direct (one pass) baseline.
@@ -50,9 +55,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
   public var haltExploration: Double = 0.1
   /// Rotary base (reference `rope_theta`).
   public var ropeBase: Double = 10_000
-  /// 2-D rotary positions (attention mixer): the cells form a grid with this many columns in
-  /// row-major order, and attention sees (Δrow, Δcol) offsets that do not depend on the grid
-  /// width. nil: 1-D positions over the flattened sequence (reference behaviour).
+  /// Columns of the puzzle grid (cells in row-major order). Attention mixer: 2-D rotary
+  /// positions, so attention sees (Δrow, Δcol) offsets that do not depend on the grid width
+  /// (nil: 1-D positions over the flattened sequence, reference behaviour). Conv mixer: the
+  /// grid the convolution runs over (required).
   public var gridColumns: Int?
 
   public init(vocabSize: Int, sequenceLength: Int) {
@@ -63,6 +69,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
   /// The attention head dim must be a multiple of this: rotary rotates pairs, and 2-D rotary
   /// splits the pairs between the row and column axes.
   public var headDimMultiple: Int { gridColumns == nil ? 2 : 4 }
+
+  /// Rows of the puzzle grid (conv mixer): sequenceLength / gridColumns.
+  public var gridRows: Int { gridColumns.map { sequenceLength / max($0, 1) } ?? 1 }
 
   /// Length of the sequence the network sees: prefix + cells.
   public var totalLength: Int { prefixLength + sequenceLength }
@@ -87,7 +96,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
       }
       if let g = gridColumns, g < 1 || sequenceLength % g != 0 { try fail("gridColumns \(g) must divide the sequence length \(sequenceLength)") }
     }
-    if kind == .trm && prefixLength < 1 { try fail("a TRM needs prefixLength ≥ 1 (position 0 feeds the halting head)") }
+    if mixer == .conv {
+      guard let g = gridColumns, g >= 1, sequenceLength % g == 0 else {
+        try fail("the conv mixer needs gridColumns dividing the sequence length \(sequenceLength) (a grid task)"); return
+      }
+      if prefixLength != 0 { try fail("the conv mixer runs on grid cells only: prefixLength must be 0, got \(prefixLength)") }
+    } else if kind == .trm && prefixLength < 1 {
+      try fail("a TRM needs prefixLength ≥ 1 (position 0 feeds the halting head)")
+    }
     if prefixLength < 0 { try fail("prefixLength must be ≥ 0") }
     if latentSteps < 0 || recursions < 1 || supervisionSteps < 1 {
       try fail("need latentSteps ≥ 0, recursions ≥ 1, supervisionSteps ≥ 1 (got n=\(latentSteps), T=\(recursions), N_sup=\(supervisionSteps))")

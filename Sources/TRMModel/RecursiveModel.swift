@@ -74,11 +74,11 @@ public final class RecursiveModel {
   /// depend on the length; rotary tables are rebuilt). Used for size-extrapolation tests.
   /// A model with 2-D positions needs the new grid's column count.
   public func resized(sequenceLength: Int, gridColumns: Int? = nil) throws -> RecursiveModel {
-    guard config.mixer == .attention || sequenceLength == config.sequenceLength else {
-      throw ModelError.invalidConfig("only attention-mixer models can change sequence length (the MLP mixer's weights are sized by it)")
+    guard config.mixer != .mlp || sequenceLength == config.sequenceLength else {
+      throw ModelError.invalidConfig("the MLP mixer's weights are sized by the sequence length: this model runs on \(config.sequenceLength) cells only, not \(sequenceLength) (train with --mixer conv or attention for other sizes)")
     }
     if config.gridColumns != nil && gridColumns == nil && sequenceLength != config.sequenceLength {
-      throw ModelError.invalidConfig("this model uses 2-D positions: give the new grid's column count")
+      throw ModelError.invalidConfig("this model works on a grid: give the new grid's column count")
     }
     var c = config
     c.sequenceLength = sequenceLength
@@ -148,7 +148,8 @@ public final class RecursiveModel {
   /// The tiny network: h = blocks(h + injection).
   public func net(_ g: Graph, _ h: Var, injection: Var?) -> Var {
     var h = injection.map { g.add(h, $0) } ?? h
-    for b in blocks { h = b(g, h, rotary: rotary) }
+    let grid = (rows: config.gridRows, columns: config.gridColumns ?? 1)
+    for b in blocks { h = b(g, h, rotary: rotary, grid: grid) }
     return h
   }
 
@@ -222,7 +223,8 @@ public final class RecursiveModel {
     let logits = lmHead(g, cells)
     var halt: Var? = nil
     if let haltWeight, let haltBias {
-      let first = g.reshape(g.slice(h, axis1: 0..<1), [B, config.width])
+      // Prefix position 0 (reference); the conv mixer has no prefix and reads the cell mean.
+      let first = P > 0 ? g.reshape(g.slice(h, axis1: 0..<1), [B, config.width]) : g.meanAxis1(h)
       halt = g.reshape(g.add(g.linear(first, g.param(haltWeight)), g.param(haltBias)), [B])
     }
     return StepOutput(logits: logits, haltLogits: halt, carry: newCarry)
@@ -237,6 +239,7 @@ public final class RecursiveModel {
     switch c.mixer {
     case .mlp: perToken += 6 * D * Double(c.swigluHidden(c.totalLength))
     case .attention: perToken += 2 * D * 3 * D + 2 * D * D + 4 * Lt * D
+    case .conv: perToken += 2 * 9 * D * D
     }
     let fNet = Double(c.blocks) * Lt * perToken
     let heads = 2 * Double(c.sequenceLength) * D * V + 2 * D

@@ -142,12 +142,33 @@ public struct Maze: Equatable, Sendable {
 
   // MARK: - Generator
 
-  /// A random maze of odd `side` ≥ 5: a perfect maze by randomized depth-first carving, then
-  /// a fraction `loops` of the remaining inner walls between two corridors removed (so several
-  /// paths exist and "shortest" matters), S and G on open cells at least `minPathLength` apart
-  /// (the best pair found if none is that far).
+  /// Number of distinct shortest S→G paths, counted up to `cap` (1 = the label is unambiguous;
+  /// 0 = no path).
+  public func shortestPathCount(cap: Int = 2) -> Int {
+    let d = distances(from: start) { self.cells[$0] != .wall }
+    guard d[goal] >= 0 else { return 0 }
+    // Paths to each cell in BFS order (cells sorted by distance), capped to avoid overflow.
+    var ways = [Int](repeating: 0, count: cells.count)
+    ways[start] = 1
+    for i in cells.indices.filter({ d[$0] > 0 }).sorted(by: { d[$0] < d[$1] }) {
+      ways[i] = min(cap, neighbours(i).reduce(0) { d[$1] == d[i] - 1 ? $0 + ways[$1] : $0 })
+    }
+    return ways[goal]
+  }
+
+  /// A random maze of odd `side` ≥ 5: a perfect maze by randomized depth-first carving (one
+  /// path between any two cells), then a fraction `loops` of the remaining inner walls between
+  /// two corridors removed (so several paths exist and "shortest" matters). S and G are open
+  /// cells at least `minPathLength` apart (the best pair found if none is that far) whose
+  /// shortest path is unique, so the label is the only right answer (redrawn until it is).
   public static func generate(side: Int, loops: Double, minPathLength: Int, rng: inout SplitMix64) -> Maze {
     precondition(side >= 5 && side % 2 == 1, "maze side must be odd and ≥ 5, got \(side)")
+    while true {
+      if let m = attempt(side: side, loops: loops, minPathLength: minPathLength, rng: &rng) { return m }
+    }
+  }
+
+  static func attempt(side: Int, loops: Double, minPathLength: Int, rng: inout SplitMix64) -> Maze? {
     var cells = [Cell](repeating: .wall, count: side * side)
     var stack = [(1, 1)]
     cells[side + 1] = .open
@@ -164,31 +185,33 @@ public struct Maze: Equatable, Sendable {
       stack.append((nr, nc))
     }
     // Loops: knock out walls that separate two open cells.
-    for r in 1..<(side - 1) {
-      for c in 1..<(side - 1) where cells[r * side + c] == .wall && (r + c) % 2 == 1 {
-        let horizontal = cells[r * side + c - 1] == .open && cells[r * side + c + 1] == .open
-        let vertical = cells[(r - 1) * side + c] == .open && cells[(r + 1) * side + c] == .open
-        if (horizontal || vertical) && rng.nextDouble() < loops { cells[r * side + c] = .open }
+    if loops > 0 {
+      for r in 1..<(side - 1) {
+        for c in 1..<(side - 1) where cells[r * side + c] == .wall && (r + c) % 2 == 1 {
+          let horizontal = cells[r * side + c - 1] == .open && cells[r * side + c + 1] == .open
+          let vertical = cells[(r - 1) * side + c] == .open && cells[(r + 1) * side + c] == .open
+          if (horizontal || vertical) && rng.nextDouble() < loops { cells[r * side + c] = .open }
+        }
       }
     }
     let open = cells.indices.filter { cells[$0] == .open }
-    var maze = Maze(side: side, cells: cells)
-    var bestPair = (open[0], open[open.count - 1]), bestLen = -1
+    let maze = Maze(side: side, cells: cells)
+    var best: Maze? = nil, bestLen = -1
     for _ in 0..<64 {
       let s = open[rng.nextInt(below: open.count)]
       let d = maze.distances(from: s) { cells[$0] != .wall }
       let far = open.filter { d[$0] >= minPathLength }
-      if !far.isEmpty {
-        bestPair = (s, far[rng.nextInt(below: far.count)])
-        bestLen = minPathLength
-        break
-      }
-      let g = open.max { d[$0] < d[$1] }!
-      if d[g] > bestLen { bestLen = d[g]; bestPair = (s, g) }
+      let g = far.isEmpty ? open.max { d[$0] < d[$1] }! : far[rng.nextInt(below: far.count)]
+      guard g != s, far.isEmpty ? d[g] > bestLen : true else { continue }
+      var m = maze
+      m.cells[s] = .start
+      m.cells[g] = .goal
+      if loops > 0 && m.shortestPathCount() != 1 { continue }
+      if !far.isEmpty { return m.labelled() }
+      best = m
+      bestLen = d[g]
     }
-    maze.cells[bestPair.0] = .start
-    maze.cells[bestPair.1] = .goal
-    return maze.labelled()
+    return best?.labelled()
   }
 
   // MARK: - Augmentation
@@ -216,6 +239,14 @@ public struct Maze: Equatable, Sendable {
   public static let vocabularySize = 6
   public var inputTokens: [Int32] { cells.map(\.rawValue) }
   public var targetTokens: [Int32]? { solution.map { $0.map(\.rawValue) } }
-  public func decode(_ tokens: [Int32]) -> [Cell] { tokens.map { Cell(rawValue: $0) ?? .wall } }
+  /// The answer a model's tokens describe: walls, S and G are given by the maze (a prediction
+  /// there is ignored); an open cell is on the path when its token is `o`.
+  public func decode(_ tokens: [Int32]) -> [Cell] {
+    zip(cells, tokens).map { c, t in c == .open && t == Cell.path.rawValue ? .path : c }
+  }
+  /// Targets that supervise only the open cells (walls, S and G are given): `ignore` elsewhere.
+  public func openCellTargets(ignore: Int32) -> [Int32]? {
+    solution.map { sol in zip(cells, sol).map { c, t in c == .open ? t.rawValue : ignore } }
+  }
   public func answerText(_ answer: [Cell]) -> String { String(answer.map(Maze.char)) }
 }

@@ -18,6 +18,8 @@ import TRMKernels
 //   concat/slice    along axis 1                         copy the matching block
 //   reshape         same data, new shape                 same data
 //   attention       softmax(QKᵀ/√d) V with rotary        (fused kernel)
+//   conv3x3         y = unfold₃ₓ₃(x) Wᵀ on an H×W grid   dW += dyᵀ unfold(x); dx += fold(dy W)
+//   meanAxis1       y[b] = mean_l a[b, l]                da[b, l] += dy[b] / L
 //   crossEntropy    per-sequence mean of −log p[label]   (p − 1)-style rows, see kernel
 //   bceWithLogits   max(x,0) − x t + log(1 + e^−|x|)     σ(x) − t
 //   sum / mean      scalar                               broadcast dy
@@ -255,6 +257,41 @@ extension Graph {
       if let dq = g.gradBuffer(for: qkv) {
         attentionBackward(qkv: qv.data, probs: probs.data, dout: dy, dqkv: dq, batch: B, length: L, heads: heads, headDim: d, rotary: rotary, threads: g.threads)
       }
+    }
+  }
+
+  // MARK: convolution
+
+  /// 3×3 convolution over the cells of an H×W grid, zero padding, no bias: x [B, H·W, C] with
+  /// the cells in row-major order, weight [C, 9C] (tap-major, see `conv3x3Forward`) → [B, H·W, C].
+  /// No weight depends on H or W, so the same weights run on any grid size.
+  public func conv3x3(_ x: Var, _ w: Var, height H: Int, width W: Int) -> Var {
+    precondition(x.shape.count == 3 && x.shape[1] == H * W, "conv3x3: x \(x.shape) is not [B, \(H)·\(W), C]")
+    let B = x.shape[0], C = x.shape[2]
+    precondition(w.shape == [C, 9 * C], "conv3x3: weight \(w.shape) is not [\(C), \(9 * C)]")
+    let y = alloc(x.shape)
+    let col = alloc([B * H * W, 9 * C])
+    let xv = x.value, wv = w.value
+    conv3x3Forward(xv.data, weight: wv.data, col: col.storage.pointer, y.storage.pointer, batch: B, height: H, width: W, channels: C,
+                   threads: threads, workspace: pool?.gemmWorkspace)
+    return record(y, inputs: [x, w]) { g, dy in
+      let dx = g.gradBuffer(for: x), dw = g.gradBuffer(for: w)
+      let scratch = dx == nil ? nil : g.alloc([B * H * W, 9 * C])
+      conv3x3Backward(dy: dy, weight: wv.data, col: col.data, dx: dx, dweight: dw, scratch: scratch?.storage.pointer ?? col.storage.pointer,
+                      batch: B, height: H, width: W, channels: C, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+    }
+  }
+
+  /// Mean over axis 1: a [B, L, D] → [B, D].
+  public func meanAxis1(_ a: Var) -> Var {
+    precondition(a.shape.count == 3, "meanAxis1: \(a.shape) is not [B, L, D]")
+    let B = a.shape[0], L = a.shape[1], D = a.shape[2]
+    let y = Tensor(repeating: 0, shape: [B, D], pool: pool)
+    let s = 1 / Float(max(L, 1))
+    for b in 0..<B { for l in 0..<L { axpy(s, a.value.data + (b * L + l) * D, y.storage.pointer + b * D, D) } }
+    return record(y, inputs: [a]) { g, dy in
+      guard let da = g.gradBuffer(for: a) else { return }
+      for b in 0..<B { for l in 0..<L { axpy(s, dy + b * D, da + (b * L + l) * D, D) } }
     }
   }
 

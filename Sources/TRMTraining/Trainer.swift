@@ -46,6 +46,15 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   /// to N_sup. Helps tasks where holding each example for N_sup consecutive optimizer steps
   /// stalls learning from scratch (8-digit addition, see Benchmarks/results/README.md).
   public var supervisionWarmup: Int? = nil
+  /// Staggered slots (nil = off; not in the reference): on the first fill, slot s starts as if
+  /// it had already used s mod N_sup supervision steps, so every batch mixes all depths instead
+  /// of refilling all slots at once every N_sup steps (Deep Thinking's random-depth training).
+  public var staggerSlots: Bool? = nil
+  /// Clip the global gradient norm to this value before the optimizer step (nil = off).
+  public var gradientClip: Double? = nil
+  /// Whether the caller installs a generator of fresh examples (`Trainer.augmentation` that
+  /// ignores the file index); recorded so a resumed run can install it again.
+  public var onlineGeneration: Bool? = nil
   public var seed: UInt64 = 0
   public var threads = 1
 
@@ -144,10 +153,11 @@ public final class Trainer {
     let B = config.batchSize, L = model.config.sequenceLength, V = model.config.vocabSize
     let isTRM = model.config.kind == .trm
     // Refill halted slots (all slots for the baseline).
+    let firstFill = step == 0 && slotExample.allSatisfy { $0 < 0 }
     for s in 0..<B where halted[s] || !isTRM {
       slotExample[s] = nextExample()
       slotData[s] = augmentation.map { $0(slotExample[s], &rng) } ?? data[slotExample[s]]
-      slotSteps[s] = 0
+      slotSteps[s] = firstFill && config.staggerSlots == true ? s % effectiveSupervisionSteps : 0
       if isTRM { model.resetCarry(&carry, row: s) }
     }
     var tokens = [Int32](), labels = [Int32]()
@@ -175,6 +185,7 @@ public final class Trainer {
     let lossValue = Double(loss.value[flat: 0]), lmValue = Double(lm.value[flat: 0])
     let haltLogits = out.haltLogits?.value.scalars
     g.backward(loss)
+    if let clip = config.gradientClip { clipGradientNorm(params, maxNorm: clip) }
     let lr = schedule.rate(at: step)
     optimizer.step(params, learningRate: lr)
     ema.update(params)
@@ -231,6 +242,20 @@ public final class Trainer {
     }
     return (correct, exact)
   }
+}
+
+/// Scales all gradients so that their global L2 norm is at most `maxNorm`; returns the norm
+/// before clipping (PyTorch `clip_grad_norm_`).
+@discardableResult
+public func clipGradientNorm(_ params: [Parameter], maxNorm: Double) -> Double {
+  var sq = 0.0
+  for p in params { for i in 0..<p.grad.count { let g = Double(p.grad[flat: i]); sq += g * g } }
+  let norm = sq.squareRoot()
+  if norm > maxNorm && norm.isFinite {
+    let s = Float(maxNorm / (norm + 1e-6))
+    for p in params { let n = p.grad.count; p.grad.withMutableData { g in for i in 0..<n { g[i] *= s } } }
+  }
+  return norm
 }
 
 /// Index of the largest logit in each row (first on ties).

@@ -105,9 +105,11 @@ public final class Reasoner {
   }
 
   /// This reasoner for puzzles of another size of the same task (e.g. a maze model trained on
-  /// 15×15 applied to 21×21). Needs the attention mixer.
+  /// 15×15 applied to 31×31): the same weights. Needs a size-independent mixer (conv, or
+  /// attention); the MLP mixer gets an error naming the sizes.
   public func adapted(to other: TaskLayout) throws -> Reasoner {
     guard other.task == layout.task else { throw TaskError.invalid("the model was trained on \(layout.summary), not \(other.task.rawValue)") }
+    let other = layout.resized(like: other)
     if other == layout { return self }
     guard other.vocabularySize == layout.vocabularySize else { throw TaskError.invalid("\(other.summary) uses a different vocabulary than \(layout.summary)") }
     return Reasoner(model: try model.resized(sequenceLength: other.sequenceLength, gridColumns: other.gridColumns), layout: other, threads: threads)
@@ -122,6 +124,9 @@ public final class Reasoner {
   /// Solves a batch. `steps` defaults to the model's training N_sup; with `halt` each puzzle
   /// stops at the first step whose halt logit is positive.
   public func solve(_ puzzles: [Puzzle], steps: Int? = nil, halt: Bool = true) throws -> [Solution] {
+    if let first = puzzles.first, !layout.fits(first) {
+      return try adapted(to: TaskLayout.infer(from: PuzzleSet(task: layout.task, puzzles: puzzles))).solve(puzzles, steps: steps, halt: halt)
+    }
     let inputs = try puzzles.map { try layout.inputTokens($0) }
     let preds = Evaluator.predict(model: model, inputs: inputs, steps: steps ?? model.config.supervisionSteps, halt: halt, threads: threads)
     return zip(puzzles, preds).map { p, pred in
@@ -134,7 +139,10 @@ public final class Reasoner {
 
   /// Exact, verified and cell accuracy on labelled puzzles.
   public func score(_ puzzles: [Puzzle], steps: Int? = nil, halt: Bool = false) throws -> SuiteScore {
-    try scoreSuite(model: model, layout: layout, puzzles: puzzles, steps: steps ?? model.config.supervisionSteps, halt: halt, threads: threads)
+    if let first = puzzles.first, !layout.fits(first) {
+      return try adapted(to: TaskLayout.infer(from: PuzzleSet(task: layout.task, puzzles: puzzles))).score(puzzles, steps: steps, halt: halt)
+    }
+    return try scoreSuite(model: model, layout: layout, puzzles: puzzles, steps: steps ?? model.config.supervisionSteps, halt: halt, threads: threads)
   }
 }
 

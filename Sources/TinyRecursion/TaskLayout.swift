@@ -13,6 +13,9 @@ public struct TaskLayout: Codable, Equatable, Sendable {
   public var mazeSide: Int?
   public var op: String?
   public var digits: Int?
+  /// Mazes: supervise and score only the open cells (walls, S and G are given), so copying the
+  /// input no longer reads as ~90% cell accuracy. nil/false: every cell (earlier checkpoints).
+  public var openCellTargets: Bool?
 
   /// Tokens per example.
   public var sequenceLength: Int {
@@ -72,6 +75,14 @@ public struct TaskLayout: Codable, Equatable, Sendable {
     }
   }
 
+  /// The same task at the size of `other` (a maze model applied to bigger mazes), keeping this
+  /// layout's training choices (`openCellTargets`).
+  public func resized(like other: TaskLayout) -> TaskLayout {
+    var l = other
+    l.openCellTargets = openCellTargets
+    return l
+  }
+
   /// A short human description ("sudoku 9×9", "maze 15×15", "arithmetic 8-digit +").
   public var summary: String {
     switch task {
@@ -97,7 +108,7 @@ public struct TaskLayout: Codable, Equatable, Sendable {
     let targets: [Int32]?
     switch p {
     case .sudoku(let s): targets = s.targetTokens
-    case .maze(let m): targets = m.targetTokens
+    case .maze(let m): targets = openCellTargets == true ? m.openCellTargets(ignore: Example.ignore) : m.targetTokens
     case .arithmetic(let a): targets = a.targetTokens(digits: digits!)
     }
     guard let targets else { throw TaskError.invalid("\(p.inputText.prefix(40)) has no solution to train or score against") }

@@ -7,6 +7,8 @@ public struct Preset: @unchecked Sendable {
   public var summary: String
   public var model: (ModelConfig) -> ModelConfig
   public var training: TrainingConfig
+  /// Mazes: supervise only open cells (`TaskLayout.openCellTargets`).
+  public var openCellTargets = false
 
   /// All presets by name.
   public static let all: [String: Preset] = {
@@ -35,7 +37,28 @@ public struct Preset: @unchecked Sendable {
     add("sudoku4", "4×4 sudoku", width: 64, mixer: .mlp, n: 3, T: 2, nSup: 6, batch: 64, steps: 600, lr: 2e-3)
     add("sudoku6", "6×6 sudoku", width: 96, mixer: .mlp, n: 4, T: 2, nSup: 8, batch: 64, steps: 2000, lr: 1e-3)
     add("sudoku9", "9×9 sudoku", width: 128, mixer: .mlp, n: 6, T: 3, nSup: 8, batch: 64, steps: 3000, lr: 1e-3)
-    add("maze", "mazes (attention, variable size)", width: 64, mixer: .attention, n: 4, T: 2, nSup: 8, batch: 32, steps: 2000, lr: 1e-3)
+    add("maze-attention", "mazes with the attention mixer (earlier preset; stays at the copy level)", width: 64, mixer: .attention, n: 4, T: 2,
+        nSup: 8, batch: 32, steps: 2000, lr: 1e-3)
+    // Mazes: 3×3 conv mixer (any grid size), fresh generated mazes for every slot, open-cell
+    // loss, staggered slots, gradient clipping, cosine decay (the settings of the PyTorch probe
+    // in ../shared/bench/conv_trm_maze.py, see Benchmarks/results/README.md).
+    add("maze", "mazes: 3×3 conv mixer, fresh mazes generated on the fly, any grid size at test time", width: 32, mixer: .conv, n: 4, T: 2,
+        nSup: 8, batch: 32, steps: 4000, lr: 1e-3)
+    out["maze"]!.openCellTargets = true
+    out["maze"]!.training.weightDecay = 0.01
+    out["maze"]!.training.loss = .softmax
+    out["maze"]!.training.schedule = .cosine
+    out["maze"]!.training.warmupSteps = 50
+    out["maze"]!.training.staggerSlots = true
+    out["maze"]!.training.gradientClip = 1
+    out["maze"]!.training.onlineGeneration = true
+    let mazeModel = out["maze"]!.model
+    out["maze"]!.model = { base in
+      var c = mazeModel(base)
+      c.swigluMultiple = 8
+      c.prefixLength = 0
+      return c
+    }
     add("arithmetic", "addition / multiplication", width: 64, mixer: .attention, n: 3, T: 2, nSup: 6, batch: 64, steps: 1500, lr: 1e-3, supervisionWarmup: 1000)
     return out
   }()

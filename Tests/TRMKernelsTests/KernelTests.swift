@@ -50,6 +50,32 @@ final class KernelTests: XCTestCase {
     XCTAssertEqual(c3, [0, 0, 0, 0])
   }
 
+  func testConv3x3MatchesNaiveTwinOnOddShapesAndThreadCounts() {
+    for (B, H, W, C) in [(1, 1, 1, 1), (2, 3, 5, 7), (3, 7, 4, 17), (2, 9, 9, 32)] {
+      let R = B * H * W
+      let x = randomTensor([R * C], seed: 10).scalars, w = randomTensor([C * 9 * C], seed: 11).scalars
+      let dy = randomTensor([R * C], seed: 12).scalars
+      var yRef = [Float](repeating: 0, count: R * C), dxRef = randomTensor([R * C], seed: 13).scalars
+      var dwRef = randomTensor([C * 9 * C], seed: 14).scalars
+      let dx0 = dxRef, dw0 = dwRef
+      conv3x3ForwardNaive(x, weight: w, &yRef, batch: B, height: H, width: W, channels: C)
+      conv3x3BackwardNaive(dy: dy, x: x, weight: w, dx: &dxRef, dweight: &dwRef, batch: B, height: H, width: W, channels: C)
+      var results: [[Float]] = []
+      for threads in [1, 2] {
+        var y = [Float](repeating: .nan, count: R * C), col = [Float](repeating: .nan, count: R * 9 * C)
+        var scratch = col, dx = dx0, dw = dw0
+        conv3x3Forward(x, weight: w, col: &col, &y, batch: B, height: H, width: W, channels: C, threads: threads)
+        conv3x3Backward(dy: dy, weight: w, col: col, dx: &dx, dweight: &dw, scratch: &scratch, batch: B, height: H, width: W,
+                        channels: C, threads: threads)
+        XCTAssertLessThan(maxRelativeDifference(y, yRef).error, 1e-4, "forward \(B)x\(H)x\(W)x\(C)")
+        XCTAssertLessThan(maxRelativeDifference(dx, dxRef).error, 1e-4, "dx \(B)x\(H)x\(W)x\(C)")
+        XCTAssertLessThan(maxRelativeDifference(dw, dwRef).error, 1e-4, "dweight \(B)x\(H)x\(W)x\(C)")
+        results.append(y + dx + dw)
+      }
+      XCTAssertEqual(results[0], results[1], "1 and 2 threads differ at \(B)x\(H)x\(W)x\(C)")
+    }
+  }
+
   func testRowKernelsMatchReferencesAndThreadCounts() {
     let failures = verifyRowKernels()
     XCTAssertTrue(failures.isEmpty, failures.joined(separator: "\n"))

@@ -70,6 +70,19 @@ final class GradientTests: XCTestCase {
     assertGrad([qkv], step: 1e-3) { g in g.attention(g.param(qkv), heads: 2, rotary: nil) }
   }
 
+  func testConv3x3OnOddGrids() {
+    // 3×5 and 1×4 grids: every border case (corners, single row) and channels not a SIMD multiple.
+    let x = param("x", [2, 15, 3], seed: 40), w = param("w", [3, 27], seed: 41, scale: 0.5)
+    assertGrad([x, w]) { g in g.conv3x3(g.param(x), g.param(w), height: 3, width: 5) }
+    let x1 = param("x1", [1, 4, 2], seed: 42), w1 = param("w1", [2, 18], seed: 43)
+    assertGrad([x1, w1]) { g in g.conv3x3(g.param(x1), g.param(w1), height: 1, width: 4) }
+  }
+
+  func testMeanAxis1() {
+    let a = param("a", [2, 5, 3], seed: 44)
+    assertGrad([a]) { g in g.meanAxis1(g.param(a)) }
+  }
+
   func testCrossEntropySoftmaxAndStablemaxWithIgnore() {
     let logits = param("logits", [2, 3, 5], seed: 15, scale: 2)
     let labels: [Int32] = [1, -100, 4, 0, 2, -100]

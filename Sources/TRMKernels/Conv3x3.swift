@@ -1,0 +1,128 @@
+// MARK: - 3×3 convolution over a channel-last grid
+//
+// Glossary: B batch, H grid rows, W grid columns, C channels (in = out), R = B·H·W cells.
+// x, y: [B, H·W, C] (cells row-major, channels last: the [B, L, D] layout of the model).
+// weight: [C, 9·C] (PyTorch `Linear` layout over the unfolded taps): column t·C + c is input
+// channel c at tap t = (di + 1)·3 + (dj + 1), di, dj ∈ {−1, 0, 1}. Zero padding at the border.
+//
+// Fast path: unfold the 3×3 neighbourhood of every cell into `col` [R, 9C] (im2col), then one
+// GEMM y = col · weightᵀ; the GEMM is the runtime-dispatched AVX-512/AVX2 kernel. Backward:
+// dW += dyᵀ · col, dcol = dy · weight, dx += fold(dcol) (col2im written as a gather, so every
+// worker owns disjoint outputs and 1 and 2 threads give bit-identical results).
+
+/// Unfolds 3×3 neighbourhoods: col[(b·H + i)·W + j, t·C ..< (t+1)·C] = x[b, (i+di)·W + (j+dj), :]
+/// (zero outside the grid). Parallel over grid rows.
+package func conv3x3Unfold(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>,
+                          batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1) {
+  let px = SendablePointer(x), pc = SendablePointer(col)
+  parallelFor(B * H, threads: B * H * W * C < 1 << 14 ? 1 : threads) { bi in
+    let b = bi / H, i = bi % H
+    for j in 0..<W {
+      let dst = pc.p + ((b * H + i) * W + j) * 9 * C
+      for t in 0..<9 {
+        let ii = i + t / 3 - 1, jj = j + t % 3 - 1
+        if ii < 0 || ii >= H || jj < 0 || jj >= W {
+          (dst + t * C).update(repeating: 0, count: C)
+        } else {
+          (dst + t * C).update(from: px.p + ((b * H + ii) * W + jj) * C, count: C)
+        }
+      }
+    }
+  }
+}
+
+/// Folds unfolded gradients back onto cells: dx[b, i, j, :] += Σ_t dcol[cell (i−di, j−dj), t].
+/// Written as a gather over the output cell, parallel over grid rows.
+package func conv3x3Fold(_ dcol: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                        batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1) {
+  let pd = SendablePointer(dcol), px = SendablePointer(dx)
+  parallelFor(B * H, threads: B * H * W * C < 1 << 14 ? 1 : threads) { bi in
+    let b = bi / H, i = bi % H
+    for j in 0..<W {
+      let out = px.p + ((b * H + i) * W + j) * C
+      for t in 0..<9 {
+        // Cell (i, j) is tap t of the cell at (i − di, j − dj).
+        let si = i - (t / 3 - 1), sj = j - (t % 3 - 1)
+        if si < 0 || si >= H || sj < 0 || sj >= W { continue }
+        addForward(out, pd.p + ((b * H + si) * W + sj) * 9 * C + t * C, out, C)
+      }
+    }
+  }
+}
+
+/// y = conv3x3(x) with weight [C, 9C]; `col` [R, 9C] receives the unfolded input (kept by the
+/// caller for the backward). Overwrites y.
+package func conv3x3Forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>,
+                           _ y: UnsafeMutablePointer<Float>, batch B: Int, height H: Int, width W: Int, channels C: Int,
+                           threads: Int = 1, workspace: GemmWorkspace? = nil) {
+  conv3x3Unfold(x, col, batch: B, height: H, width: W, channels: C, threads: threads)
+  let R = B * H * W
+  gemm(transA: false, transB: true, m: R, n: C, k: 9 * C, a: col, lda: 9 * C, b: weight, ldb: 9 * C,
+       accumulate: false, c: y, ldc: C, threads: threads, workspace: workspace)
+}
+
+/// Backward of `conv3x3Forward`: dweight += dyᵀ · col (if given); dx += fold(dy · weight) (if
+/// given). `scratch` [R, 9C] holds dcol.
+package func conv3x3Backward(dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, col: UnsafePointer<Float>,
+                            dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>,
+                            batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1, workspace: GemmWorkspace? = nil) {
+  let R = B * H * W
+  if let dweight {
+    gemm(transA: true, transB: false, m: C, n: 9 * C, k: R, a: dy, lda: C, b: col, ldb: 9 * C,
+         accumulate: true, c: dweight, ldc: 9 * C, threads: threads, workspace: workspace)
+  }
+  if let dx {
+    gemm(transA: false, transB: false, m: R, n: 9 * C, k: C, a: dy, lda: C, b: weight, ldb: 9 * C,
+         accumulate: false, c: scratch, ldc: 9 * C, threads: threads, workspace: workspace)
+    conv3x3Fold(scratch, dx, batch: B, height: H, width: W, channels: C, threads: threads)
+  }
+}
+
+// MARK: - Naive twins (tests, KernelBench)
+
+/// Direct seven-loop convolution, accumulated in Double: the reference for `conv3x3Forward`.
+package func conv3x3ForwardNaive(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                batch B: Int, height H: Int, width W: Int, channels C: Int) {
+  for b in 0..<B {
+    for i in 0..<H {
+      for j in 0..<W {
+        for o in 0..<C {
+          var s = 0.0
+          for t in 0..<9 {
+            let ii = i + t / 3 - 1, jj = j + t % 3 - 1
+            if ii < 0 || ii >= H || jj < 0 || jj >= W { continue }
+            for c in 0..<C { s += Double(weight[o * 9 * C + t * C + c]) * Double(x[((b * H + ii) * W + jj) * C + c]) }
+          }
+          y[((b * H + i) * W + j) * C + o] = Float(s)
+        }
+      }
+    }
+  }
+}
+
+/// Direct backward (scatter form), accumulated in Double: dx += ∂, dweight += ∂.
+package func conv3x3BackwardNaive(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                 dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
+                                 batch B: Int, height H: Int, width W: Int, channels C: Int) {
+  var gx = [Double](repeating: 0, count: B * H * W * C), gw = [Double](repeating: 0, count: 9 * C * C)
+  for b in 0..<B {
+    for i in 0..<H {
+      for j in 0..<W {
+        for o in 0..<C {
+          let g = Double(dy[((b * H + i) * W + j) * C + o])
+          for t in 0..<9 {
+            let ii = i + t / 3 - 1, jj = j + t % 3 - 1
+            if ii < 0 || ii >= H || jj < 0 || jj >= W { continue }
+            for c in 0..<C {
+              let xi = ((b * H + ii) * W + jj) * C + c
+              gx[xi] += g * Double(weight[o * 9 * C + t * C + c])
+              gw[o * 9 * C + t * C + c] += g * Double(x[xi])
+            }
+          }
+        }
+      }
+    }
+  }
+  for k in gx.indices { dx[k] += Float(gx[k]) }
+  for k in gw.indices { dweight[k] += Float(gw[k]) }
+}

@@ -1,0 +1,42 @@
+/// Where a trainer's slots get their next example: on-line augmentation of a file's puzzles, or
+/// fresh puzzles generated on the fly. Both are closures for `Trainer.augmentation`, drawing
+/// from the trainer's RNG, so a run stays deterministic from its seed and resumable.
+public enum ExampleStream {
+  /// Every time a slot loads puzzle `i` it gets a fresh random validity-preserving transform of
+  /// it (sudoku relabel/permute, maze symmetry, operand swap).
+  public static func augmenting(_ puzzles: [Puzzle], layout: TaskLayout) -> (Int, inout SplitMix64) -> Example {
+    return { i, rng in
+      let p: Puzzle
+      switch puzzles[i] {
+      case .sudoku(let s): p = .sudoku(s.augmented(rng: &rng))
+      case .maze(let m): p = .maze(m.dihedral(rng.nextInt(below: 8)))
+      case .arithmetic(let x): p = rng.nextInt(below: 2) == 0 ? .arithmetic(x) : .arithmetic(x.swapped)
+      }
+      return (try? layout.example(p)) ?? (try! layout.example(puzzles[i]))
+    }
+  }
+
+  /// Share of generated training mazes that have loops (with a unique shortest path); the rest
+  /// are perfect mazes. Models trained on loop-free mazes only learn dead-end filling, which
+  /// fails on loops.
+  public static let mazeLoopShare = 0.25
+
+  /// Fresh mazes of the layout's side for every slot refill, never one of `excluding` (up to
+  /// symmetry): perfect mazes, and `mazeLoopShare` of them with loops (15% of the inner walls
+  /// removed, unique shortest path). S and G at least a random 1…side moves apart.
+  public static func generatingMazes(layout: TaskLayout, excluding: [Puzzle]) throws -> (Int, inout SplitMix64) -> Example {
+    guard layout.task == .maze, let side = layout.mazeSide, side >= 5, side % 2 == 1 else {
+      throw TaskError.invalid("on-line generation needs a maze suite of odd side ≥ 5, not \(layout.summary)")
+    }
+    let held = Set(excluding.map(\.variantKey))
+    return { _, rng in
+      while true {
+        let loops = rng.nextDouble() < mazeLoopShare ? 0.15 : 0
+        let m = Maze.generate(side: side, loops: loops, minPathLength: 1 + rng.nextInt(below: side), rng: &rng)
+        let p = Puzzle.maze(m)
+        if !held.isEmpty && held.contains(p.variantKey) { continue }
+        return try! layout.example(p)
+      }
+    }
+  }
+}
