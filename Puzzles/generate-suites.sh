@@ -28,6 +28,12 @@ done
 # Extrapolation sets (larger mazes than any training set).
 g maze21 maze --side 21 --loops 0.15 --min-path 21 --count 100 --seed 71 --out Puzzles/maze21/test.txt
 g maze31 maze --side 31 --loops 0.15 --min-path 31 --count 100 --seed 72 --out Puzzles/maze31/test.txt
+# Perfect mazes (no loops: exactly one path), S and G at least `side` moves apart, for every
+# size: the conv-mixer maze models are tested on these and extrapolate from 15×15 to the rest.
+for spec in 9:200:101 15:300:102 21:100:103 31:100:104 59:50:105; do
+  IFS=: read -r side count seed <<<"$spec"
+  g "maze$side" maze --side "$side" --loops 0 --min-path "$side" --count "$count" --seed "$seed" --out "Puzzles/maze$side/perfect.txt"
+done
 # Train/test overlap is removed for the small arithmetic spaces (see Puzzles/README.md).
 for d in mul2 mul3 add4; do
   grep -v '^#' "Puzzles/$d/train.txt" | sort > /tmp/trm-train-$d.txt

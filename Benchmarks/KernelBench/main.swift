@@ -42,6 +42,19 @@ for isa in KernelISA.supported {
   }
 }
 failures += verifyRowKernels()
+for (B, H, W, C) in [(2, 3, 5, 7), (1, 9, 9, 32)] {
+  let R = B * H * W
+  let x = randomArray(R * C, seed: 7), w = randomArray(9 * C * C, seed: 8), dy = randomArray(R * C, seed: 9)
+  var y = [Float](repeating: 0, count: R * C), yRef = y, col = [Float](repeating: 0, count: R * 9 * C), scratch = col
+  var dx = [Float](repeating: 0, count: R * C), dxRef = dx, dw = [Float](repeating: 0, count: 9 * C * C), dwRef = dw
+  conv3x3Forward(x, weight: w, col: &col, &y, batch: B, height: H, width: W, channels: C, threads: 2)
+  conv3x3Backward(dy: dy, weight: w, col: col, dx: &dx, dweight: &dw, scratch: &scratch, batch: B, height: H, width: W, channels: C, threads: 2)
+  conv3x3ForwardNaive(x, weight: w, &yRef, batch: B, height: H, width: W, channels: C)
+  conv3x3BackwardNaive(dy: dy, x: x, weight: w, dx: &dxRef, dweight: &dwRef, batch: B, height: H, width: W, channels: C)
+  check("conv3x3 forward \(B)x\(H)x\(W)x\(C)", y, yRef, tol: 1e-4)
+  check("conv3x3 dx \(B)x\(H)x\(W)x\(C)", dx, dxRef, tol: 1e-4)
+  check("conv3x3 dweight \(B)x\(H)x\(W)x\(C)", dw, dwRef, tol: 1e-4)
+}
 if failures.isEmpty {
   print("all kernels agree with their reference twins (ISAs: \(KernelISA.supported.map(\.description).joined(separator: ", ")))")
 } else {
@@ -112,6 +125,8 @@ func numpyGflops(_ shapes: [Shape], threads: Int) -> [Double]? {
   return values.count == shapes.count ? values : nil
 }
 
+let peak = measuredFMAPeakGflops()
+print(String(format: "measured FMA peak: %.1f GFLOP/s per core (%@, 16 independent FMA chains)", peak, KernelISA.best.description))
 print("GEMM C = A·B, GFLOP/s (best of repeats); ISA \(KernelISA.best); blocking mc=\(GemmBlocking.mc) nc=\(GemmBlocking.nc) kc=\(GemmBlocking.kc)")
 var minRatio: [Int: Double?] = [:]
 for threads in [1, 2] {
@@ -154,6 +169,34 @@ for threads in [1, 2] {
   }
   minRatio[threads] = blas == nil ? nil : worst
 }
+
+// MARK: - 3×3 convolution (conv mixer): forward and backward at maze shapes
+
+print("\nconv3x3 (im2col + GEMM), GFLOP/s and share of the measured FMA peak (× threads)")
+print(pad("threads (B,H,W,C)", 26) + pad("forward", 10, left: true) + pad("% peak", 8, left: true) + pad("backward", 10, left: true) + pad("% peak", 8, left: true))
+var convWorstShare = Double.infinity
+for threads in [1, 2] {
+  for (B, H, W, C) in (quick ? [(32, 15, 15, 32), (32, 15, 15, 64)] : [(32, 15, 15, 32), (32, 15, 15, 64), (32, 15, 15, 128), (8, 31, 31, 64), (64, 9, 9, 128)]) {
+    let R = B * H * W
+    let x = randomArray(R * C, seed: 7), w = randomArray(9 * C * C, seed: 8), dy = randomArray(R * C, seed: 9)
+    var y = [Float](repeating: 0, count: R * C), col = [Float](repeating: 0, count: R * 9 * C), scratch = col
+    var dx = y, dw = [Float](repeating: 0, count: 9 * C * C)
+    let flops = 2.0 * Double(R) * Double(9 * C * C)
+    let ws = GemmWorkspace()
+    let fwd = timeIt(flops: flops) {
+      conv3x3Forward(x, weight: w, col: &col, &y, batch: B, height: H, width: W, channels: C, threads: threads, workspace: ws)
+    }
+    let bwd = timeIt(flops: 2 * flops) {
+      conv3x3Backward(dy: dy, weight: w, col: col, dx: &dx, dweight: &dw, scratch: &scratch, batch: B, height: H, width: W, channels: C,
+                      threads: threads, workspace: ws)
+    }
+    let pf = fwd / (peak * Double(threads)), pb = bwd / (peak * Double(threads))
+    convWorstShare = min(convWorstShare, pf, pb)
+    print(pad("\(threads) (\(B),\(H),\(W),\(C))", 26) + pad(String(format: "%.1f", fwd), 10, left: true) + pad(String(format: "%.0f%%", 100 * pf), 8, left: true)
+          + pad(String(format: "%.1f", bwd), 10, left: true) + pad(String(format: "%.0f%%", 100 * pb), 8, left: true))
+  }
+}
+
 func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
   let fill = String(repeating: " ", count: max(0, w - s.count))
   return left ? fill + s : s + fill
@@ -162,4 +205,4 @@ func js(_ v: Double??) -> String {
   if let v, let v { return String(format: "%.3f", v) }
   return "null"
 }
-print("{\"isa\":\"\(KernelISA.best)\",\"min_ratio_vs_blas_1t\":\(js(minRatio[1])),\"min_ratio_vs_blas_2t\":\(js(minRatio[2]))}")
+print("{\"isa\":\"\(KernelISA.best)\",\"fma_peak_gflops\":\(String(format: "%.1f", peak)),\"min_ratio_vs_blas_1t\":\(js(minRatio[1])),\"min_ratio_vs_blas_2t\":\(js(minRatio[2])),\"conv3x3_min_share_of_peak\":\(String(format: "%.3f", convWorstShare))}")

@@ -394,3 +394,45 @@ void trm_transpose(int isa, const float *x, float *y, long rows, long cols, long
   (void)isa;
   transpose_portable(x, y, rows, cols, r0, r1, accumulate);
 }
+
+// MARK: - FMA peak probe
+
+// 16 independent FMA chains of one vector each, `iters` rounds: enough chains to cover the FMA
+// latency × throughput of current x86 cores, all in registers. Returns a value derived from
+// the accumulators so the loop cannot be removed. Floating-point operations: 2 · lanes · 16 ·
+// iters.
+#if TRM_X86
+#define TRM_PEAK_BODY(VEC, SET1, FMADD, ADD, LANES)                                          \
+  VEC acc[16];                                                                               \
+  for (int i = 0; i < 16; i++) acc[i] = SET1(0.001f * (float)i);                             \
+  VEC m = SET1(0.9999999f), c = SET1(1e-7f);                                                 \
+  for (long r = 0; r < iters; r++) {                                                         \
+    for (int i = 0; i < 16; i++) acc[i] = FMADD(acc[i], m, c);                               \
+  }                                                                                          \
+  VEC s = acc[0];                                                                            \
+  for (int i = 1; i < 16; i++) s = ADD(s, acc[i]);                                           \
+  float out[LANES];                                                                          \
+  memcpy(out, &s, sizeof(out));                                                              \
+  return out[0];
+__attribute__((target("avx512f,fma"))) static float peak_avx512(long iters) {
+  TRM_PEAK_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, 16)
+}
+__attribute__((target("avx2,fma"))) static float peak_avx2(long iters) {
+  TRM_PEAK_BODY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, 8)
+}
+#endif
+
+float trm_fma_peak_loop(int isa, long iters, long *flops) {
+#if TRM_X86
+  if (isa == TRM_ISA_AVX512) { *flops = 2L * 16 * 16 * iters; return peak_avx512(iters); }
+  if (isa == TRM_ISA_AVX2) { *flops = 2L * 8 * 16 * iters; return peak_avx2(iters); }
+#endif
+  float acc[16];
+  for (int i = 0; i < 16; i++) acc[i] = 0.001f * (float)i;
+  for (long r = 0; r < iters; r++)
+    for (int i = 0; i < 16; i++) acc[i] = acc[i] * 0.9999999f + 1e-7f;
+  *flops = 2L * 16 * iters;
+  float s = 0;
+  for (int i = 0; i < 16; i++) s += acc[i];
+  return s;
+}

@@ -51,9 +51,12 @@ struct Arguments {
     return v
   }
 
-  func int(_ name: String, default d: Int? = nil, min lo: Int = Int.min) throws -> Int? {
+  func int(_ name: String, default d: Int? = nil, min lo: Int = Int.min, max hi: Int = Int.max) throws -> Int? {
     guard let s = options[name] else { return d }
-    guard let v = Int(s), v >= lo else { throw UsageError("--\(name) expects an integer ≥ \(lo == Int.min ? 0 : lo), got '\(s)'") }
+    guard let v = Int(s), v >= lo, v <= hi else {
+      let range = hi == Int.max ? "≥ \(lo == Int.min ? 0 : lo)" : "in \(lo)…\(hi)"
+      throw UsageError("--\(name) expects an integer \(range), got '\(s)'")
+    }
     return v
   }
 

@@ -26,6 +26,7 @@ public enum CommandLineTool {
     solve      print INPUT,ANSWER lines for puzzles from a file or stdin
     verify     check every INPUT,ANSWER line of a file with the exact verifiers
     sweep      accuracy vs. test-time supervision steps: sweep.csv and sweep.svg
+    trace      one puzzle's answer after every supervision step, as an SVG strip (watch it think)
     compare    train TRM and the baseline under the same budget; Markdown + JSON table
     help       this text
   """
@@ -43,6 +44,7 @@ public enum CommandLineTool {
       case "solve": return try solve(rest)
       case "verify": return try verify(rest)
       case "sweep": return try sweep(rest)
+      case "trace": return try trace(rest)
       case "compare": return try compare(rest)
       case "demo": return try demo(rest)
       default: throw UsageError("unknown command '\(cmd)'; run 'trm help' for the list")
@@ -71,21 +73,26 @@ public enum CommandLineTool {
     """,
     "train": """
     trm train --data TRAIN_FILE --out RUN_DIR [--valid FILE] [--task T] [--model trm|baseline] [--preset NAME]
-              [--width D] [--heads H] [--blocks B] [--mixer attention|mlp] [--positions 1d|2d] [--latent-steps n] [--recursions T]
+              [--width D] [--heads H] [--blocks B] [--mixer conv|attention|mlp] [--positions 1d|2d] [--latent-steps n] [--recursions T]
               [--supervision-steps N] [--steps S] [--batch B] [--lr X] [--weight-decay X] [--halt-loss-weight X] [--supervision-warmup S] [--loss stablemax|softmax]
-              [--augment K] [--augment-online] [--no-ema] [--one-step-gradient] [--seed S] [--threads N] [--checkpoint-every S] [--validate-every S]
+              [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loss-cells open|all]
+              [--no-ema] [--one-step-gradient] [--seed S] [--threads N] [--checkpoint-every S] [--validate-every S]
     trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N]
       presets: \(Preset.all.keys.sorted().joined(separator: ", "))
       --positions 2d: rotary positions by (row, column) on grid tasks (attention mixer) instead of the index in the flattened grid
+      --mixer conv: 3×3 convolution over the grid (sudoku, maze): the checkpoint runs on grids of any size
+      --generate-online (maze; on in the maze preset): every slot gets a freshly generated maze of the training side
+      --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
       writes RUN_DIR/checkpoint.safetensors (resumable), RUN_DIR/model.safetensors (EMA, for eval), RUN_DIR/metrics.jsonl
     """,
     "eval": "trm eval --checkpoint FILE --data FILE [--steps K] [--halt] [--json OUT] [--threads N]",
     "solve": "trm solve --checkpoint FILE [--data FILE | stdin] [--steps K] [--no-halt] [--verify] [--threads N]",
+    "trace": "trm trace --checkpoint FILE --data FILE [--index N (1)] [--steps K] --out FILE.svg [--threads N]",
     "verify": "trm verify --data FILE [--task sudoku|maze|arithmetic]   (exit 0 only if every line is valid)",
     "sweep": """
-    trm sweep --checkpoint FILE --data FILE --steps 1,2,4,8,16,32 [--latent-steps 2,6] [--recursions 1,3] [--baseline CHECKPOINT] [--halt] --out DIR [--threads N]
-      one curve per (n, T); sweep.csv has the effective depth K·T·(n+1)·blocks of each point. Data of another size than the
-      training set is allowed for attention models (size extrapolation).
+    trm sweep --checkpoint FILE --data FILE[,FILE…] --steps 1,2,4,8,16,32 [--latent-steps 2,6] [--recursions 1,3] [--baseline CHECKPOINT] [--halt] --out DIR [--threads N]
+      one curve per file and (n, T) in one chart; sweep.csv has the effective depth K·T·(n+1)·blocks of each point. Files of
+      another size than the training set run the same weights (size extrapolation; conv and attention mixers).
     """,
     "compare": "trm compare --data TRAIN --test FILE [--valid FILE] --budget-steps N [--preset NAME] [--out DIR] [--threads N] [--seed S]\n          [any model/training option of trm train, e.g. --batch B --lr X --augment-online --supervision-warmup S]",
     "demo": "trm demo [--suite Puzzles/sudoku4] [--steps N] [--threads N]   (train + evaluate TRM vs. baseline on a shipped suite)",

@@ -240,44 +240,55 @@ extension CommandLineTool {
   static func sweep(_ args: [String]) throws -> Int32 {
     let a = try Arguments(args, command: "sweep", flags: ["halt"], options: ["checkpoint", "data", "steps", "latent-steps", "recursions", "baseline", "out", "threads"])
     let trained = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
-    let set = try loadSet(try a.required("data"), task: trained.layout.task)
-    let dataLayout = try TaskLayout.infer(from: set)
-    let base = try trained.adapted(to: dataLayout)
-    if dataLayout != trained.layout { out("extrapolating: model trained on \(trained.layout.summary), evaluated on \(dataLayout.summary)") }
+    // Several files (e.g. 15×15, 31×31, 59×59 mazes): one curve per file in the same chart.
+    let paths = try a.required("data").split(separator: ",").map(String.init)
+    let suites = try paths.map { path -> (PuzzleSet, Reasoner) in
+      let set = try loadSet(path, task: trained.layout.task)
+      let r = try trained.adapted(to: TaskLayout.infer(from: set))
+      if r.layout != trained.layout { out("extrapolating: model trained on \(trained.layout.summary), evaluated on \(r.layout.summary) (\(path))") }
+      return (set, r)
+    }
     let steps = try a.intList("steps") ?? [1, 2, 4, 8, 16, 32]
-    let ns = try a.intList("latent-steps") ?? [base.model.config.latentSteps]
-    let ts = try a.intList("recursions") ?? [base.model.config.recursions]
+    let ns = try a.intList("latent-steps") ?? [trained.model.config.latentSteps]
+    let ts = try a.intList("recursions") ?? [trained.model.config.recursions]
     let dir = try a.required("out")
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    var csv = "latent_steps,recursions,supervision_steps,effective_depth,exact_accuracy,verified_accuracy,cell_accuracy,mean_steps\n"
+    var csv = "data,latent_steps,recursions,supervision_steps,effective_depth,exact_accuracy,verified_accuracy,cell_accuracy,mean_steps\n"
     var series: [LineChart.Series] = []
     let colors = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2", "#7f7f7f"]
-    for n in ns {
-      for t in ts {
-        let r = Reasoner(model: try base.model.withRecursion(latentSteps: n, recursions: t), layout: dataLayout, threads: base.threads)
-        var pts: [(x: Double, y: Double)] = []
-        for k in steps {
-          let sc = try r.score(set.puzzles, steps: k, halt: a.has("halt"))
-          // Effective depth: network blocks applied per answer = K · T · (n + 1) · blocks.
-          let depth = k * t * (n + 1) * base.model.config.blocks
-          csv += "\(n),\(t),\(k),\(depth),\(sc.exactAccuracy),\(sc.verifiedAccuracy),\(sc.cellAccuracy),\(sc.meanSteps)\n"
-          pts.append((Double(k), sc.exactAccuracy))
-          out("n=\(n) T=\(t) steps \(k) (depth \(depth)): exact \(pct(sc.exactAccuracy)) verified \(pct(sc.verifiedAccuracy)) cells \(pct(sc.cellAccuracy)) mean steps \(String(format: "%.2f", sc.meanSteps))")
+    for (path, (set, base)) in zip(paths, suites) {
+      for n in ns {
+        for t in ts {
+          let r = Reasoner(model: try base.model.withRecursion(latentSteps: n, recursions: t), layout: base.layout, threads: base.threads)
+          var pts: [(x: Double, y: Double)] = []
+          for k in steps {
+            let sc = try r.score(set.puzzles, steps: k, halt: a.has("halt"))
+            // Effective depth: network blocks applied per answer = K · T · (n + 1) · blocks.
+            let depth = k * t * (n + 1) * base.model.config.blocks
+            csv += "\(path),\(n),\(t),\(k),\(depth),\(sc.exactAccuracy),\(sc.verifiedAccuracy),\(sc.cellAccuracy),\(sc.meanSteps)\n"
+            pts.append((Double(k), sc.verifiedAccuracy))
+            out("\(base.layout.summary) n=\(n) T=\(t) steps \(k) (depth \(depth)): exact \(pct(sc.exactAccuracy)) verified \(pct(sc.verifiedAccuracy)) cells \(pct(sc.cellAccuracy)) mean steps \(String(format: "%.2f", sc.meanSteps))")
+          }
+          var label = ns.count * ts.count == 1 ? "TRM" : "TRM n=\(n) T=\(t)"
+          if paths.count > 1 { label += " \(base.layout.summary)" }
+          series.append(.init(name: label, points: pts, color: colors[series.count % colors.count]))
         }
-        let label = ns.count * ts.count == 1 ? "TRM exact" : "TRM n=\(n) T=\(t)"
-        series.append(.init(name: label, points: pts, color: colors[series.count % colors.count]))
       }
     }
     var refs: [LineChart.Reference] = []
     if let b = a.string("baseline") {
-      let br = try Reasoner(checkpoint: URL(fileURLWithPath: b), threads: base.threads).adapted(to: dataLayout)
-      let sc = try br.score(set.puzzles, steps: 1)
-      refs.append(.init(name: "baseline \(pct(sc.exactAccuracy))", y: sc.exactAccuracy, color: "#d62728"))
-      out("baseline: exact \(pct(sc.exactAccuracy))")
+      let baseline = try Reasoner(checkpoint: URL(fileURLWithPath: b), threads: trained.threads)
+      for (set, r) in suites {
+        let sc = try baseline.adapted(to: r.layout).score(set.puzzles, steps: 1)
+        let name = "baseline\(suites.count > 1 ? " " + r.layout.summary : "") \(pct(sc.verifiedAccuracy))"
+        refs.append(.init(name: name, y: sc.verifiedAccuracy, color: "#d62728"))
+        out("\(name): exact \(pct(sc.exactAccuracy)) verified \(pct(sc.verifiedAccuracy))")
+      }
     }
     try csv.write(toFile: dir + "/sweep.csv", atomically: true, encoding: .utf8)
-    let chart = LineChart(title: "TRM on \(dataLayout.summary): exact accuracy vs. test-time supervision steps",
-                          xLabel: "supervision steps K (log scale; trained with N_sup = \(trained.model.config.supervisionSteps))", yLabel: "exact accuracy",
+    let sizes = suites.map { $0.1.layout.summary }.joined(separator: ", ")
+    let chart = LineChart(title: "TRM trained on \(trained.layout.summary), evaluated on \(sizes): verified accuracy vs. test-time supervision steps",
+                          xLabel: "supervision steps K (log scale; trained with N_sup = \(trained.model.config.supervisionSteps))", yLabel: "verified accuracy",
                           series: series, references: refs)
     try chart.svg().write(toFile: dir + "/sweep.svg", atomically: true, encoding: .utf8)
     out("wrote \(dir)/sweep.csv and \(dir)/sweep.svg")

@@ -1,4 +1,5 @@
 import CTRMKernels
+import Dispatch
 
 // MARK: - Dimension glossary
 // M rows of C, N columns of C, K the reduction length. Row-major everywhere.
@@ -219,4 +220,31 @@ public func gemmReference(
       c[i * ldc + j] = accumulate ? c[i * ldc + j] + v : v
     }
   }
+}
+
+// MARK: - Machine peak
+
+/// The measured single-thread FMA peak of this CPU in GFLOP/s at the best ISA: 16 independent
+/// vector FMA chains in registers, best of `repeats` timed runs of about 20 ms. Benchmarks print
+/// their figures also as a share of it, so numbers from different machines compare.
+public func measuredFMAPeakGflops(isa: KernelISA = .best, repeats: Int = 5) -> Double {
+  var flops = 0
+  var iters = 1 << 16
+  var best = Double.infinity
+  var sink: Float = 0
+  // Calibrate to ~20 ms, then keep the fastest run.
+  while true {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    sink += trm_fma_peak_loop(Int32(isa.rawValue), iters, &flops)
+    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    if dt > 0.02 || iters > 1 << 30 { best = dt; break }
+    iters *= 2
+  }
+  for _ in 0..<repeats {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    sink += trm_fma_peak_loop(Int32(isa.rawValue), iters, &flops)
+    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+  }
+  precondition(!sink.isNaN, "FMA peak probe produced NaN")
+  return Double(flops) / best / 1e9
 }

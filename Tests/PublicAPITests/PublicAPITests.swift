@@ -45,3 +45,46 @@ final class PublicAPITests: XCTestCase {
     XCTAssertLessThanOrEqual(score.exactAccuracy, score.verifiedAccuracy + 1e-12, "a label-exact answer always verifies")
   }
 }
+
+/// The maze claim at CI size: a conv-mixer TRM trained only on fresh generated 7×7 mazes solves
+/// held-out mazes it never saw (copying the input solves none of them: every path has ≥ 6
+/// cells), and the same weights solve bigger mazes when given more supervision steps.
+final class MazeLearningTests: XCTestCase {
+  func testConvTRMSolvesUnseenMazesAndBiggerOnesWithTheSameWeights() throws {
+    var options = GeneratorOptions()
+    options.mazeSide = 7
+    options.mazeLoops = 0
+    options.mazeMinPath = 7
+    let heldOut = PuzzleSet.generate(task: .maze, count: 100, seed: 7001, options: options)
+    options.mazeSide = 11
+    options.mazeMinPath = 11
+    let bigger = PuzzleSet.generate(task: .maze, count: 100, seed: 7002, options: options)
+
+    let preset = Preset.all["maze"]!
+    var layout = try TaskLayout.infer(from: heldOut)
+    layout.openCellTargets = preset.openCellTargets
+    let config = preset.model(ModelConfig(vocabSize: layout.vocabularySize, sequenceLength: layout.sequenceLength))
+    var c = config
+    c.gridColumns = layout.gridColumns
+    let model = try RecursiveModel(config: c, seed: 0)
+    var training = preset.training
+    training.threads = 2
+    training.steps = MazeLearningTests.steps
+    let trainer = try Trainer(model: model, config: training, data: [try layout.example(heldOut.puzzles[0])])
+    trainer.augmentation = try ExampleStream.generatingMazes(layout: layout, excluding: heldOut.puzzles)
+    for _ in 0..<training.steps { trainer.trainStep() }
+
+    let reasoner = Reasoner(model: model, layout: layout, threads: 2)
+    let copy = heldOut.puzzles.filter { p in
+      guard case .maze(let m) = p else { return false }
+      return m.verify(m.cells) == nil
+    }.count
+    XCTAssertEqual(copy, 0, "copying the input must solve none of the held-out mazes")
+    let seen = try trainer.ema.withShadowWeights(model.parameters) { try reasoner.score(heldOut.puzzles, steps: 8) }
+    XCTAssertGreaterThanOrEqual(seen.verifiedAccuracy, 0.9, "7×7 held-out mazes: \(seen.verifiedAccuracy)")
+    let far = try trainer.ema.withShadowWeights(model.parameters) { try reasoner.score(bigger.puzzles, steps: 32) }
+    XCTAssertGreaterThanOrEqual(far.verifiedAccuracy, 0.5, "11×11 mazes, same weights, 32 steps: \(far.verifiedAccuracy)")
+  }
+
+  static let steps = 800
+}

@@ -115,6 +115,49 @@ final class ReconfigurationTests: XCTestCase {
     XCTAssertThrowsError(try RecursiveModel(config: tinyConfig(mixer: .mlp), seed: 1).resized(sequenceLength: 25))
   }
 
+  func testConvModelsRunOnAnyGridWithTheSameWeights() throws {
+    var c = tinyConfig(mixer: .conv)
+    c.gridColumns = 4
+    c.prefixLength = 0
+    let m = try RecursiveModel(config: c, seed: 31)
+    XCTAssertTrue(m.parameters.contains { $0.name == "net.blocks.0.mixer.conv.weight" && $0.shape == [32, 9 * 32] })
+    let bigger = try m.resized(sequenceLength: 35, gridColumns: 7)
+    XCTAssertEqual(bigger.parameters.flatMap { $0.value.scalars }, m.parameters.flatMap { $0.value.scalars })
+    let out = bigger.step(Graph(recording: false), tokens: [Int32](repeating: 2, count: 2 * 35), carry: bigger.initialCarry(batch: 2))
+    XCTAssertEqual(out.logits.shape, [2, 35, 6])
+    XCTAssertEqual(out.haltLogits?.shape, [2], "the halting head reads the cell mean")
+    // Locality: a token changed at one corner leaves the logits of the far corner unchanged
+    // (n = 1, T = 1, one step: x reaches y through two net applications of two 3×3 blocks,
+    // a radius of 4 cells; the corners of a 7×7 grid are 6 apart).
+    var local = c
+    local.latentSteps = 1
+    local.recursions = 1
+    local.sequenceLength = 49
+    local.gridColumns = 7
+    let lm = try RecursiveModel(config: local, seed: 32)
+    let t1 = [Int32](repeating: 2, count: 49)
+    var t2 = t1
+    t2[0] = 3
+    let a = lm.step(Graph(recording: false), tokens: t1, carry: lm.initialCarry(batch: 1)).logits.value.scalars
+    let b = lm.step(Graph(recording: false), tokens: t2, carry: lm.initialCarry(batch: 1)).logits.value.scalars
+    XCTAssertEqual(Array(a[(48 * 6)...]), Array(b[(48 * 6)...]), "far corner must not see the change")
+    XCTAssertNotEqual(Array(a[..<6]), Array(b[..<6]))
+    // Invalid: a prefix, or no grid.
+    var bad = c
+    bad.prefixLength = 1
+    XCTAssertThrowsError(try bad.validate())
+    bad = c
+    bad.gridColumns = nil
+    XCTAssertThrowsError(try bad.validate())
+    bad = c
+    bad.gridColumns = 5
+    XCTAssertThrowsError(try bad.validate(), "5 columns do not divide 16 cells")
+    // The MLP mixer cannot change size, and says so with both sizes.
+    XCTAssertThrowsError(try RecursiveModel(config: tinyConfig(mixer: .mlp), seed: 1).resized(sequenceLength: 25)) {
+      XCTAssertTrue("\($0)".contains("MLP") && "\($0)".contains("16") && "\($0)".contains("25"), "\($0)")
+    }
+  }
+
   func testGridPositionModelsNeedTheNewGridWidth() throws {
     var c = tinyConfig(mixer: .attention)
     c.heads = 1  // head dim 32, a multiple of 4

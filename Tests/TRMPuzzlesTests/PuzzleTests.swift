@@ -74,6 +74,33 @@ final class MazeTests: XCTestCase {
     }
   }
 
+  func testGeneratedLabelsAreTheOnlyShortestPath() throws {
+    // The open 3×3 room has several shortest paths: counted, and a generator would reject it.
+    XCTAssertEqual(try Maze(line: "######S..##...##..G######").shortestPathCount(cap: 100), 6)
+    var rng = SplitMix64(seed: 3)
+    var sawLoop = false
+    for _ in 0..<40 {
+      let loopy = Maze.generate(side: 9, loops: 0.4, minPathLength: 6, rng: &rng)
+      XCTAssertEqual(loopy.shortestPathCount(cap: 100), 1, loopy.line)
+      // A loop: more open cells than a tree on the rooms needs (rooms + rooms − 1 corridors).
+      if loopy.cells.filter({ $0 != .wall }).count > 16 + 15 { sawLoop = true }
+      let perfect = Maze.generate(side: 9, loops: 0, minPathLength: 1, rng: &rng)
+      XCTAssertEqual(perfect.cells.filter { $0 != .wall }.count, 16 + 15, "a perfect maze is a tree on its 4×4 rooms")
+      XCTAssertEqual(perfect.shortestPathCount(cap: 100), 1)
+    }
+    XCTAssertTrue(sawLoop)
+  }
+
+  func testDecodeTakesWallsStartAndGoalFromTheMaze() throws {
+    let m = try Maze(line: "######S..##.#.##..G######")
+    let allPath = [Int32](repeating: Maze.Cell.path.rawValue, count: m.cells.count)
+    let a = m.decode(allPath)
+    XCTAssertEqual(a.indices.filter { a[$0] == .path }, m.cells.indices.filter { m.cells[$0] == .open })
+    XCTAssertEqual(a.indices.filter { a[$0] != .path }.map { a[$0] }, m.cells.filter { $0 != .open })
+    let targets = m.labelled().openCellTargets(ignore: -100)!
+    XCTAssertEqual(targets.indices.filter { targets[$0] != -100 }, m.cells.indices.filter { m.cells[$0] == .open })
+  }
+
   func testVerifierAcceptsAnyShortestPathAndRejectsBadOnes() throws {
     // Open 3x3 room inside walls: S top-left, G bottom-right, several shortest paths.
     let maze = "######S..##...##..G######"

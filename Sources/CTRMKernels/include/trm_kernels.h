@@ -64,6 +64,10 @@ void trm_rotary_rows(int isa, const float *src, long lds, float *dst, long ldd, 
 void trm_transpose(int isa, const float *x, float *y, long rows, long cols, long r0, long r1,
                    int accumulate);
 
+// FMA peak probe: `iters` rounds of 16 independent vector FMA chains at the given ISA; stores
+// the floating-point operations done in *flops and returns a value derived from the result.
+float trm_fma_peak_loop(int isa, long iters, long *flops);
+
 #ifdef __cplusplus
 }
 #endif
