@@ -73,15 +73,17 @@ public enum CommandLineTool {
     """,
     "train": """
     trm train --data TRAIN_FILE --out RUN_DIR [--valid FILE] [--task T] [--model trm|baseline] [--preset NAME]
-              [--width D] [--heads H] [--blocks B] [--mixer conv|attention|mlp] [--positions 1d|2d] [--latent-steps n] [--recursions T]
+              [--width D] [--heads H] [--blocks B] [--mixer conv|depthwise|attention|mlp] [--positions 1d|2d] [--latent-steps n] [--recursions T]
               [--supervision-steps N] [--steps S] [--batch B] [--lr X] [--weight-decay X] [--halt-loss-weight X] [--supervision-warmup S] [--loss stablemax|softmax]
-              [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loss-cells open|all]
+              [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loop-share P] [--loss-cells open|all]
               [--no-ema] [--one-step-gradient] [--seed S] [--threads N] [--checkpoint-every S] [--validate-every S]
     trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N]
       presets: \(Preset.all.keys.sorted().joined(separator: ", "))
       --positions 2d: rotary positions by (row, column) on grid tasks (attention mixer) instead of the index in the flattened grid
       --mixer conv: 3×3 convolution over the grid (sudoku, maze): the checkpoint runs on grids of any size
+      --mixer depthwise: a depthwise 3×3 convolution inside the SwiGLU instead (nano-trm's variant), also any size
       --generate-online (maze; on in the maze preset): every slot gets a freshly generated maze of the training side
+      --loop-share P: share of generated mazes with loops (unique shortest path), the rest perfect (default 0.25)
       --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
       writes RUN_DIR/checkpoint.safetensors (resumable), RUN_DIR/model.safetensors (EMA, for eval), RUN_DIR/metrics.jsonl
     """,

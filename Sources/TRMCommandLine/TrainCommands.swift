@@ -15,13 +15,14 @@ extension CommandLineTool {
   static let trainOptions: Set<String> = ["data", "valid", "task", "model", "preset", "width", "blocks", "mixer", "latent-steps", "recursions",
                                           "supervision-steps", "heads", "steps", "batch", "lr", "weight-decay", "loss", "augment", "seed", "threads",
                                           "checkpoint-every", "validate-every", "out", "resume", "eval-steps", "halt-loss-weight", "supervision-warmup",
-                                          "positions", "loss-cells"]
+                                          "positions", "loss-cells", "loop-share"]
 
   /// Installs the trainer's example stream: fresh generated mazes (never one of `heldOut`), or
   /// on-line augmentation of the file's puzzles, as its config says.
   static func installStream(_ trainer: Trainer, train: [Puzzle], heldOut: [Puzzle], layout: TaskLayout) throws {
     if trainer.config.onlineGeneration == true {
-      trainer.augmentation = try ExampleStream.generatingMazes(layout: layout, excluding: heldOut)
+      trainer.augmentation = try ExampleStream.generatingMazes(layout: layout, excluding: heldOut,
+                                                               loopShare: trainer.config.generatedLoopShare ?? ExampleStream.mazeLoopShare)
     } else if trainer.config.onlineAugmentation {
       trainer.augmentation = ExampleStream.augmenting(train, layout: layout)
     }
@@ -67,11 +68,11 @@ extension CommandLineTool {
     if let h = try a.int("heads", min: 1) { m.heads = h }
     if let b = try a.int("blocks", min: 1) { m.blocks = b }
     if let mx = a.string("mixer") {
-      guard let v = TokenMixer(rawValue: mx) else { throw UsageError("--mixer must be conv, attention or mlp") }
+      guard let v = TokenMixer(rawValue: mx) else { throw UsageError("--mixer must be conv, depthwise, attention or mlp") }
       m.mixer = v
     }
-    if m.mixer == .conv {
-      guard let g = layout.gridColumns else { throw UsageError("--mixer conv needs a grid task (sudoku, maze), not \(layout.summary)") }
+    if m.mixer.isGridConvolution {
+      guard let g = layout.gridColumns else { throw UsageError("--mixer \(m.mixer.rawValue) needs a grid task (sudoku, maze), not \(layout.summary)") }
       m.gridColumns = g
       m.prefixLength = 0
     } else if m.prefixLength == 0 {
@@ -111,7 +112,16 @@ extension CommandLineTool {
     if a.has("augment-online") { t.onlineAugmentation = true }
     if a.has("generate-online") { t.onlineGeneration = true }
     if a.has("no-generate-online") { t.onlineGeneration = nil }
-    if t.onlineGeneration == true && layout.task != .maze { t.onlineGeneration = nil }
+    if let share = try a.double("loop-share") {
+      guard (0...1).contains(share) else { throw UsageError("--loop-share must be in [0, 1], got \(share)") }
+      t.generatedLoopShare = share
+    }
+    // On-line generation needs a maze size the generator makes (odd side ≥ 5); otherwise (other
+    // tasks, Maze-Hard's 30×30) the file's puzzles are used, with on-line augmentation.
+    if t.onlineGeneration == true, layout.task != .maze || (layout.mazeSide ?? 0) < 5 || (layout.mazeSide ?? 0) % 2 == 0 {
+      t.onlineGeneration = nil
+      t.onlineAugmentation = true
+    }
     if let c = a.string("loss-cells") {
       guard ["open", "all"].contains(c) else { throw UsageError("--loss-cells must be open or all, got '\(c)'") }
       if layout.task == .maze { layout.openCellTargets = c == "open" ? true : nil }

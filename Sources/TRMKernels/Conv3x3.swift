@@ -126,3 +126,82 @@ package func conv3x3BackwardNaive(dy: UnsafePointer<Float>, x: UnsafePointer<Flo
   for k in gx.indices { dx[k] += Float(gx[k]) }
   for k in gw.indices { dweight[k] += Float(gw[k]) }
 }
+
+// MARK: - Depthwise 3×3 convolution (one 3×3 filter per channel)
+//
+// x, y: [B, H·W, C]; weight [9, C] tap-major (tap t = (di + 1)·3 + (dj + 1)), so every tap is
+// a contiguous channel vector: y[cell, :] = Σ_t weight[t, :] ⊙ x[cell + offset_t, :].
+
+/// Depthwise forward, overwrites y. Parallel over grid rows.
+package func depthwise3x3Forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                 batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1) {
+  let px = SendablePointer(x), pw = SendablePointer(weight), py = SendablePointer(y)
+  parallelFor(B * H, threads: B * H * W * C < 1 << 14 ? 1 : threads) { bi in
+    let b = bi / H, i = bi % H
+    for j in 0..<W {
+      let out = py.p + ((b * H + i) * W + j) * C
+      out.update(repeating: 0, count: C)
+      for t in 0..<9 {
+        let ii = i + t / 3 - 1, jj = j + t % 3 - 1
+        if ii < 0 || ii >= H || jj < 0 || jj >= W { continue }
+        mulAccumulate(pw.p + t * C, px.p + ((b * H + ii) * W + jj) * C, out, C)
+      }
+    }
+  }
+}
+
+/// Depthwise backward: dx += Σ_t weight[t] ⊙ dy[cell − offset_t] (gather, parallel over grid
+/// rows); dweight[t] += Σ_cells x[cell + offset_t] ⊙ dy[cell] (parallel over the 9 taps).
+package func depthwise3x3Backward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                  dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
+                                  batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1) {
+  let pdy = SendablePointer(dy), px = SendablePointer(x), pw = SendablePointer(weight)
+  let small = B * H * W * C < 1 << 14
+  if let dx {
+    let pdx = SendablePointer(dx)
+    parallelFor(B * H, threads: small ? 1 : threads) { bi in
+      let b = bi / H, i = bi % H
+      for j in 0..<W {
+        let out = pdx.p + ((b * H + i) * W + j) * C
+        for t in 0..<9 {
+          let si = i - (t / 3 - 1), sj = j - (t % 3 - 1)
+          if si < 0 || si >= H || sj < 0 || sj >= W { continue }
+          mulAccumulate(pw.p + t * C, pdy.p + ((b * H + si) * W + sj) * C, out, C)
+        }
+      }
+    }
+  }
+  if let dweight {
+    let pdw = SendablePointer(dweight)
+    parallelFor(9, threads: small ? 1 : threads) { t in
+      let di = t / 3 - 1, dj = t % 3 - 1
+      for b in 0..<B {
+        for i in max(0, -di)..<min(H, H - di) {
+          for j in max(0, -dj)..<min(W, W - dj) {
+            mulAccumulate(px.p + ((b * H + i + di) * W + j + dj) * C, pdy.p + ((b * H + i) * W + j) * C, pdw.p + t * C, C)
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Direct depthwise forward in Double: the reference twin.
+package func depthwise3x3ForwardNaive(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                      batch B: Int, height H: Int, width W: Int, channels C: Int) {
+  for b in 0..<B {
+    for i in 0..<H {
+      for j in 0..<W {
+        for c in 0..<C {
+          var s = 0.0
+          for t in 0..<9 {
+            let ii = i + t / 3 - 1, jj = j + t % 3 - 1
+            if ii < 0 || ii >= H || jj < 0 || jj >= W { continue }
+            s += Double(weight[t * C + c]) * Double(x[((b * H + ii) * W + jj) * C + c])
+          }
+          y[((b * H + i) * W + j) * C + c] = Float(s)
+        }
+      }
+    }
+  }
+}

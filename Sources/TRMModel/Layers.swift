@@ -39,6 +39,8 @@ public struct Block {
   let sequenceMLP: SwiGLU?
   /// Conv mixer weight [D, 9D] (taps × input channels, see `conv3x3`).
   let conv: Linear?
+  /// Depthwise mixer weight [9, I] over the SwiGLU hidden channels.
+  let depthwise: Parameter?
   public let mlp: SwiGLU
 
   init(_ name: String, config c: ModelConfig, width: Int, rng: inout SplitMix64) {
@@ -55,13 +57,15 @@ public struct Block {
       out = nil
       sequenceMLP = SwiGLU(name + ".mixer", width: c.totalLength, hidden: c.swigluHidden(c.totalLength), rng: &rng)
       conv = nil
-    case .conv:
+    case .conv, .depthwise:
       qkv = nil
       out = nil
       sequenceMLP = nil
-      conv = Linear(name + ".mixer.conv", input: 9 * width, output: width, rng: &rng)
+      conv = c.mixer == .conv ? Linear(name + ".mixer.conv", input: 9 * width, output: width, rng: &rng) : nil
     }
     mlp = SwiGLU(name + ".mlp", width: width, hidden: c.swigluHidden(width), rng: &rng)
+    // Depthwise taps: fan-in 9 (one 3×3 window per channel).
+    depthwise = c.mixer == .depthwise ? Parameter(name: name + ".mlp.depthwise", value: lecunNormal([9, c.swigluHidden(width)], fanIn: 9, rng: &rng)) : nil
   }
 
   /// h [B, L, D] → [B, L, D]. `grid` (rows, columns) is the cell grid of the conv mixer.
@@ -77,6 +81,9 @@ public struct Block {
       h = g.transposeLast2(g.addRMSNorm(t, sequenceMLP!(g, t)))
     case .conv:
       h = g.addRMSNorm(h, g.conv3x3(h, g.param(conv!.weight), height: grid.rows, width: grid.columns))
+    case .depthwise:
+      let hidden = g.depthwise3x3(g.swiglu(mlp.gateUp(g, h)), g.param(depthwise!), height: grid.rows, width: grid.columns)
+      return g.addRMSNorm(h, mlp.down(g, hidden))
     }
     return g.addRMSNorm(h, mlp(g, h))
   }
@@ -87,6 +94,6 @@ public struct Block {
     if let out { list.append(out.weight) }
     if let sequenceMLP { list += sequenceMLP.parameters }
     if let conv { list.append(conv.weight) }
-    return list + mlp.parameters
+    return list + mlp.parameters + (depthwise.map { [$0] } ?? [])
   }
 }

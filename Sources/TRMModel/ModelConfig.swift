@@ -10,6 +10,13 @@ public enum TokenMixer: String, Codable, Sendable, CaseIterable {
   /// Deep Thinking nets; nano-trm's grid mixer). Needs `gridColumns` and no prefix: the halting
   /// head reads the mean over all cells instead of a prefix position.
   case conv
+  /// nano-trm's variant: no separate mixing sublayer; a depthwise 3×3 convolution over the grid
+  /// on the SwiGLU hidden channels, between the gate and the down projection. Same grid and
+  /// prefix rules as `conv`.
+  case depthwise
+
+  /// Whether the mixer is a convolution over the puzzle grid (size-independent, no prefix).
+  public var isGridConvolution: Bool { self == .conv || self == .depthwise }
 }
 
 /// Which network: the recursive TRM or the direct (one pass) baseline.
@@ -96,11 +103,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
       }
       if let g = gridColumns, g < 1 || sequenceLength % g != 0 { try fail("gridColumns \(g) must divide the sequence length \(sequenceLength)") }
     }
-    if mixer == .conv {
+    if mixer.isGridConvolution {
       guard let g = gridColumns, g >= 1, sequenceLength % g == 0 else {
-        try fail("the conv mixer needs gridColumns dividing the sequence length \(sequenceLength) (a grid task)"); return
+        try fail("the \(mixer.rawValue) mixer needs gridColumns dividing the sequence length \(sequenceLength) (a grid task)"); return
       }
-      if prefixLength != 0 { try fail("the conv mixer runs on grid cells only: prefixLength must be 0, got \(prefixLength)") }
+      if prefixLength != 0 { try fail("the \(mixer.rawValue) mixer runs on grid cells only: prefixLength must be 0, got \(prefixLength)") }
     } else if kind == .trm && prefixLength < 1 {
       try fail("a TRM needs prefixLength ≥ 1 (position 0 feeds the halting head)")
     }

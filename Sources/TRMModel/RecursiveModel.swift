@@ -240,6 +240,7 @@ public final class RecursiveModel {
     case .mlp: perToken += 6 * D * Double(c.swigluHidden(c.totalLength))
     case .attention: perToken += 2 * D * 3 * D + 2 * D * D + 4 * Lt * D
     case .conv: perToken += 2 * 9 * D * D
+    case .depthwise: perToken += 2 * 9 * I
     }
     let fNet = Double(c.blocks) * Lt * perToken
     let heads = 2 * Double(c.sequenceLength) * D * V + 2 * D

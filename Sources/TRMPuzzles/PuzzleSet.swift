@@ -82,6 +82,16 @@ public struct PuzzleSet: Sendable {
   public var puzzles: [Puzzle]
   /// Lines skipped as malformed (only with `skipMalformed`), with their errors.
   public var skipped: [PuzzleError] = []
+  /// Where the puzzles came from (file path, "stdin"), when parsed.
+  public var source: String?
+  /// The 1-based line of each puzzle in `source` (empty for generated sets).
+  public var lineNumbers: [Int] = []
+
+  /// "FILE:LINE" of puzzle `i` when known, else "puzzle i+1".
+  public func location(of i: Int) -> String {
+    if let source, i < lineNumbers.count { return "\(source):\(lineNumbers[i])" }
+    return "puzzle \(i + 1)"
+  }
 
   public init(task: TaskKind, puzzles: [Puzzle]) {
     self.task = task
@@ -105,6 +115,7 @@ public struct PuzzleSet: Sendable {
   public static func parse(_ text: String, task: TaskKind?, source: String = "input", skipMalformed: Bool = false) throws -> PuzzleSet {
     var task = task
     var puzzles: [Puzzle] = []
+    var lines: [Int] = []
     var skipped: [PuzzleError] = []
     var csv = false
     var lineNo = 0
@@ -132,6 +143,7 @@ public struct PuzzleSet: Sendable {
       }
       do {
         puzzles.append(try Puzzle(line: line, task: task!))
+        lines.append(lineNo)
       } catch let e as PuzzleError {
         let err = PuzzleError.file(path: source, line: lineNo, reason: e.description)
         if skipMalformed { skipped.append(err) } else { throw err }
@@ -140,6 +152,8 @@ public struct PuzzleSet: Sendable {
     guard let t = task else { throw PuzzleError.io("\(source): no puzzles found") }
     var set = PuzzleSet(task: t, puzzles: puzzles)
     set.skipped = skipped
+    set.source = source
+    set.lineNumbers = lines
     return set
   }
 

@@ -19,6 +19,7 @@ import TRMKernels
 //   reshape         same data, new shape                 same data
 //   attention       softmax(QKᵀ/√d) V with rotary        (fused kernel)
 //   conv3x3         y = unfold₃ₓ₃(x) Wᵀ on an H×W grid   dW += dyᵀ unfold(x); dx += fold(dy W)
+//   depthwise3x3    y = Σ_t w[t] ⊙ shift_t(x)           dw[t] += Σ shift_t(x) ⊙ dy; dx += Σ w[t] ⊙ shift₋t(dy)
 //   meanAxis1       y[b] = mean_l a[b, l]                da[b, l] += dy[b] / L
 //   crossEntropy    per-sequence mean of −log p[label]   (p − 1)-style rows, see kernel
 //   bceWithLogits   max(x,0) − x t + log(1 + e^−|x|)     σ(x) − t
@@ -279,6 +280,21 @@ extension Graph {
       let scratch = dx == nil ? nil : g.alloc([B * H * W, 9 * C])
       conv3x3Backward(dy: dy, weight: wv.data, col: col.data, dx: dx, dweight: dw, scratch: scratch?.storage.pointer ?? col.storage.pointer,
                       batch: B, height: H, width: W, channels: C, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+    }
+  }
+
+  /// Depthwise 3×3 convolution (one filter per channel) over an H×W grid, zero padding:
+  /// x [B, H·W, C], weight [9, C] (tap-major) → [B, H·W, C].
+  public func depthwise3x3(_ x: Var, _ w: Var, height H: Int, width W: Int) -> Var {
+    precondition(x.shape.count == 3 && x.shape[1] == H * W, "depthwise3x3: x \(x.shape) is not [B, \(H)·\(W), C]")
+    let B = x.shape[0], C = x.shape[2]
+    precondition(w.shape == [9, C], "depthwise3x3: weight \(w.shape) is not [9, \(C)]")
+    let y = alloc(x.shape)
+    let xv = x.value, wv = w.value
+    depthwise3x3Forward(xv.data, weight: wv.data, y.storage.pointer, batch: B, height: H, width: W, channels: C, threads: threads)
+    return record(y, inputs: [x, w]) { g, dy in
+      depthwise3x3Backward(dy: dy, x: xv.data, weight: wv.data, dx: g.gradBuffer(for: x), dweight: g.gradBuffer(for: w),
+                           batch: B, height: H, width: W, channels: C, threads: g.threads)
     }
   }
 

@@ -55,6 +55,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   /// Whether the caller installs a generator of fresh examples (`Trainer.augmentation` that
   /// ignores the file index); recorded so a resumed run can install it again.
   public var onlineGeneration: Bool? = nil
+  /// Share of generated mazes that have loops (nil: `ExampleStream.mazeLoopShare`).
+  public var generatedLoopShare: Double? = nil
   public var seed: UInt64 = 0
   public var threads = 1
 

@@ -22,16 +22,16 @@ public enum ExampleStream {
   public static let mazeLoopShare = 0.25
 
   /// Fresh mazes of the layout's side for every slot refill, never one of `excluding` (up to
-  /// symmetry): perfect mazes, and `mazeLoopShare` of them with loops (15% of the inner walls
+  /// symmetry): perfect mazes, and `loopShare` of them with loops (15% of the inner walls
   /// removed, unique shortest path). S and G at least a random 1…side moves apart.
-  public static func generatingMazes(layout: TaskLayout, excluding: [Puzzle]) throws -> (Int, inout SplitMix64) -> Example {
+  public static func generatingMazes(layout: TaskLayout, excluding: [Puzzle], loopShare: Double = mazeLoopShare) throws -> (Int, inout SplitMix64) -> Example {
     guard layout.task == .maze, let side = layout.mazeSide, side >= 5, side % 2 == 1 else {
       throw TaskError.invalid("on-line generation needs a maze suite of odd side ≥ 5, not \(layout.summary)")
     }
     let held = Set(excluding.map(\.variantKey))
     return { _, rng in
       while true {
-        let loops = rng.nextDouble() < mazeLoopShare ? 0.15 : 0
+        let loops = rng.nextDouble() < loopShare ? 0.15 : 0
         let m = Maze.generate(side: side, loops: loops, minPathLength: 1 + rng.nextInt(below: side), rng: &rng)
         let p = Puzzle.maze(m)
         if !held.isEmpty && held.contains(p.variantKey) { continue }

@@ -123,9 +123,16 @@ public final class Reasoner {
 
   /// Solves a batch. `steps` defaults to the model's training N_sup; with `halt` each puzzle
   /// stops at the first step whose halt logit is positive.
+  /// Puzzles of other sizes than the training layout (a file may mix maze sizes) are grouped
+  /// by size and each group runs the same weights at its size (`adapted(to:)`).
   public func solve(_ puzzles: [Puzzle], steps: Int? = nil, halt: Bool = true) throws -> [Solution] {
-    if let first = puzzles.first, !layout.fits(first) {
-      return try adapted(to: TaskLayout.infer(from: PuzzleSet(task: layout.task, puzzles: puzzles))).solve(puzzles, steps: steps, halt: halt)
+    let groups = try sizeGroups(puzzles)
+    if groups.count > 1 || groups.first?.reasoner !== self {
+      var out = [Solution?](repeating: nil, count: puzzles.count)
+      for g in groups {
+        for (i, s) in zip(g.indices, try g.reasoner.solve(g.indices.map { puzzles[$0] }, steps: steps, halt: halt)) { out[i] = s }
+      }
+      return out.map { $0! }
     }
     let inputs = try puzzles.map { try layout.inputTokens($0) }
     let preds = Evaluator.predict(model: model, inputs: inputs, steps: steps ?? model.config.supervisionSteps, halt: halt, threads: threads)
@@ -138,11 +145,33 @@ public final class Reasoner {
   }
 
   /// Exact, verified and cell accuracy on labelled puzzles.
+  /// Mixed sizes are grouped as in `solve` and the figures combined, weighted by puzzle count.
   public func score(_ puzzles: [Puzzle], steps: Int? = nil, halt: Bool = false) throws -> SuiteScore {
-    if let first = puzzles.first, !layout.fits(first) {
-      return try adapted(to: TaskLayout.infer(from: PuzzleSet(task: layout.task, puzzles: puzzles))).score(puzzles, steps: steps, halt: halt)
+    let groups = try sizeGroups(puzzles)
+    if groups.count > 1 || groups.first?.reasoner !== self {
+      let parts = try groups.map { try $0.reasoner.score($0.indices.map { puzzles[$0] }, steps: steps, halt: halt) }
+      let n = Double(max(1, puzzles.count))
+      func mean(_ f: (SuiteScore) -> Double) -> Double { parts.reduce(0) { $0 + f($1) * Double($1.count) } / n }
+      return SuiteScore(count: puzzles.count, exactAccuracy: mean(\.exactAccuracy), verifiedAccuracy: mean(\.verifiedAccuracy),
+                        cellAccuracy: mean(\.cellAccuracy), meanSteps: mean(\.meanSteps), msPerExample: mean(\.msPerExample),
+                        flopsPerExample: mean(\.flopsPerExample))
     }
     return try scoreSuite(model: model, layout: layout, puzzles: puzzles, steps: steps ?? model.config.supervisionSteps, halt: halt, threads: threads)
+  }
+}
+
+extension Reasoner {
+  /// The puzzles' indices grouped by the layout they need, in first-seen order, each with a
+  /// reasoner for that size (this one where the training layout fits).
+  func sizeGroups(_ puzzles: [Puzzle]) throws -> [(reasoner: Reasoner, indices: [Int])] {
+    var order: [TaskLayout] = []
+    var members: [TaskLayout: [Int]] = [:]
+    for (i, p) in puzzles.enumerated() {
+      let l = layout.fits(p) ? layout : try TaskLayout.infer(from: PuzzleSet(task: layout.task, puzzles: [p]))
+      if members[l] == nil { order.append(l) }
+      members[l, default: []].append(i)
+    }
+    return try order.map { (l: TaskLayout) in (l == layout ? self : try adapted(to: l), members[l]!) }
   }
 }
 

@@ -7,7 +7,7 @@
 
 /// The fixed token layout of a puzzle suite: which task, at which size, so that every puzzle
 /// maps to the same sequence length and vocabulary. Stored in checkpoints (metadata `task`).
-public struct TaskLayout: Codable, Equatable, Sendable {
+public struct TaskLayout: Codable, Hashable, Sendable {
   public var task: TaskKind
   public var sudokuSize: Int?
   public var mazeSide: Int?
@@ -61,9 +61,17 @@ public struct TaskLayout: Codable, Equatable, Sendable {
       layout.digits = d
     }
     for (i, p) in set.puzzles.enumerated() where !layout.fits(p) {
-      throw TaskError.invalid("puzzle \(i + 1) (\(p.inputText.prefix(40))) does not match the suite's layout \(layout.summary)")
+      throw TaskError.invalid("\(set.location(of: i)): \(Self.describe(p)) does not match the suite's layout \(layout.summary) (set by its first puzzle; one size per training file)")
     }
     return layout
+  }
+
+  static func describe(_ p: Puzzle) -> String {
+    switch p {
+    case .sudoku(let s): return "a \(s.size)×\(s.size) sudoku"
+    case .maze(let m): return "a \(m.side)×\(m.side) maze"
+    case .arithmetic(let a): return "\(a.inputText.prefix(40))"
+    }
   }
 
   /// Whether a puzzle can be encoded in this layout.

@@ -16,9 +16,7 @@ public struct ThinkingTrace: Sendable {
 extension Reasoner {
   /// Runs one puzzle for `steps` supervision steps and keeps the answer after every step.
   public func trace(_ puzzle: Puzzle, steps: Int) throws -> ThinkingTrace {
-    if !layout.fits(puzzle) {
-      return try adapted(to: TaskLayout.infer(from: PuzzleSet(task: layout.task, puzzles: [puzzle]))).trace(puzzle, steps: steps)
-    }
+    if let other = try sizeGroups([puzzle]).first?.reasoner, other !== self { return try other.trace(puzzle, steps: steps) }
     let input = try layout.inputTokens(puzzle)
     let L = model.config.sequenceLength, V = model.config.vocabSize
     var carry = model.initialCarry(batch: 1)

@@ -62,7 +62,7 @@ final class CommandLineTests: XCTestCase {
     XCTAssertEqual(counter.points, 6, "two series (n = 1, 2) × three step counts")
     let csv = try String(contentsOfFile: p("sweep/sweep.csv"), encoding: .utf8).split(separator: "\n")
     XCTAssertEqual(csv.count, 7)
-    XCTAssertTrue(csv[1].hasPrefix("1,2,1,8,"), "n=1, T=2, K=1: depth 1·2·2·2 = 8, got \(csv[1])")
+    XCTAssertTrue(csv[1].hasPrefix(p("train.txt") + ",1,2,1,8,"), "n=1, T=2, K=1: depth 1·2·2·2 = 8, got \(csv[1])")
 
     // A fresh run in a used directory starts a new metrics file (one line per 50 steps).
     XCTAssertEqual(run(["train", "--data", p("train.txt"), "--preset", "tiny", "--steps", "100", "--out", p("run"), "--validate-every", "0"]), 0)
@@ -74,6 +74,47 @@ final class CommandLineTests: XCTestCase {
     let other = try String(contentsOfFile: p("other.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
     XCTAssertEqual(other.count, 64)
     XCTAssertTrue(held.isDisjoint(with: other))
+  }
+
+  func testMazeModelsRunOnBiggerGridsInEveryCommand() throws {
+    for (name, side, seed) in [("m7.txt", "7", "1"), ("m9.txt", "9", "2"), ("m11.txt", "11", "3")] {
+      XCTAssertEqual(run(["generate", "maze", "--side", side, "--loops", "0", "--min-path", side, "--count", "6", "--seed", seed, "--out", p(name)]), 0)
+    }
+    XCTAssertEqual(run(["train", "--data", p("m7.txt"), "--preset", "maze", "--steps", "20", "--threads", "2", "--out", p("conv"),
+                        "--validate-every", "0"]), 0, stderr.joined(separator: "\n"))
+    let ckpt = p("conv/model.safetensors")
+    XCTAssertEqual(run(["solve", "--checkpoint", ckpt, "--data", p("m9.txt"), "--steps", "3"]), 0, stderr.joined())
+    XCTAssertEqual(stdout.count, 6)
+    XCTAssertEqual(stdout[0].split(separator: ",").map(\.count), [81, 81], "9×9 answers from a 7×7 model")
+    XCTAssertEqual(run(["eval", "--checkpoint", ckpt, "--data", p("m11.txt"), "--steps", "2"]), 0, stderr.joined())
+    XCTAssertEqual(run(["sweep", "--checkpoint", ckpt, "--data", p("m7.txt") + "," + p("m11.txt"), "--steps", "1,2", "--out", p("sw")]), 0)
+    let counter = PointCounter()
+    let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: p("sw/sweep.svg"))))
+    parser.delegate = counter
+    XCTAssertTrue(parser.parse())
+    XCTAssertEqual(counter.points, 4, "one curve per size × two step counts")
+    // Watch it think: one frame per supervision step, well-formed SVG.
+    XCTAssertEqual(run(["trace", "--checkpoint", ckpt, "--data", p("m9.txt"), "--index", "2", "--steps", "5", "--out", p("trace.svg")]), 0, stderr.joined())
+    XCTAssertEqual(stdout.filter { $0.hasPrefix("step ") }.count, 5)
+    let trace = try String(contentsOfFile: p("trace.svg"), encoding: .utf8)
+    XCTAssertTrue(XMLParser(data: Data(trace.utf8)).parse(), "trace.svg is not well-formed XML")
+    XCTAssertEqual(trace.components(separatedBy: ">step ").count - 1, 5)
+    XCTAssertEqual(run(["trace", "--checkpoint", ckpt, "--data", p("m9.txt"), "--index", "7", "--out", p("t.svg")]), 2)
+    // A file mixing sizes: solve groups it by size (answers in input order); training rejects it
+    // at the first line of another size, naming file and line.
+    let m7 = try String(contentsOfFile: p("m7.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("# ") }
+    let m9 = try String(contentsOfFile: p("m9.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("# ") }
+    try ([m7[0], m9[0], m7[1]].joined(separator: "\n") + "\n").write(toFile: p("mixed.txt"), atomically: true, encoding: .utf8)
+    XCTAssertEqual(run(["solve", "--checkpoint", ckpt, "--data", p("mixed.txt"), "--steps", "2"]), 0, stderr.joined())
+    XCTAssertEqual(stdout.map { $0.split(separator: ",")[0].count }, [49, 81, 49])
+    XCTAssertEqual(run(["train", "--data", p("mixed.txt"), "--preset", "maze", "--steps", "2", "--out", p("mixrun")]), 2)
+    XCTAssertTrue(stderr.count == 1 && stderr[0].contains("mixed.txt:2") && stderr[0].contains("9×9"), "\(stderr)")
+    // A model whose mixer is sized by the grid refuses other sizes in one line naming both.
+    XCTAssertEqual(run(["train", "--data", p("m7.txt"), "--preset", "maze", "--mixer", "mlp", "--steps", "2", "--out", p("mlp"), "--validate-every", "0"]), 0,
+                   stderr.joined())
+    XCTAssertEqual(run(["eval", "--checkpoint", p("mlp/model.safetensors"), "--data", p("m9.txt")]), 2)
+    XCTAssertEqual(stderr.count, 1)
+    XCTAssertTrue(stderr[0].contains("MLP") && stderr[0].contains("49") && stderr[0].contains("81"), stderr[0])
   }
 
   func testArgumentErrorsExitWith2AndOneLine() throws {

@@ -76,6 +76,32 @@ final class KernelTests: XCTestCase {
     }
   }
 
+  func testDepthwise3x3MatchesNaiveTwinAndThreadCounts() {
+    for (B, H, W, C) in [(1, 1, 1, 1), (2, 3, 5, 7), (3, 9, 9, 88)] {
+      let R = B * H * W
+      let x = randomTensor([R * C], seed: 20).scalars, w = randomTensor([9 * C], seed: 21).scalars
+      var yRef = [Float](repeating: 0, count: R * C)
+      depthwise3x3ForwardNaive(x, weight: w, &yRef, batch: B, height: H, width: W, channels: C)
+      var outs: [[Float]] = []
+      for threads in [1, 2] {
+        var y = [Float](repeating: .nan, count: R * C)
+        depthwise3x3Forward(x, weight: w, &y, batch: B, height: H, width: W, channels: C, threads: threads)
+        XCTAssertLessThan(maxRelativeDifference(y, yRef).error, 1e-5, "\(B)x\(H)x\(W)x\(C)")
+        // Backward against the adjoint identity ⟨dy, conv(x)⟩ = ⟨dx, x⟩ (linear in x) and = ⟨dw, w⟩ (linear in w).
+        let dy = randomTensor([R * C], seed: 22).scalars
+        var dx = [Float](repeating: 0, count: R * C), dw = [Float](repeating: 0, count: 9 * C)
+        depthwise3x3Backward(dy: dy, x: x, weight: w, dx: &dx, dweight: &dw, batch: B, height: H, width: W, channels: C, threads: threads)
+        let lhs = zip(dy, yRef).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let viaX = zip(dx, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let viaW = zip(dw, w).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        XCTAssertEqual(viaX, lhs, accuracy: 1e-3 * max(1, abs(lhs)))
+        XCTAssertEqual(viaW, lhs, accuracy: 1e-3 * max(1, abs(lhs)))
+        outs.append(y + dx + dw)
+      }
+      XCTAssertEqual(outs[0], outs[1], "1 and 2 threads differ at \(B)x\(H)x\(W)x\(C)")
+    }
+  }
+
   func testRowKernelsMatchReferencesAndThreadCounts() {
     let failures = verifyRowKernels()
     XCTAssertTrue(failures.isEmpty, failures.joined(separator: "\n"))

@@ -36,7 +36,8 @@ func tinyConfig(kind: ModelKind = .trm, mixer: TokenMixer = .mlp) -> ModelConfig
   c.width = 32
   c.heads = 2
   c.mixer = mixer
-  c.prefixLength = kind == .trm ? 1 : 0
+  c.prefixLength = kind == .trm && !mixer.isGridConvolution ? 1 : 0
+  if mixer.isGridConvolution { c.gridColumns = 4 }
   c.swigluMultiple = 16
   c.latentSteps = 2
   c.recursions = 2
@@ -116,9 +117,7 @@ final class ReconfigurationTests: XCTestCase {
   }
 
   func testConvModelsRunOnAnyGridWithTheSameWeights() throws {
-    var c = tinyConfig(mixer: .conv)
-    c.gridColumns = 4
-    c.prefixLength = 0
+    let c = tinyConfig(mixer: .conv)
     let m = try RecursiveModel(config: c, seed: 31)
     XCTAssertTrue(m.parameters.contains { $0.name == "net.blocks.0.mixer.conv.weight" && $0.shape == [32, 9 * 32] })
     let bigger = try m.resized(sequenceLength: 35, gridColumns: 7)

@@ -78,6 +78,13 @@ final class GradientTests: XCTestCase {
     assertGrad([x1, w1]) { g in g.conv3x3(g.param(x1), g.param(w1), height: 1, width: 4) }
   }
 
+  func testDepthwise3x3OnOddGrids() {
+    let x = param("x", [2, 15, 5], seed: 45), w = param("w", [9, 5], seed: 46)
+    assertGrad([x, w]) { g in g.depthwise3x3(g.param(x), g.param(w), height: 5, width: 3) }
+    let x1 = param("x1", [1, 3, 17], seed: 47), w1 = param("w1", [9, 17], seed: 48)
+    assertGrad([x1, w1]) { g in g.depthwise3x3(g.param(x1), g.param(w1), height: 3, width: 1) }
+  }
+
   func testMeanAxis1() {
     let a = param("a", [2, 5, 3], seed: 44)
     assertGrad([a]) { g in g.meanAxis1(g.param(a)) }
