@@ -18,8 +18,9 @@ public enum ExampleStream {
 
   /// Share of generated training mazes that have loops (with a unique shortest path); the rest
   /// are perfect mazes. Models trained on loop-free mazes only learn dead-end filling, which
-  /// fails on loops.
-  public static let mazeLoopShare = 0.25
+  /// fails on loops. Measured on 15×15, 4,000 steps (Benchmarks/results/README.md): loop suite
+  /// 52% / 69% / 80% at shares 0.25 / 0.5 / 0.75, perfect suite 89% / 96% / 96%.
+  public static let mazeLoopShare = 0.75
 
   /// Fresh mazes of the layout's side for every slot refill, never one of `excluding` (up to
   /// symmetry): perfect mazes, and `loopShare` of them with loops (15% of the inner walls
