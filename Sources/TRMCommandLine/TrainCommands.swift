@@ -296,8 +296,7 @@ extension CommandLineTool {
       }
     }
     try csv.write(toFile: dir + "/sweep.csv", atomically: true, encoding: .utf8)
-    let sizes = suites.map { $0.1.layout.summary }.joined(separator: ", ")
-    let chart = LineChart(title: "TRM trained on \(trained.layout.summary), evaluated on \(sizes): verified accuracy vs. test-time supervision steps",
+    let chart = LineChart(title: "TRM trained on \(trained.layout.summary): verified accuracy vs. supervision steps",
                           xLabel: "supervision steps K (log scale; trained with N_sup = \(trained.model.config.supervisionSteps))", yLabel: "verified accuracy",
                           series: series, references: refs)
     try chart.svg().write(toFile: dir + "/sweep.svg", atomically: true, encoding: .utf8)
