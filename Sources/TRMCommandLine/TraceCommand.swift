@@ -13,7 +13,8 @@ extension CommandLineTool {
     let outPath = try a.required("out")
     let t = try r.trace(set.puzzles[index - 1], steps: steps)
     for (k, (answer, verdict)) in zip(t.answers, t.verdicts).enumerated() {
-      out("step \(k + 1): \(verdict == nil ? "valid" : "invalid (\(verdict!))")\(k < t.haltProbabilities.count ? String(format: ", halt %.3f", t.haltProbabilities[k]) : "")")
+      let halt = k < t.haltProbabilities.count ? String(format: ", halt %.3f", t.haltProbabilities[k]) : ""
+      out("step \(k + 1): \(verdict.map { "invalid (\($0))" } ?? "valid")\(halt)")
       if k == t.answers.count - 1 { out(answer) }
     }
     let title = "\(r.model.config.kind.rawValue.uppercased()) trained on \(r.layout.summary): puzzle \(index) of \(a.string("data")!)"

@@ -65,7 +65,8 @@ public struct Block {
     }
     mlp = SwiGLU(name + ".mlp", width: width, hidden: c.swigluHidden(width), rng: &rng)
     // Depthwise taps: fan-in 9 (one 3×3 window per channel).
-    depthwise = c.mixer == .depthwise ? Parameter(name: name + ".mlp.depthwise", value: lecunNormal([9, c.swigluHidden(width)], fanIn: 9, rng: &rng)) : nil
+    depthwise = c.mixer == .depthwise
+      ? Parameter(name: name + ".mlp.depthwise", value: lecunNormal([9, c.swigluHidden(width)], fanIn: 9, rng: &rng)) : nil
   }
 
   /// h [B, L, D] → [B, L, D]. `grid` (rows, columns) is the cell grid of the conv mixer.

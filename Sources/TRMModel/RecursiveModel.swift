@@ -75,7 +75,8 @@ public final class RecursiveModel {
   /// A model with 2-D positions needs the new grid's column count.
   public func resized(sequenceLength: Int, gridColumns: Int? = nil) throws -> RecursiveModel {
     guard config.mixer != .mlp || sequenceLength == config.sequenceLength else {
-      throw ModelError.invalidConfig("the MLP mixer's weights are sized by the sequence length: this model runs on \(config.sequenceLength) cells only, not \(sequenceLength) (train with --mixer conv or attention for other sizes)")
+      throw ModelError.invalidConfig("the MLP mixer's weights are sized by the sequence length: this model runs on "
+        + "\(config.sequenceLength) cells only, not \(sequenceLength) (train with --mixer conv or attention for other sizes)")
     }
     if config.gridColumns != nil && gridColumns == nil && sequenceLength != config.sequenceLength {
       throw ModelError.invalidConfig("this model works on a grid: give the new grid's column count")

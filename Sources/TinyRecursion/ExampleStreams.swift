@@ -25,7 +25,8 @@ public enum ExampleStream {
   /// Fresh mazes of the layout's side for every slot refill, never one of `excluding` (up to
   /// symmetry): perfect mazes, and `loopShare` of them with loops (15% of the inner walls
   /// removed, unique shortest path). S and G at least a random 1…side moves apart.
-  public static func generatingMazes(layout: TaskLayout, excluding: [Puzzle], loopShare: Double = mazeLoopShare) throws -> (Int, inout SplitMix64) -> Example {
+  public static func generatingMazes(layout: TaskLayout, excluding: [Puzzle],
+                                     loopShare: Double = mazeLoopShare) throws -> (Int, inout SplitMix64) -> Example {
     guard layout.task == .maze, let side = layout.mazeSide, side >= 5, side % 2 == 1 else {
       throw TaskError.invalid("on-line generation needs a maze suite of odd side ≥ 5, not \(layout.summary)")
     }

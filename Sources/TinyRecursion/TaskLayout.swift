@@ -61,7 +61,8 @@ public struct TaskLayout: Codable, Hashable, Sendable {
       layout.digits = d
     }
     for (i, p) in set.puzzles.enumerated() where !layout.fits(p) {
-      throw TaskError.invalid("\(set.location(of: i)): \(Self.describe(p)) does not match the suite's layout \(layout.summary) (set by its first puzzle; one size per training file)")
+      throw TaskError.invalid("\(set.location(of: i)): \(Self.describe(p)) does not match the suite's layout "
+        + "\(layout.summary) (set by its first puzzle; one size per training file)")
     }
     return layout
   }
