@@ -145,15 +145,20 @@ public struct Maze: Equatable, Sendable {
   /// Number of distinct shortest S→G paths, counted up to `cap` (1 = the label is unambiguous;
   /// 0 = no path).
   public func shortestPathCount(cap: Int = 2) -> Int {
-    let d = distances(from: start) { self.cells[$0] != .wall }
-    guard d[goal] >= 0 else { return 0 }
-    // Paths to each cell in BFS order (cells sorted by distance), capped to avoid overflow.
+    let (d, ways) = pathCounts(from: start, cap: cap)
+    return d[goal] >= 0 ? ways[goal] : 0
+  }
+
+  /// BFS distances from `s` through non-wall cells and the number of distinct shortest paths
+  /// to every cell, counted up to `cap` (0 where unreachable).
+  func pathCounts(from s: Int, cap: Int) -> (distances: [Int], ways: [Int]) {
+    let d = distances(from: s) { self.cells[$0] != .wall }
     var ways = [Int](repeating: 0, count: cells.count)
-    ways[start] = 1
+    ways[s] = 1
     for i in cells.indices.filter({ d[$0] > 0 }).sorted(by: { d[$0] < d[$1] }) {
       ways[i] = min(cap, neighbours(i).reduce(0) { d[$1] == d[i] - 1 ? $0 + ways[$1] : $0 })
     }
-    return ways[goal]
+    return (d, ways)
   }
 
   /// A random maze of odd `side` ≥ 5: a perfect maze by randomized depth-first carving (one
@@ -163,9 +168,36 @@ public struct Maze: Equatable, Sendable {
   /// shortest path is unique, so the label is the only right answer (redrawn until it is).
   public static func generate(side: Int, loops: Double, minPathLength: Int, rng: inout SplitMix64) -> Maze {
     precondition(side >= 5 && side % 2 == 1, "maze side must be odd and ≥ 5, got \(side)")
-    while true {
+    for _ in 0..<100 {
       if let m = attempt(side: side, loops: loops, minPathLength: minPathLength, rng: &rng) { return m }
     }
+    // Settings under which far pairs never have a unique shortest path (e.g. loops near 1 on an
+    // open lattice): the farthest pair whose shortest path is unique. Always exists (a cell and
+    // its neighbour), so generation always ends.
+    return farthestUniquePair(side: side, loops: loops, rng: &rng)
+  }
+
+  static func farthestUniquePair(side: Int, loops: Double, rng: inout SplitMix64) -> Maze {
+    var m = attempt(side: side, loops: 0, minPathLength: 1, rng: &rng)!
+    m.cells = m.cells.map { $0 == .start || $0 == .goal ? .open : $0 }
+    m.solution = nil
+    for r in 1..<(side - 1) {
+      for c in 1..<(side - 1) where m.cells[r * side + c] == .wall && (r + c) % 2 == 1 && rng.nextDouble() < loops {
+        let h = m.cells[r * side + c - 1] == .open && m.cells[r * side + c + 1] == .open
+        let v = m.cells[(r - 1) * side + c] == .open && m.cells[(r + 1) * side + c] == .open
+        if h || v { m.cells[r * side + c] = .open }
+      }
+    }
+    let open = m.cells.indices.filter { m.cells[$0] == .open }
+    var best = (s: open[0], g: open[0], d: -1)
+    for _ in 0..<16 {
+      let s = open[rng.nextInt(below: open.count)]
+      let (d, ways) = m.pathCounts(from: s, cap: 2)
+      for g in open where g != s && ways[g] == 1 && d[g] > best.d { best = (s, g, d[g]) }
+    }
+    m.cells[best.s] = .start
+    m.cells[best.g] = .goal
+    return m.labelled()
   }
 
   static func attempt(side: Int, loops: Double, minPathLength: Int, rng: inout SplitMix64) -> Maze? {

@@ -89,6 +89,11 @@ final class MazeTests: XCTestCase {
       XCTAssertEqual(perfect.shortestPathCount(cap: 100), 1)
     }
     XCTAssertTrue(sawLoop)
+    // Settings where no far pair has a unique path (every inner wall removed) still end, with
+    // the farthest unique pair instead of a hang.
+    let open = Maze.generate(side: 9, loops: 1, minPathLength: 60, rng: &rng)
+    XCTAssertEqual(open.shortestPathCount(cap: 100), 1)
+    XCTAssertNil(open.verify(open.solution!))
   }
 
   func testDecodeTakesWallsStartAndGoalFromTheMaze() throws {
