@@ -288,6 +288,39 @@ final class CheckpointTests: XCTestCase {
     XCTAssertEqual(a.model.parameters.flatMap { $0.value.scalars }, b.model.parameters.flatMap { $0.value.scalars })
   }
 
+  func testStaggeredSlotsMixDepthsFromTheFirstStep() throws {
+    let data = tinySudoku(count: 32, blanks: 6, seed: 23)
+    var c = tinyConfig()
+    c.supervisionSteps = 4
+    c.haltExploration = 0
+    for stagger in [false, true] {
+      var tc = TrainingConfig()
+      tc.batchSize = 8
+      tc.staggerSlots = stagger
+      let t = try Trainer(model: try RecursiveModel(config: c, seed: 24), config: tc, data: data)
+      // Halt logits start at −5, so only the N_sup cap halts: slot s starts at s mod 4 used
+      // steps when staggered, so slots 3 and 7 finish after the first step.
+      let first = t.trainStep()
+      XCTAssertEqual(first.haltedCount, stagger ? 2 : 0, "stagger \(stagger)")
+      if stagger { XCTAssertEqual(first.meanHaltSteps, 4) }
+      let second = t.trainStep()
+      XCTAssertEqual(second.haltedCount, stagger ? 2 : 0, "stagger \(stagger), second step")
+    }
+  }
+
+  func testGradientClippingScalesToTheMaximumNormAndKeepsDirection() {
+    let p = Parameter(name: "p", value: .zeros([2])), q = Parameter(name: "q", value: .zeros([1]))
+    p.grad = Tensor([3, 0], shape: [2])
+    q.grad = Tensor([4], shape: [1])
+    XCTAssertEqual(clipGradientNorm([p, q], maxNorm: 1), 5, accuracy: 1e-9)
+    XCTAssertEqual(p.grad.scalars[0], 0.6, accuracy: 1e-6)
+    XCTAssertEqual(q.grad.scalars[0], 0.8, accuracy: 1e-6)
+    // Below the threshold nothing changes.
+    let before = p.grad.scalars + q.grad.scalars
+    XCTAssertEqual(clipGradientNorm([p, q], maxNorm: 2), 1, accuracy: 1e-5)
+    XCTAssertEqual(p.grad.scalars + q.grad.scalars, before)
+  }
+
   func testSupervisionWarmupCapsSlotStepsThenReachesNSup() throws {
     let data = tinySudoku(count: 32, blanks: 6, seed: 21)
     var tc = TrainingConfig()
