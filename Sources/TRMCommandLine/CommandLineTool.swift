@@ -77,7 +77,8 @@ public enum CommandLineTool {
               [--supervision-steps N] [--steps S] [--batch B] [--lr X] [--weight-decay X] [--halt-loss-weight X] [--supervision-warmup S] [--loss stablemax|softmax]
               [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loop-share P] [--loss-cells open|all]
               [--no-ema] [--one-step-gradient] [--seed S] [--threads N] [--checkpoint-every S] [--validate-every S]
-    trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N]
+    trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N] [--steps S (new total)] [--checkpoint-every S]
+              [--validate-every S] [--eval-steps K]
       presets: \(Preset.all.keys.sorted().joined(separator: ", "))
       --positions 2d: rotary positions by (row, column) on grid tasks (attention mixer) instead of the index in the flattened grid
       --mixer conv: 3×3 convolution over the grid (sudoku, maze): the checkpoint runs on grids of any size

@@ -190,7 +190,12 @@ extension CommandLineTool {
     if let dir = a.string("resume") {
       let data = try loadSet(try a.required("data"), task: try task(a))
       let valid = try a.string("valid").map { try loadSet($0, task: data.task).puzzles } ?? []
-      let run = try TrainingRun.resume(directory: URL(fileURLWithPath: dir), train: data.puzzles, validation: valid, threads: try a.int("threads", min: 1))
+      let run = try TrainingRun.resume(directory: URL(fileURLWithPath: dir), train: data.puzzles, validation: valid,
+                                       threads: try a.int("threads", min: 1), steps: try a.int("steps", min: 1))
+      // Options that only steer the loop are taken from this command line, not silently dropped.
+      if let c = try a.int("checkpoint-every", min: 0) { run.checkpointEvery = c }
+      if let v = try a.int("validate-every", min: 0) { run.validateEvery = v }
+      if let e = try a.int("eval-steps", min: 1) { run.evalSteps = e }
       try installStream(run.trainer, train: data.puzzles, heldOut: valid, layout: run.layout)
       out("resuming \(dir) at step \(run.trainer.step)/\(run.trainer.config.steps)")
       let secs = try runTraining(run, label: "train")

@@ -118,13 +118,19 @@ public enum Checkpoint {
   public static func metadata(of url: URL) throws -> [String: String] { try open(url).0.metadata }
 
   /// Rebuilds a trainer from a checkpoint written by `save(trainer:)`, on the same data.
-  public static func resumeTrainer(from url: URL, data: [Example], threads: Int? = nil) throws -> Trainer {
+  /// `steps` replaces the run's total number of optimizer steps (to train longer, or stop
+  /// earlier); the learning-rate schedule then spans the new total.
+  public static func resumeTrainer(from url: URL, data: [Example], threads: Int? = nil, steps: Int? = nil) throws -> Trainer {
     let (st, config) = try open(url)
     let src = url.path
     guard let tj = st.metadata["training"], var tc = try? JSONDecoder().decode(TrainingConfig.self, from: Data(tj.utf8)),
           let lj = st.metadata["loop"], let loop = try? JSONDecoder().decode(LoopState.self, from: Data(lj.utf8))
     else { throw ModelError.checkpoint("\(src): no training state (was it saved with save(model:)?)") }
     if let threads { tc.threads = threads }
+    if let steps {
+      guard steps >= loop.step else { throw ModelError.invalidConfig("--steps \(steps) is below the \(loop.step) steps this run has done") }
+      tc.steps = steps
+    }
     let model = try RecursiveModel(config: config, seed: 0)
     try assign(st, to: model, prefix: "", source: src)
     guard let y = st.tensors["buffers.yInit"], let z = st.tensors["buffers.zInit"] else { throw ModelError.checkpoint("\(src): buffers missing") }

@@ -137,13 +137,14 @@ public final class TrainingRun {
   }
 
   /// Reopens a run directory for `--resume`.
-  public static func resume(directory: URL, train: [Puzzle], validation: [Puzzle], threads: Int?) throws -> TrainingRun {
+  /// `steps` extends (or shortens) the run's total optimizer steps.
+  public static func resume(directory: URL, train: [Puzzle], validation: [Puzzle], threads: Int?, steps: Int? = nil) throws -> TrainingRun {
     let ckpt = directory.appendingPathComponent("checkpoint.safetensors")
     let meta = try Checkpoint.metadata(of: ckpt)
     guard let json = meta["task"], let layout = try? JSONDecoder().decode(TaskLayout.self, from: Data(json.utf8)) else {
       throw ModelError.checkpoint("\(ckpt.path): no task layout")
     }
-    let trainer = try Checkpoint.resumeTrainer(from: ckpt, data: try train.map { try layout.example($0) }, threads: threads)
+    let trainer = try Checkpoint.resumeTrainer(from: ckpt, data: try train.map { try layout.example($0) }, threads: threads, steps: steps)
     let run = try TrainingRun(trainer: trainer, layout: layout, directory: directory, validation: validation)
     run.elapsedBefore = Double(meta["elapsed_seconds"] ?? "0") ?? 0
     return run

@@ -64,6 +64,14 @@ final class CommandLineTests: XCTestCase {
     XCTAssertEqual(csv.count, 7)
     XCTAssertTrue(csv[1].hasPrefix(p("train.txt") + ",1,2,1,8,"), "n=1, T=2, K=1: depth 1·2·2·2 = 8, got \(csv[1])")
 
+    // --resume takes a new total of steps (train longer) and refuses one below the steps done.
+    XCTAssertEqual(run(["train", "--resume", p("run"), "--data", p("train.txt"), "--steps", "450", "--validate-every", "0"]), 0, stderr.joined())
+    XCTAssertTrue(stdout.contains { $0.contains("at step 400/450") }, "\(stdout)")
+    XCTAssertEqual(run(["train", "--resume", p("run"), "--data", p("train.txt")]), 0)
+    XCTAssertTrue(stdout.contains { $0.contains("at step 450/450") }, "\(stdout)")
+    XCTAssertEqual(run(["train", "--resume", p("run"), "--data", p("train.txt"), "--steps", "100"]), 2)
+    XCTAssertTrue(stderr.last?.contains("below the 450 steps") == true, "\(stderr)")
+
     // A fresh run in a used directory starts a new metrics file (one line per 50 steps).
     XCTAssertEqual(run(["train", "--data", p("train.txt"), "--preset", "tiny", "--steps", "100", "--out", p("run"), "--validate-every", "0"]), 0)
     let again = try String(contentsOfFile: p("run/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
