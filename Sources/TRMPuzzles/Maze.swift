@@ -178,16 +178,7 @@ public struct Maze: Equatable, Sendable {
   }
 
   static func farthestUniquePair(side: Int, loops: Double, rng: inout SplitMix64) -> Maze {
-    var m = attempt(side: side, loops: 0, minPathLength: 1, rng: &rng)!
-    m.cells = m.cells.map { $0 == .start || $0 == .goal ? .open : $0 }
-    m.solution = nil
-    for r in 1..<(side - 1) {
-      for c in 1..<(side - 1) where m.cells[r * side + c] == .wall && (r + c) % 2 == 1 && rng.nextDouble() < loops {
-        let h = m.cells[r * side + c - 1] == .open && m.cells[r * side + c + 1] == .open
-        let v = m.cells[(r - 1) * side + c] == .open && m.cells[(r + 1) * side + c] == .open
-        if h || v { m.cells[r * side + c] = .open }
-      }
-    }
+    var m = Maze(side: side, cells: carve(side: side, loops: loops, rng: &rng))
     let open = m.cells.indices.filter { m.cells[$0] == .open }
     var best = (s: open[0], g: open[0], d: -1)
     for _ in 0..<16 {
@@ -200,7 +191,9 @@ public struct Maze: Equatable, Sendable {
     return m.labelled()
   }
 
-  static func attempt(side: Int, loops: Double, minPathLength: Int, rng: inout SplitMix64) -> Maze? {
+  /// A perfect maze by randomized depth-first carving from (1, 1), then a fraction `loops` of
+  /// the inner walls that separate two corridors knocked out. No S or G yet.
+  static func carve(side: Int, loops: Double, rng: inout SplitMix64) -> [Cell] {
     var cells = [Cell](repeating: .wall, count: side * side)
     var stack = [(1, 1)]
     cells[side + 1] = .open
@@ -216,16 +209,19 @@ public struct Maze: Equatable, Sendable {
       cells[nr * side + nc] = .open
       stack.append((nr, nc))
     }
-    // Loops: knock out walls that separate two open cells.
-    if loops > 0 {
-      for r in 1..<(side - 1) {
-        for c in 1..<(side - 1) where cells[r * side + c] == .wall && (r + c) % 2 == 1 {
-          let horizontal = cells[r * side + c - 1] == .open && cells[r * side + c + 1] == .open
-          let vertical = cells[(r - 1) * side + c] == .open && cells[(r + 1) * side + c] == .open
-          if (horizontal || vertical) && rng.nextDouble() < loops { cells[r * side + c] = .open }
-        }
+    guard loops > 0 else { return cells }
+    for r in 1..<(side - 1) {
+      for c in 1..<(side - 1) where cells[r * side + c] == .wall && (r + c) % 2 == 1 {
+        let horizontal = cells[r * side + c - 1] == .open && cells[r * side + c + 1] == .open
+        let vertical = cells[(r - 1) * side + c] == .open && cells[(r + 1) * side + c] == .open
+        if (horizontal || vertical) && rng.nextDouble() < loops { cells[r * side + c] = .open }
       }
     }
+    return cells
+  }
+
+  static func attempt(side: Int, loops: Double, minPathLength: Int, rng: inout SplitMix64) -> Maze? {
+    let cells = carve(side: side, loops: loops, rng: &rng)
     let open = cells.indices.filter { cells[$0] == .open }
     let maze = Maze(side: side, cells: cells)
     var best: Maze? = nil, bestLen = -1
