@@ -13,7 +13,7 @@ echo "| variant | exact | verified | cells | train time | command |" > "$OUT/abl
 echo "|---|---|---|---|---|---|" >> "$OUT/ablations.md"
 row() {  # name extra-args...
   local name=$1; shift
-  local args=(train --data Puzzles/sudoku6/train.txt --preset sudoku6 --augment-online --steps "$STEPS" --seed 0 --threads 2
+  local args=(train --data Puzzles/sudoku6/train.txt --preset sudoku6 --augment-online --optimizer-steps "$STEPS" --seed 0 --threads 2
               --validate-every 0 --checkpoint-every 0 --out "$OUT/$name" "$@")
   local t0=$(date +%s)
   "$T" "${args[@]}" > "$OUT/$name.log" 2>&1

@@ -16,12 +16,12 @@ echo "|---|---|---|---|---|---|" >> "$OUT/ablations.md"
 run() {  # name, extra train args...
   local name=$1; shift
   local t0=$(date +%s)
-  "$T" train --preset maze --data Puzzles/maze9/train.txt --steps "$STEPS" --threads 2 --validate-every 0 --out "$OUT/runs/$name" "$@" > "$OUT/$name.log" 2>&1
+  "$T" train --preset maze --data Puzzles/maze9/train.txt --optimizer-steps "$STEPS" --threads 2 --validate-every 0 --out "$OUT/runs/$name" "$@" > "$OUT/$name.log" 2>&1
   local t1=$(date +%s)
   local params=$(grep -o '[0-9]* parameters' "$OUT/$name.log" | head -1 | cut -d' ' -f1)
   local p=$("$T" eval --checkpoint "$OUT/runs/$name/model.safetensors" --data Puzzles/maze9/perfect.txt --threads 2 --json "$OUT/$name-perfect.json" | tail -1 | awk '{print $3}')
   local l=$("$T" eval --checkpoint "$OUT/runs/$name/model.safetensors" --data Puzzles/maze9/test.txt --threads 2 --json "$OUT/$name-loops.json" | tail -1 | awk '{print $3}')
-  echo "| $name | $params | $((t1 - t0)) s | $p | $l | \`trm train --preset maze --data Puzzles/maze9/train.txt --steps $STEPS $*\` |" | tee -a "$OUT/ablations.md"
+  echo "| $name | $params | $((t1 - t0)) s | $p | $l | \`trm train --preset maze --data Puzzles/maze9/train.txt --optimizer-steps $STEPS $*\` |" | tee -a "$OUT/ablations.md"
 }
 run conv-open-cells
 run conv-all-cells --loss-cells all

@@ -24,18 +24,18 @@ TRM=$OUT/runs/trm/model.safetensors; BASE=$OUT/runs/baseline/model.safetensors
 # 3. Test suites at the training size: perfect mazes and loop mazes (unique shortest path).
 {
   for f in Puzzles/maze15/perfect.txt Puzzles/maze15/test.txt; do
-    echo "== $f"; "$T" eval --checkpoint "$TRM" --data "$f" --steps 8 --threads 2
-    "$T" eval --checkpoint "$TRM" --data "$f" --steps 32 --halt --threads 2
+    echo "== $f"; "$T" eval --checkpoint "$TRM" --data "$f" --supervision-steps 8 --threads 2
+    "$T" eval --checkpoint "$TRM" --data "$f" --supervision-steps 32 --halt --threads 2
     echo "-- baseline"; "$T" eval --checkpoint "$BASE" --data "$f" --threads 2
   done
 } | tee "$OUT/eval-15.txt"
 # 4. The same weights on bigger perfect mazes, thinking longer; one chart for all sizes.
 "$T" sweep --checkpoint "$TRM" --baseline "$BASE" --data Puzzles/maze15/perfect.txt,Puzzles/maze21/perfect.txt,Puzzles/maze31/perfect.txt \
-    --steps 8,16,32,64 --threads 2 --out "$OUT/sweep" | tee "$OUT/sweep.txt"
-"$T" sweep --checkpoint "$TRM" --baseline "$BASE" --data Puzzles/maze59/perfect.txt --steps 32,64,128 --threads 2 --out "$OUT/sweep59" | tee "$OUT/sweep59.txt"
+    --supervision-steps 8,16,32,64 --threads 2 --out "$OUT/sweep" | tee "$OUT/sweep.txt"
+"$T" sweep --checkpoint "$TRM" --baseline "$BASE" --data Puzzles/maze59/perfect.txt --supervision-steps 32,64,128 --threads 2 --out "$OUT/sweep59" | tee "$OUT/sweep59.txt"
 # 5. Watch it think: 31×31 maze 3 (unsolved at 8 steps, solved at 32: picked from `trm solve
 #    --verify` at both depths) and maze 1 (unsolved at any depth).
-"$T" trace --checkpoint "$TRM" --data Puzzles/maze31/perfect.txt --index 3 --steps 24 --out "$OUT/trace-31-solved.svg" --threads 2 > "$OUT/trace-31-solved.txt"
-"$T" trace --checkpoint "$TRM" --data Puzzles/maze31/perfect.txt --index 1 --steps 48 --out "$OUT/trace-31-unsolved.svg" --threads 2 > "$OUT/trace-31-unsolved.txt"
+"$T" trace --checkpoint "$TRM" --data Puzzles/maze31/perfect.txt --index 3 --supervision-steps 24 --out "$OUT/trace-31-solved.svg" --threads 2 > "$OUT/trace-31-solved.txt"
+"$T" trace --checkpoint "$TRM" --data Puzzles/maze31/perfect.txt --index 1 --supervision-steps 48 --out "$OUT/trace-31-unsolved.svg" --threads 2 > "$OUT/trace-31-unsolved.txt"
 t3=$(date +%s)
 echo "{\"commit\":\"$commit\",\"date\":\"$(date -u +%FT%TZ)\",\"train_trm_wall_s\":$((t1 - t0)),\"train_baseline_wall_s\":$((t2 - t1)),\"eval_wall_s\":$((t3 - t2)),\"cores\":$(nproc),\"seed\":0}" > "$OUT/run.json"

@@ -24,14 +24,14 @@ run_task() {  # name suite preset steps quick_steps sweep_steps [extra train arg
   local valid=(); [ -f "$suite/valid.txt" ] && valid=(--valid "$suite/valid.txt")
   local t0=$(date +%s)
   "$T" compare --data "$suite/train.txt" "${valid[@]}" --test "$suite/test.txt" --preset "$preset" \
-      --budget-steps "$steps" --threads 2 --seed 0 --out "$dir/runs" "$@" | tee "$dir/compare.txt"
+      --optimizer-steps "$steps" --threads 2 --seed 0 --out "$dir/runs" "$@" | tee "$dir/compare.txt"
   local t1=$(date +%s)
   # Training curves (one JSON line per 50 steps, validation included) are kept; checkpoints are not.
   for m in trm baseline; do cp "$dir/runs/$m/metrics.jsonl" "$dir/$m-metrics.jsonl"; done
   "$T" sweep --checkpoint "$dir/runs/trm/model.safetensors" --baseline "$dir/runs/baseline/model.safetensors" \
-      --data "$suite/test.txt" --steps "$sweep" --out "$dir" | tee "$dir/sweep.txt"
-  "$T" eval --checkpoint "$dir/runs/trm/model.safetensors" --data "$suite/test.txt" --steps "${sweep##*,}" --json "$dir/eval-nohalt.json" | tee "$dir/eval.txt"
-  "$T" eval --checkpoint "$dir/runs/trm/model.safetensors" --data "$suite/test.txt" --steps "${sweep##*,}" --halt --json "$dir/eval-halt.json" | tee -a "$dir/eval.txt"
+      --data "$suite/test.txt" --supervision-steps "$sweep" --out "$dir" | tee "$dir/sweep.txt"
+  "$T" eval --checkpoint "$dir/runs/trm/model.safetensors" --data "$suite/test.txt" --supervision-steps "${sweep##*,}" --json "$dir/eval-nohalt.json" | tee "$dir/eval.txt"
+  "$T" eval --checkpoint "$dir/runs/trm/model.safetensors" --data "$suite/test.txt" --supervision-steps "${sweep##*,}" --halt --json "$dir/eval-halt.json" | tee -a "$dir/eval.txt"
   "$T" eval --checkpoint "$dir/runs/baseline/model.safetensors" --data "$suite/test.txt" --json "$dir/eval-baseline.json" | tee -a "$dir/eval.txt"
   echo "{\"task\":\"$name\",\"commit\":\"$commit\",\"date\":\"$(date -u +%FT%TZ)\",\"compare_wall_s\":$((t1 - t0)),\"cores\":$(nproc),\"seed\":0,\"steps\":$steps,\"preset\":\"$preset\"}" > "$dir/run.json"
 }
@@ -81,6 +81,6 @@ fi
 # larger mazes with more steps.
 run_task maze15att Puzzles/maze15 maze-attention "${MAZE15ATT_STEPS:-2500}" 0 1,2,4,8,16,32 --augment-online --positions 2d
 want maze15att && for s in 21 31; do
-  "$T" sweep --checkpoint "$OUT/maze15att/runs/trm/model.safetensors" --data "Puzzles/maze$s/test.txt" --steps 8,16,32 --out "$OUT/maze15-on-$s"
+  "$T" sweep --checkpoint "$OUT/maze15att/runs/trm/model.safetensors" --data "Puzzles/maze$s/test.txt" --supervision-steps 8,16,32 --out "$OUT/maze15-on-$s"
 done
 exit 0

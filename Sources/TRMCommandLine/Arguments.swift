@@ -1,9 +1,10 @@
 import Foundation
 
 /// A user error: printed as one line, exit code 2.
-public struct UsageError: Error, CustomStringConvertible {
+public struct UsageError: Error, CustomStringConvertible, LocalizedError {
   public let description: String
   public init(_ s: String) { description = s }
+  public var errorDescription: String? { description }
 }
 
 /// Hand-written `--name value` / `--flag` parsing with typo-proof unknown-option errors.
@@ -13,7 +14,10 @@ struct Arguments {
   var flags: Set<String> = []
   let command: String
 
-  init(_ args: [String], command: String, flags allowedFlags: Set<String>, options allowedOptions: Set<String>) throws {
+  /// `aliases` maps an earlier spelling of an option to its name (e.g. `steps` → `optimizer-steps`),
+  /// so published commands keep working after a rename.
+  init(_ args: [String], command: String, flags allowedFlags: Set<String>, options allowedOptions: Set<String>,
+       aliases: [String: String] = [:]) throws {
     self.command = command
     var i = 0
     while i < args.count {
@@ -25,6 +29,7 @@ struct Arguments {
           inline = String(name[name.index(after: eq)...])
           name = String(name[..<eq])
         }
+        name = aliases[name] ?? name
         if allowedFlags.contains(name) {
           flags.insert(name)
         } else if allowedOptions.contains(name) {
@@ -66,11 +71,14 @@ struct Arguments {
     return v
   }
 
-  func intList(_ name: String) throws -> [Int]? {
+  func intList(_ name: String, max hi: Int = 1 << 20) throws -> [Int]? {
     guard let s = options[name] else { return nil }
     let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw UsageError("--\(name) expects a comma-separated list of positive integers, got '\(s)'") }
-    return parts.map { $0! }
+    let values = parts.compactMap { $0 }
+    guard !values.isEmpty, values.count == parts.count, values.allSatisfy({ $0 >= 1 && $0 <= hi }) else {
+      throw UsageError("--\(name) expects a comma-separated list of integers in 1…\(hi), got '\(s)'")
+    }
+    return values
   }
 
   func has(_ flag: String) -> Bool { flags.contains(flag) }

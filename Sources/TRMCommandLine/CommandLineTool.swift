@@ -28,11 +28,15 @@ public enum CommandLineTool {
     sweep      accuracy vs. test-time supervision steps: sweep.csv and sweep.svg
     trace      one puzzle's answer after every supervision step, as an SVG strip (watch it think)
     compare    train TRM and the baseline under the same budget; Markdown + JSON table
-    help       this text
+    help       this text          (trm --version: the version)
   """
+
+  /// The version `trm --version` prints (also `TinyRecursion.version`).
+  public static var version: String { TinyRecursionVersion.string }
 
   public static func main(_ args: [String]) -> Int32 {
     guard let cmd = args.first else { out(usage); return 0 }
+    if cmd == "--version" || cmd == "version" { out("trm \(version)"); return 0 }
     let rest = Array(args.dropFirst())
     do {
       if rest.contains("--help") || rest.contains("-h") { out(help[cmd] ?? usage); return help[cmd] == nil ? 2 : 0 }
@@ -49,16 +53,8 @@ public enum CommandLineTool {
       case "demo": return try demo(rest)
       default: throw UsageError("unknown command '\(cmd)'; run 'trm help' for the list")
       }
-    } catch let e as UsageError {
-      err("error: \(e.description)")
-    } catch let e as PuzzleError {
-      err("error: \(e.description)")
-    } catch let e as ModelError {
-      err("error: \(e.description)")
-    } catch let e as TaskError {
-      err("error: \(e.description)")
     } catch {
-      err("error: \(error)")
+      err("error: \(error.localizedDescription)")
     }
     return 2
   }
@@ -69,36 +65,48 @@ public enum CommandLineTool {
       sudoku:     --size 4|6|9 (4) --givens G (size-dependent default: 6, 14, 30)
       maze:       --side S odd ≥ 5 (9) --loops P in [0,1] (0.15) --min-path K (side)
       arithmetic: --op + or * (+) --digits D (3)
-      --exclude FILE[,FILE]: skip puzzles equal, up to the training augmentation's symmetries, to one in these files (held-out suites)
+      --exclude FILE[,FILE]: skip puzzles equal, up to the training augmentation's symmetries, to one in these
+                             files (held-out suites)
     """,
     "train": """
     trm train --data TRAIN_FILE --out RUN_DIR [--valid FILE] [--task T] [--model trm|baseline] [--preset NAME]
-              [--width D] [--heads H] [--blocks B] [--mixer conv|depthwise|attention|mlp] [--positions 1d|2d] [--latent-steps n] [--recursions T]
-              [--supervision-steps N] [--steps S] [--batch B] [--lr X] [--weight-decay X] [--halt-loss-weight X] [--supervision-warmup S] [--loss stablemax|softmax]
-              [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loop-share P] [--loss-cells open|all]
-              [--no-ema] [--one-step-gradient] [--seed S] [--threads N] [--checkpoint-every S] [--validate-every S]
-    trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N] [--steps S (new total)] [--checkpoint-every S]
-              [--validate-every S] [--eval-steps K]
+              [--width D] [--heads H] [--blocks B] [--mixer conv|depthwise|attention|mlp] [--positions 1d|2d]
+              [--latent-steps n] [--recursions T] [--supervision-steps N_sup] [--optimizer-steps S] [--batch B]
+              [--lr X] [--weight-decay X] [--halt-loss-weight X] [--supervision-warmup S] [--loss stablemax|softmax]
+              [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loop-share P]
+              [--loss-cells open|all] [--no-ema] [--one-step-gradient] [--seed S] [--threads N]
+              [--checkpoint-every S] [--validate-every S] [--valid-supervision-steps K]
+    trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N] [--optimizer-steps S (new total)]
+              [--checkpoint-every S] [--validate-every S] [--valid-supervision-steps K]
       presets: \(Preset.all.keys.sorted().joined(separator: ", "))
-      --positions 2d: rotary positions by (row, column) on grid tasks (attention mixer) instead of the index in the flattened grid
+      optimizer steps update the weights; supervision steps (N_sup) are answer refinements per puzzle
+      (earlier spellings --steps and --eval-steps still work)
+      --positions 2d: rotary positions by (row, column) on grid tasks (attention mixer) instead of the index in
+                      the flattened grid
       --mixer conv: 3×3 convolution over the grid (sudoku, maze): the checkpoint runs on grids of any size
       --mixer depthwise: a depthwise 3×3 convolution inside the SwiGLU instead (nano-trm's variant), also any size
       --generate-online (maze; on in the maze preset): every slot gets a freshly generated maze of the training side
       --loop-share P: share of generated mazes with loops (unique shortest path), the rest perfect (default 0.75)
       --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
-      writes RUN_DIR/checkpoint.safetensors (resumable), RUN_DIR/model.safetensors (EMA, for eval), RUN_DIR/metrics.jsonl
+      writes RUN_DIR/checkpoint.safetensors (resumable), RUN_DIR/model.safetensors (EMA, for eval),
+      RUN_DIR/metrics.jsonl
     """,
-    "eval": "trm eval --checkpoint FILE --data FILE [--steps K] [--halt] [--json OUT] [--threads N]",
-    "solve": "trm solve --checkpoint FILE [--data FILE | stdin] [--steps K] [--no-halt] [--verify] [--threads N]",
-    "trace": "trm trace --checkpoint FILE --data FILE [--index N (1)] [--steps K] --out FILE.svg [--threads N]",
+    "eval": "trm eval --checkpoint FILE --data FILE [--supervision-steps K] [--halt] [--json OUT] [--threads N]",
+    "solve": "trm solve --checkpoint FILE [--data FILE | stdin] [--supervision-steps K] [--no-halt] [--verify] [--threads N]",
+    "trace": "trm trace --checkpoint FILE --data FILE [--index N (1)] [--supervision-steps K] --out FILE.svg [--threads N]",
     "verify": "trm verify --data FILE [--task sudoku|maze|arithmetic]   (exit 0 only if every line is valid)",
     "sweep": """
-    trm sweep --checkpoint FILE --data FILE[,FILE…] --steps 1,2,4,8,16,32 [--latent-steps 2,6] [--recursions 1,3] [--baseline CHECKPOINT] [--halt] --out DIR [--threads N]
-      one curve per file and (n, T) in one chart; sweep.csv has the effective depth K·T·(n+1)·blocks of each point. Files of
-      another size than the training set run the same weights (size extrapolation; conv and attention mixers).
+    trm sweep --checkpoint FILE --data FILE[,FILE…] --supervision-steps 1,2,4,8,16,32 [--latent-steps 2,6]
+              [--recursions 1,3] [--baseline CHECKPOINT] [--halt] --out DIR [--threads N]
+      one curve per file and (n, T) in one chart; sweep.csv has the effective depth K·T·(n+1)·blocks of each point.
+      The model is loaded once: n, T and K are run-time. Files of another size than the training set run the same
+      weights (size extrapolation; conv and attention mixers).
     """,
-    "compare": "trm compare --data TRAIN --test FILE [--valid FILE] --budget-steps N [--preset NAME] [--out DIR] [--threads N] [--seed S]\n          [any model/training option of trm train, e.g. --batch B --lr X --augment-online --supervision-warmup S]",
-    "demo": "trm demo [--suite Puzzles/sudoku4] [--steps N] [--threads N]   (train + evaluate TRM vs. baseline on a shipped suite)",
+    "compare": """
+    trm compare --data TRAIN --test FILE [--valid FILE] --optimizer-steps N [--preset NAME] [--out DIR] [--threads N]
+                [--seed S] [any model/training option of trm train, e.g. --batch B --lr X --augment-online]
+    """,
+    "demo": "trm demo [--suite Puzzles/sudoku4] [--optimizer-steps N] [--threads N]   (TRM vs. baseline on a shipped suite)",
   ]
 
   // MARK: - Shared helpers
@@ -130,60 +138,5 @@ public enum CommandLineTool {
     let enc = JSONEncoder()
     enc.outputFormatting = [.prettyPrinted, .sortedKeys]
     do { try enc.encode(v).write(to: URL(fileURLWithPath: path)) } catch { throw UsageError("cannot write \(path): \(error.localizedDescription)") }
-  }
-
-  // MARK: - generate
-
-  static func generate(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "generate", flags: [], options: ["count", "seed", "out", "size", "givens", "side", "loops", "min-path", "op", "digits", "exclude"])
-    guard let t = a.positional.first, let kind = TaskKind(rawValue: t) else { throw UsageError("generate needs a task: sudoku, maze or arithmetic") }
-    let count = try a.int("count", min: 1) ?? { throw UsageError("generate needs --count N") }()
-    let seed = UInt64(try a.int("seed", default: 0, min: 0)!)
-    let path = try a.required("out")
-    var o = GeneratorOptions()
-    o.sudokuSize = try a.int("size", default: 4)!
-    guard Sudoku.sizes.contains(o.sudokuSize) else { throw UsageError("--size must be 4, 6 or 9") }
-    o.sudokuGivens = try a.int("givens", default: [4: 6, 6: 14, 9: 30][o.sudokuSize]!, min: 0)!
-    o.mazeSide = try a.int("side", default: 9)!
-    guard o.mazeSide >= 5 && o.mazeSide % 2 == 1 else { throw UsageError("--side must be odd and ≥ 5, got \(o.mazeSide)") }
-    o.mazeLoops = try a.double("loops", default: 0.15)!
-    guard (0...1).contains(o.mazeLoops) else { throw UsageError("--loops must be in [0, 1]") }
-    o.mazeMinPath = try a.int("min-path", default: o.mazeSide, min: 1)!
-    let op = a.string("op") ?? "+"
-    guard let parsedOp = Arithmetic.Op(rawValue: Character(op.count == 1 ? op : "?")) else { throw UsageError("--op must be + or *") }
-    o.op = parsedOp
-    o.digits = try a.int("digits", default: 3, min: 1)!
-    guard o.digits <= 9 else { throw UsageError("--digits must be 1…9") }
-    var excluded: [Puzzle] = []
-    for file in (a.string("exclude") ?? "").split(separator: ",") where !file.isEmpty {
-      excluded += try loadSet(String(file), task: kind).puzzles
-    }
-    let set = PuzzleSet.generate(task: kind, count: count, seed: seed, options: o, excluding: excluded)
-    let cmdline = (["trm", "generate"] + args).joined(separator: " ")
-    try set.write(path: path, header: "generated by: \(cmdline)\n\(set.puzzles.count) puzzles")
-    out("wrote \(set.puzzles.count) \(kind.rawValue) puzzles to \(path)\(set.puzzles.count < count ? " (only \(set.puzzles.count) distinct ones exist)" : "")")
-    return 0
-  }
-
-  // MARK: - verify
-
-  static func verify(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "verify", flags: [], options: ["data", "task"])
-    let path = try a.required("data")
-    let set = try PuzzleSet.parse(try readText(path), task: try task(a), source: path, skipMalformed: true)
-    var invalid: [String] = set.skipped.map { "malformed: \($0)" }
-    var valid = 0
-    for (i, p) in set.puzzles.enumerated() {
-      if let r = p.verifyStatedSolution() { invalid.append("puzzle \(i + 1): \(r)") } else { valid += 1 }
-    }
-    for line in invalid.prefix(50) { err(line) }
-    out("\(valid) valid, \(invalid.count) invalid")
-    return invalid.isEmpty ? 0 : 1
-  }
-
-  static func readText(_ path: String) throws -> String {
-    guard let d = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read \(path)") }
-    guard let s = String(data: d, encoding: .utf8) else { throw UsageError("\(path) is not UTF-8") }
-    return s
   }
 }

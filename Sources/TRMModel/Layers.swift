@@ -34,67 +34,81 @@ public struct SwiGLU {
 
 /// One post-norm block: h = rms(h + mix(h)); h = rms(h + swiglu(h)).
 public struct Block {
-  public let mixer: TokenMixer
-  let qkv: Linear?, out: Linear?, heads: Int
-  let sequenceMLP: SwiGLU?
-  /// Conv mixer weight [D, 9D] (taps × input channels, see `conv3x3`).
-  let conv: Linear?
-  /// Depthwise mixer weight [9, I] over the SwiGLU hidden channels.
-  let depthwise: Parameter?
-  public let mlp: SwiGLU
-
-  init(_ name: String, config c: ModelConfig, width: Int, rng: inout SplitMix64) {
-    mixer = c.mixer
-    heads = c.heads
-    switch c.mixer {
-    case .attention:
-      qkv = Linear(name + ".mixer.qkv", input: width, output: 3 * width, rng: &rng)
-      out = Linear(name + ".mixer.out", input: width, output: width, rng: &rng)
-      sequenceMLP = nil
-      conv = nil
-    case .mlp:
-      qkv = nil
-      out = nil
-      sequenceMLP = SwiGLU(name + ".mixer", width: c.totalLength, hidden: c.swigluHidden(c.totalLength), rng: &rng)
-      conv = nil
-    case .conv, .depthwise:
-      qkv = nil
-      out = nil
-      sequenceMLP = nil
-      conv = c.mixer == .conv ? Linear(name + ".mixer.conv", input: 9 * width, output: width, rng: &rng) : nil
-    }
-    mlp = SwiGLU(name + ".mlp", width: width, hidden: c.swigluHidden(width), rng: &rng)
-    // Depthwise taps: fan-in 9 (one 3×3 window per channel).
-    depthwise = c.mixer == .depthwise
-      ? Parameter(name: name + ".mlp.depthwise", value: lecunNormal([9, c.swigluHidden(width)], fanIn: 9, rng: &rng)) : nil
+  /// The token-mixing sublayer and exactly the weights it owns.
+  enum Mixer {
+    /// Self-attention: fused q/k/v projection [3D, D] and output projection [D, D].
+    case attention(qkv: Linear, out: Linear, heads: Int)
+    /// SwiGLU along the sequence axis (width = prefix + cells).
+    case mlp(SwiGLU)
+    /// Full 3×3 convolution, weight [D, 9D] (taps × input channels, see `conv3x3`).
+    case conv(Linear)
+    /// Depthwise 3×3 taps [9, I] over the SwiGLU hidden channels (no separate sublayer).
+    case depthwise(Parameter)
   }
 
-  /// h [B, L, D] → [B, L, D]. `grid` (rows, columns) is the cell grid of the conv mixer.
+  let mix: Mixer
+  public let mlp: SwiGLU
+
+  /// Which mixer this block uses.
+  public var mixer: TokenMixer {
+    switch mix {
+    case .attention: return .attention
+    case .mlp: return .mlp
+    case .conv: return .conv
+    case .depthwise: return .depthwise
+    }
+  }
+
+  init(_ name: String, config c: ModelConfig, width: Int, rng: inout SplitMix64) {
+    // Initialisation order (mixer, then the block's SwiGLU, then depthwise taps) fixes the
+    // weights drawn for a seed; keep it.
+    switch c.mixer {
+    case .attention:
+      let qkv = Linear(name + ".mixer.qkv", input: width, output: 3 * width, rng: &rng)
+      let out = Linear(name + ".mixer.out", input: width, output: width, rng: &rng)
+      mix = .attention(qkv: qkv, out: out, heads: c.heads)
+      mlp = SwiGLU(name + ".mlp", width: width, hidden: c.swigluHidden(width), rng: &rng)
+    case .mlp:
+      mix = .mlp(SwiGLU(name + ".mixer", width: c.totalLength, hidden: c.swigluHidden(c.totalLength), rng: &rng))
+      mlp = SwiGLU(name + ".mlp", width: width, hidden: c.swigluHidden(width), rng: &rng)
+    case .conv:
+      mix = .conv(Linear(name + ".mixer.conv", input: 9 * width, output: width, rng: &rng))
+      mlp = SwiGLU(name + ".mlp", width: width, hidden: c.swigluHidden(width), rng: &rng)
+    case .depthwise:
+      mlp = SwiGLU(name + ".mlp", width: width, hidden: c.swigluHidden(width), rng: &rng)
+      // Depthwise taps: fan-in 9 (one 3×3 window per channel).
+      let hidden = c.swigluHidden(width)
+      mix = .depthwise(Parameter(name: name + ".mlp.depthwise", value: lecunNormal([9, hidden], fanIn: 9, rng: &rng)))
+    }
+  }
+
+  /// h [B, L, D] → [B, L, D]. `grid` (rows, columns) is the cell grid of the conv mixers.
   public func callAsFunction(_ g: Graph, _ h: Var, rotary: RotaryTables?, grid: (rows: Int, columns: Int) = (1, 1)) -> Var {
     var h = h
-    switch mixer {
-    case .attention:
-      let a = g.attention(qkv!(g, h), heads: heads, rotary: rotary)
-      h = g.addRMSNorm(h, out!(g, a))
-    case .mlp:
+    switch mix {
+    case .attention(let qkv, let out, let heads):
+      let a = g.attention(qkv(g, h), heads: heads, rotary: rotary)
+      h = g.addRMSNorm(h, out(g, a))
+    case .mlp(let sequenceMLP):
       // Reference mlp_t: mix along the sequence on [B, D, L] and normalise over L while transposed.
       let t = g.transposeLast2(h)
-      h = g.transposeLast2(g.addRMSNorm(t, sequenceMLP!(g, t)))
-    case .conv:
-      h = g.addRMSNorm(h, g.conv3x3(h, g.param(conv!.weight), height: grid.rows, width: grid.columns))
-    case .depthwise:
-      let hidden = g.depthwise3x3(g.swiglu(mlp.gateUp(g, h)), g.param(depthwise!), height: grid.rows, width: grid.columns)
+      h = g.transposeLast2(g.addRMSNorm(t, sequenceMLP(g, t)))
+    case .conv(let conv):
+      h = g.addRMSNorm(h, g.conv3x3(h, g.param(conv.weight), height: grid.rows, width: grid.columns))
+    case .depthwise(let taps):
+      let hidden = g.depthwise3x3(g.swiglu(mlp.gateUp(g, h)), g.param(taps), height: grid.rows, width: grid.columns)
       return g.addRMSNorm(h, mlp.down(g, hidden))
     }
     return g.addRMSNorm(h, mlp(g, h))
   }
 
+  /// The block's parameters in checkpoint order: mixer weights, then the SwiGLU (depthwise taps last).
   var parameters: [Parameter] {
-    var list: [Parameter] = []
-    if let qkv { list.append(qkv.weight) }
-    if let out { list.append(out.weight) }
-    if let sequenceMLP { list += sequenceMLP.parameters }
-    if let conv { list.append(conv.weight) }
-    return list + mlp.parameters + (depthwise.map { [$0] } ?? [])
+    switch mix {
+    case .attention(let qkv, let out, _): return [qkv.weight, out.weight] + mlp.parameters
+    case .mlp(let sequenceMLP): return sequenceMLP.parameters + mlp.parameters
+    case .conv(let conv): return [conv.weight] + mlp.parameters
+    case .depthwise(let taps): return mlp.parameters + [taps]
+    }
   }
 }

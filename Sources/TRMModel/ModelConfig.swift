@@ -1,3 +1,5 @@
+import Foundation
+
 /// How tokens exchange information inside a block.
 public enum TokenMixer: String, Codable, Sendable, CaseIterable {
   /// Non-causal multi-head self-attention with rotary embeddings (reference: `mlp_t: false`).
@@ -17,6 +19,34 @@ public enum TokenMixer: String, Codable, Sendable, CaseIterable {
 
   /// Whether the mixer is a convolution over the puzzle grid (size-independent, no prefix).
   public var isGridConvolution: Bool { self == .conv || self == .depthwise }
+}
+
+/// How long the model thinks: n latent updates per recursion, T recursions per supervision step,
+/// up to N_sup supervision steps. No parameter depends on it, so it is a run-time value: the
+/// model is built once and every call (`RecursiveModel.step`, evaluation, sweeps) may pass its
+/// own budget. A checkpoint stores the budget it was trained with as the default.
+public struct RecursionBudget: Codable, Hashable, Sendable {
+  /// n: latent updates `z = net(z + y + x)` per full recursion (reference `L_cycles`).
+  public var latentSteps: Int
+  /// T: full recursions per supervision step; only the last records gradients (reference `H_cycles`).
+  public var recursions: Int
+  /// N_sup: supervision steps, i.e. answer refinements carried over (reference `halt_max_steps`).
+  /// Not to be confused with optimizer steps, which update the weights.
+  public var supervisionSteps: Int
+
+  public init(latentSteps: Int, recursions: Int, supervisionSteps: Int) {
+    self.latentSteps = latentSteps
+    self.recursions = recursions
+    self.supervisionSteps = supervisionSteps
+  }
+
+  /// Throws unless n ≥ 0, T ≥ 1 and N_sup ≥ 1.
+  public func validate() throws {
+    guard latentSteps >= 0, recursions >= 1, supervisionSteps >= 1 else {
+      throw ModelError.invalidConfig("need latentSteps ≥ 0, recursions ≥ 1, supervisionSteps ≥ 1 "
+        + "(got n=\(latentSteps), T=\(recursions), N_sup=\(supervisionSteps))")
+    }
+  }
 }
 
 /// Which network: the recursive TRM or the direct (one pass) baseline.
@@ -68,6 +98,16 @@ public struct ModelConfig: Codable, Equatable, Sendable {
   /// grid the convolution runs over (required).
   public var gridColumns: Int?
 
+  /// The recursion budget the model is trained with (and, by default, evaluated with).
+  public var budget: RecursionBudget {
+    get { RecursionBudget(latentSteps: latentSteps, recursions: recursions, supervisionSteps: supervisionSteps) }
+    set {
+      latentSteps = newValue.latentSteps
+      recursions = newValue.recursions
+      supervisionSteps = newValue.supervisionSteps
+    }
+  }
+
   public init(vocabSize: Int, sequenceLength: Int) {
     self.vocabSize = vocabSize
     self.sequenceLength = sequenceLength
@@ -112,15 +152,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
       try fail("a TRM needs prefixLength ≥ 1 (position 0 feeds the halting head)")
     }
     if prefixLength < 0 { try fail("prefixLength must be ≥ 0") }
-    if latentSteps < 0 || recursions < 1 || supervisionSteps < 1 {
-      try fail("need latentSteps ≥ 0, recursions ≥ 1, supervisionSteps ≥ 1 (got n=\(latentSteps), T=\(recursions), N_sup=\(supervisionSteps))")
-    }
+    try budget.validate()
     if swigluMultiple < 1 || expansion <= 0 { try fail("expansion and swigluMultiple must be positive") }
   }
 }
 
 /// Errors for configurations and checkpoints a user hands in.
-public enum ModelError: Error, CustomStringConvertible, Equatable {
+public enum ModelError: Error, CustomStringConvertible, LocalizedError, Equatable {
   case invalidConfig(String)
   case checkpoint(String)
   case shapeMismatch(String)
@@ -132,4 +170,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case .shapeMismatch(let s): return "shape mismatch: \(s)"
     }
   }
+
+  public var errorDescription: String? { description }
 }

@@ -66,47 +66,46 @@ public final class RecursiveModel {
     }
     yInit = truncatedNormal([D], std: 1, rng: &rng)
     zInit = truncatedNormal([D], std: 1, rng: &rng)
-    rotary = config.mixer == .attention ? RotaryTables(length: config.totalLength, headDim: D / config.heads, base: config.ropeBase,
-                                                                 grid: config.gridColumns.map { ($0, config.prefixLength) }) : nil
+    rotary = Self.rotaryTables(for: config)
   }
 
-  /// The same weights for another puzzle length (attention mixer only: its parameters do not
-  /// depend on the length; rotary tables are rebuilt). Used for size-extrapolation tests.
-  /// A model with 2-D positions needs the new grid's column count.
+  /// The same weights (shared, not copied) for another puzzle length: conv and attention
+  /// mixers only, whose parameters do not depend on the length (rotary tables are rebuilt).
+  /// Used for size extrapolation. A model on a grid needs the new grid's column count.
   public func resized(sequenceLength: Int, gridColumns: Int? = nil) throws -> RecursiveModel {
-    guard config.mixer != .mlp || sequenceLength == config.sequenceLength else {
+    if sequenceLength == config.sequenceLength && (gridColumns == nil || gridColumns == config.gridColumns) { return self }
+    guard config.mixer != .mlp else {
       throw ModelError.invalidConfig("the MLP mixer's weights are sized by the sequence length: this model runs on "
         + "\(config.sequenceLength) cells only, not \(sequenceLength) (train with --mixer conv or attention for other sizes)")
     }
-    if config.gridColumns != nil && gridColumns == nil && sequenceLength != config.sequenceLength {
+    if config.gridColumns != nil && gridColumns == nil {
       throw ModelError.invalidConfig("this model works on a grid: give the new grid's column count")
     }
     var c = config
     c.sequenceLength = sequenceLength
     if config.gridColumns != nil, let gridColumns { c.gridColumns = gridColumns }
     try c.validate()
-    return try reconfigured(c)
+    return RecursiveModel(sharing: self, config: c)
   }
 
-  /// The same weights with another recursion budget (n, T, N_sup): these do not change any
-  /// parameter, so test-time depth can be varied freely.
-  public func withRecursion(latentSteps: Int? = nil, recursions: Int? = nil) throws -> RecursiveModel {
-    var c = config
-    if let latentSteps { c.latentSteps = latentSteps }
-    if let recursions { c.recursions = recursions }
-    return try reconfigured(c)
+  /// A model with `config` that uses `other`'s parameter objects (same names and shapes).
+  private init(sharing other: RecursiveModel, config c: ModelConfig) {
+    config = c
+    embedding = other.embedding
+    prefix = other.prefix
+    blocks = other.blocks
+    lmHead = other.lmHead
+    haltWeight = other.haltWeight
+    haltBias = other.haltBias
+    yInit = other.yInit
+    zInit = other.zInit
+    rotary = Self.rotaryTables(for: c)
   }
 
-  /// A model with `c` whose parameters are copied by name from this one (shapes must match).
-  func reconfigured(_ c: ModelConfig) throws -> RecursiveModel {
-    let m = try RecursiveModel(config: c, seed: 0)
-    let byName = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0) })
-    for p in m.parameters {
-      guard let src = byName[p.name], src.shape == p.shape else { throw ModelError.shapeMismatch("parameter \(p.name) differs between lengths") }
-      p.value = src.value
-    }
-    try m.setInits(y: yInit, z: zInit)
-    return m
+  static func rotaryTables(for c: ModelConfig) -> RotaryTables? {
+    guard c.mixer == .attention else { return nil }
+    return RotaryTables(length: c.totalLength, headDim: c.width / c.heads, base: c.ropeBase,
+                        grid: c.gridColumns.map { ($0, c.prefixLength) })
   }
 
   /// Every trainable parameter in a fixed order, with dotted names (also checkpoint keys).
@@ -155,9 +154,9 @@ public final class RecursiveModel {
   }
 
   /// One full recursion: n times z = net(z + y + x), then y = net(y + z).
-  public func recursion(_ g: Graph, x: Var, y: Var, z: Var) -> (y: Var, z: Var) {
+  public func recursion(_ g: Graph, x: Var, y: Var, z: Var, latentSteps n: Int) -> (y: Var, z: Var) {
     var z = z
-    for _ in 0..<config.latentSteps { z = net(g, z, injection: g.add(y, x)) }
+    for _ in 0..<n { z = net(g, z, injection: g.add(y, x)) }
     let y = net(g, y, injection: z)
     return (y, z)
   }
@@ -183,10 +182,15 @@ public final class RecursiveModel {
   /// always run on a non-recording graph, so no gradient can leak from them.
   /// - Parameter gradientRecursions: how many final recursions record gradients (1 = the
   ///   reference; T = full backprop, for ablations).
+  /// - Parameter budget: n and T for this step (nil: the trained budget, `config.budget`); N_sup
+  ///   is the caller's loop. Any budget runs on the same weights.
   /// - Parameter oneStepGradient: ablation (paper Table 1, "1-step gradient"): in the recorded
   ///   recursion, the first n − 1 latent updates also run without recording, so gradients flow
   ///   only through the last z update and the y update.
-  public func step(_ g: Graph, tokens: [Int32], carry: Carry, gradientRecursions: Int = 1, oneStepGradient: Bool = false) -> StepOutput {
+  public func step(_ g: Graph, tokens: [Int32], carry: Carry, budget: RecursionBudget? = nil, gradientRecursions: Int = 1,
+                   oneStepGradient: Bool = false) -> StepOutput {
+    let budget = budget ?? config.budget
+    let n = budget.latentSteps, T = budget.recursions
     let B = tokens.count / config.sequenceLength
     let P = config.prefixLength, L = config.sequenceLength
     let x = embed(g, tokens: tokens, batch: B)
@@ -196,26 +200,26 @@ public final class RecursiveModel {
     case .baseline:
       h = net(g, x, injection: nil)
     case .trm:
-      let free = max(0, config.recursions - max(1, gradientRecursions))
+      let free = max(0, T - max(1, gradientRecursions))
       var yv = carry.y, zv = carry.z
       if free > 0 {
         let ng = Graph(recording: false, threads: g.threads, pool: g.pool)
         let xc = ng.constant(x.value)
         var y = ng.constant(yv), z = ng.constant(zv)
-        for _ in 0..<free { (y, z) = recursion(ng, x: xc, y: y, z: z) }
+        for _ in 0..<free { (y, z) = recursion(ng, x: xc, y: y, z: z, latentSteps: n) }
         yv = y.value
         zv = z.value
       }
       var y = g.constant(yv), z = g.constant(zv)
-      if oneStepGradient && g.isRecording && config.latentSteps > 1 {
+      if oneStepGradient && g.isRecording && n > 1 {
         let ng = Graph(recording: false, threads: g.threads, pool: g.pool)
         let xc = ng.constant(x.value), yc = ng.constant(yv)
         var zc = ng.constant(zv)
-        for _ in 0..<(config.latentSteps - 1) { zc = net(ng, zc, injection: ng.add(yc, xc)) }
+        for _ in 0..<(n - 1) { zc = net(ng, zc, injection: ng.add(yc, xc)) }
         z = net(g, g.constant(zc.value), injection: g.add(y, x))
         y = net(g, y, injection: z)
       } else {
-        for _ in 0..<(config.recursions - free) { (y, z) = recursion(g, x: x, y: y, z: z) }
+        for _ in 0..<(T - free) { (y, z) = recursion(g, x: x, y: y, z: z, latentSteps: n) }
       }
       newCarry = Carry(y: y.value, z: z.value)
       h = y
@@ -233,7 +237,8 @@ public final class RecursiveModel {
 
   /// Analytic matmul FLOPs of one forward supervision step for one example (same counting as
   /// the PyTorch reference benchmark: 2·M·K·N for every product, attention scores included).
-  public func forwardFlopsPerExample() -> Double {
+  public func forwardFlopsPerExample(budget: RecursionBudget? = nil) -> Double {
+    let b = budget ?? config.budget
     let c = config, D = Double(c.width), Lt = Double(c.totalLength), V = Double(c.vocabSize)
     let I = Double(c.swigluHidden(c.width))
     var perToken = 6 * D * I

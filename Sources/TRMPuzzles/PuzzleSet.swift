@@ -58,6 +58,19 @@ public enum Puzzle: Equatable, Sendable {
     }
   }
 
+  /// A random variant under the validity-preserving symmetries training augments with (sudoku:
+  /// digit relabelling, band/stack and row/column permutations, transpose; maze: one of its 8
+  /// symmetries; arithmetic: the operands in either order). This is the one place that decides
+  /// the transforms, so `variantKey` and augmentation always agree. With `changing`, maze and
+  /// arithmetic never draw the identity (offline copies that differ from the original).
+  public func randomVariant(rng: inout SplitMix64, changing: Bool = false) -> Puzzle {
+    switch self {
+    case .sudoku(let s): return .sudoku(s.augmented(rng: &rng))
+    case .maze(let m): return .maze(m.dihedral(changing ? 1 + rng.nextInt(below: 7) : rng.nextInt(below: 8)))
+    case .arithmetic(let x): return .arithmetic(changing || rng.nextInt(below: 2) == 1 ? x.swapped : x)
+    }
+  }
+
   public var hasSolution: Bool {
     switch self {
     case .sudoku(let s): return s.solution != nil
@@ -196,6 +209,16 @@ public struct GeneratorOptions: Sendable {
 }
 
 extension PuzzleSet {
+  /// The puzzles followed by `copies` seeded rounds of changed variants of each
+  /// (`Puzzle.randomVariant(changing: true)`): offline augmentation of a training file.
+  public func augmented(copies: Int, seed: UInt64) -> [Puzzle] {
+    guard copies > 0 else { return puzzles }
+    var rng = SplitMix64(seed: seed ^ 0xA06)
+    var out = puzzles
+    for _ in 0..<copies { for p in puzzles { out.append(p.randomVariant(rng: &rng, changing: true)) } }
+    return out
+  }
+
   /// `count` distinct puzzles of a task, deterministic from `seed`. Puzzles sharing a
   /// `variantKey` with any of `excluding` (e.g. a test suite) are skipped.
   public static func generate(task: TaskKind, count: Int, seed: UInt64, options: GeneratorOptions = GeneratorOptions(),

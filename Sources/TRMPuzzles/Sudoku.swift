@@ -1,3 +1,4 @@
+import Foundation
 import TRMRandom
 
 /// An N×N sudoku (N ∈ {4, 6, 9}; boxes 2×2, 2×3, 3×3), cells row-major, 0 = blank.
@@ -233,7 +234,7 @@ extension Substring {
 }
 
 /// A line-level parse error; `PuzzleFile` adds the file and line number.
-public enum PuzzleError: Error, CustomStringConvertible, Equatable {
+public enum PuzzleError: Error, CustomStringConvertible, LocalizedError, Equatable {
   case reason(String)
   case file(path: String, line: Int, reason: String)
   case io(String)
@@ -245,4 +246,6 @@ public enum PuzzleError: Error, CustomStringConvertible, Equatable {
     case .io(let s): return s
     }
   }
+
+  public var errorDescription: String? { description }
 }

@@ -3,11 +3,20 @@
 /// All randomness in TinyRecursion flows from explicit instances of this type: no global RNG.
 /// Bounded sampling, shuffles and normals are our own so that a toolchain update cannot change
 /// generated data (the standard library documents that `shuffle(using:)` may change).
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+public struct SplitMix64: RandomNumberGenerator, Codable, Hashable, Sendable {
   public private(set) var state: UInt64
 
-  /// Creates a generator; equal seeds give equal streams.
+  /// Creates a generator; equal seeds give equal streams. A generator's `state` is also its
+  /// seed: `SplitMix64(seed: g.state)` continues `g`'s stream.
   public init(seed: UInt64) { state = seed }
+
+  /// Encoded as its state alone (one integer), so a checkpoint can resume the stream.
+  public init(from decoder: Decoder) throws { state = try decoder.singleValueContainer().decode(UInt64.self) }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.singleValueContainer()
+    try c.encode(state)
+  }
 
   /// Next 64 random bits.
   public mutating func next() -> UInt64 {

@@ -3,28 +3,34 @@ import TRMModel
 import TRMRandom
 import TRMTensor
 
-/// Saving and loading models and full training state as safetensors.
+/// Saving and loading models and full training state as safetensors. This type owns the whole
+/// checkpoint schema: every tensor name and metadata key is written and read here.
 ///
-/// Keys: parameters under their dotted names (`net.blocks.0.mlp.gateUp.weight`), the fixed
-/// init vectors as `buffers.yInit` / `buffers.zInit`, and with training state `ema.<name>`,
-/// `optim.m.<name>`, `optim.v.<name>`, `carry.y`, `carry.z`. `__metadata__` holds
-/// `format` = `tinyrecursion`, `version`, the model config (JSON), and the training config and
-/// loop state (JSON) so that `resume` continues bit for bit.
+/// Tensors: parameters under their dotted names (`net.blocks.0.mlp.gateUp.weight`), the fixed
+/// init vectors as `buffers.yInit` / `buffers.zInit`, EMA weights as `ema.<name>`, and with
+/// training state `optim.m.<name>`, `optim.v.<name>`, `carry.y`, `carry.z`.
+/// Metadata (`Key`): `format` = `tinyrecursion`, `version`, `model` (the `ModelConfig` as JSON),
+/// with training state `training` (`TrainingConfig`) and `loop` (`TrainerState`), and the
+/// caller's `Annotations` (`task`, `elapsed_seconds`).
 public enum Checkpoint {
   public static let format = "tinyrecursion"
   public static let version = "1"
 
-  struct LoopState: Codable {
-    var step: Int
-    var optimizerSteps: Int
-    var rngState: UInt64
-    var order: [Int]
-    var cursor: Int
-    var slotExample: [Int]
-    var slotInputs: [[Int32]]
-    var slotTargets: [[Int32]]
-    var slotSteps: [Int]
-    var halted: [Bool]
+  /// Every metadata key a checkpoint may hold.
+  public enum Key: String, CaseIterable, Sendable {
+    case format, version, model, training, loop, task
+    case elapsedSeconds = "elapsed_seconds"
+  }
+
+  /// What the layers above store with the weights: the task layout as JSON (written and read by
+  /// `TinyRecursion`, which owns that type) and the training time so far.
+  public struct Annotations: Equatable, Sendable {
+    public var task: String?
+    public var elapsedSeconds: Double?
+    public init(task: String? = nil, elapsedSeconds: Double? = nil) {
+      self.task = task
+      self.elapsedSeconds = elapsedSeconds
+    }
   }
 
   static func modelTensors(_ model: RecursiveModel) -> [String: Tensor] {
@@ -41,132 +47,132 @@ public enum Checkpoint {
     return String(decoding: try enc.encode(v), as: UTF8.self)
   }
 
+  static func metadata(config: ModelConfig, annotations: Annotations) throws -> [String: String] {
+    var m: [String: String] = [Key.format.rawValue: format, Key.version.rawValue: version,
+                               Key.model.rawValue: try encodeJSON(config)]
+    if let task = annotations.task { m[Key.task.rawValue] = task }
+    if let s = annotations.elapsedSeconds { m[Key.elapsedSeconds.rawValue] = String(format: "%.3f", s) }
+    return m
+  }
+
   /// Saves a model alone (for inference). With `ema`, the EMA weights are also stored and
-  /// `load(…, preferEMA: true)` returns them.
-  public static func save(model: RecursiveModel, ema: EMA? = nil, extraMetadata: [String: String] = [:], to url: URL) throws {
+  /// `model(preferEMA: true)` returns them.
+  public static func save(model: RecursiveModel, ema: EMA? = nil, annotations: Annotations = .init(), to url: URL) throws {
     var st = SafeTensors(tensors: modelTensors(model))
     if let ema { for (k, v) in ema.shadow { st.tensors["ema." + k] = v } }
-    st.metadata = extraMetadata
-    st.metadata["format"] = format
-    st.metadata["version"] = version
-    st.metadata["model"] = try encodeJSON(model.config)
+    st.metadata = try metadata(config: model.config, annotations: annotations)
     try st.write(to: url)
   }
 
   /// Saves everything needed to resume training exactly.
-  public static func save(trainer t: Trainer, extraMetadata: [String: String] = [:], to url: URL) throws {
+  public static func save(trainer t: Trainer, annotations: Annotations = .init(), to url: URL) throws {
     var st = SafeTensors(tensors: modelTensors(t.model))
     for (k, v) in t.ema.shadow { st.tensors["ema." + k] = v }
     for (k, v) in t.optimizer.m { st.tensors["optim.m." + k] = v }
     for (k, v) in t.optimizer.v { st.tensors["optim.v." + k] = v }
     st.tensors["carry.y"] = t.carry.y
     st.tensors["carry.z"] = t.carry.z
-    st.metadata = extraMetadata
-    st.metadata["format"] = format
-    st.metadata["version"] = version
-    st.metadata["model"] = try encodeJSON(t.model.config)
-    st.metadata["training"] = try encodeJSON(t.config)
-    st.metadata["loop"] = try encodeJSON(LoopState(
-      step: t.step, optimizerSteps: t.optimizer.stepCount, rngState: t.rng.state, order: t.order, cursor: t.cursor,
-      slotExample: t.slotExample, slotInputs: t.slotData.map(\.inputs), slotTargets: t.slotData.map(\.targets),
-      slotSteps: t.slotSteps, halted: t.halted))
+    st.metadata = try metadata(config: t.model.config, annotations: annotations)
+    st.metadata[Key.training.rawValue] = try encodeJSON(t.config)
+    st.metadata[Key.loop.rawValue] = try encodeJSON(t.state)
     try st.write(to: url)
   }
 
-  /// Reads and validates the container and model config.
-  static func open(_ url: URL) throws -> (SafeTensors, ModelConfig) {
+  /// Reads a checkpoint file once, checking its format, version and model configuration.
+  public static func read(_ url: URL) throws -> LoadedCheckpoint {
     let st = try SafeTensors(contentsOf: url)
-    guard st.metadata["format"] == format else {
-      throw ModelError.checkpoint("\(url.path): not a TinyRecursion checkpoint (metadata format is \(st.metadata["format"].map { "'\($0)'" } ?? "missing"))")
+    let meta = st.metadata
+    guard meta[Key.format.rawValue] == format else {
+      let found = meta[Key.format.rawValue].map { "'\($0)'" } ?? "missing"
+      throw ModelError.checkpoint("\(url.path): not a TinyRecursion checkpoint (metadata format is \(found))")
     }
-    guard st.metadata["version"] == version else {
-      throw ModelError.checkpoint("\(url.path): checkpoint version \(st.metadata["version"] ?? "?") is not supported (this build reads version \(version))")
+    guard meta[Key.version.rawValue] == version else {
+      throw ModelError.checkpoint("\(url.path): checkpoint version \(meta[Key.version.rawValue] ?? "?") is not supported "
+        + "(this build reads version \(version))")
     }
-    guard let json = st.metadata["model"], let config = try? JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) else {
+    guard let json = meta[Key.model.rawValue],
+          let config = try? JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) else {
       throw ModelError.checkpoint("\(url.path): model configuration missing or unreadable")
     }
-    return (st, config)
+    let elapsed = meta[Key.elapsedSeconds.rawValue].flatMap(Double.init)
+    return LoadedCheckpoint(url: url, config: config,
+                            annotations: Annotations(task: meta[Key.task.rawValue], elapsedSeconds: elapsed), contents: st)
   }
 
-  /// Copies tensors into the model's parameters, checking names and shapes.
-  static func assign(_ st: SafeTensors, to model: RecursiveModel, prefix: String, source: String) throws {
-    for p in model.parameters {
-      guard let t = st.tensors[prefix + p.name] else { throw ModelError.checkpoint("\(source): tensor '\(prefix + p.name)' is missing") }
-      guard t.shape == p.shape else {
-        throw ModelError.checkpoint("\(source): tensor '\(prefix + p.name)' has shape \(t.shape), the model expects \(p.shape)")
-      }
-      guard t.scalars.allSatisfy({ $0.isFinite }) else { throw ModelError.checkpoint("\(source): tensor '\(prefix + p.name)' contains NaN or infinity") }
-      p.value = t
-    }
-  }
-
-  /// Loads a model. With `preferEMA` and EMA weights present, the parameters are the EMA
-  /// weights (what evaluation should use).
+  /// Loads a model (EMA weights when present and `preferEMA`).
   public static func loadModel(from url: URL, preferEMA: Bool = true) throws -> RecursiveModel {
-    let (st, config) = try open(url)
-    let model = try RecursiveModel(config: config, seed: 0)
-    let useEMA = preferEMA && st.tensors.keys.contains { $0.hasPrefix("ema.") }
-    try assign(st, to: model, prefix: useEMA ? "ema." : "", source: url.path)
-    guard let y = st.tensors["buffers.yInit"], let z = st.tensors["buffers.zInit"] else {
-      throw ModelError.checkpoint("\(url.path): buffers.yInit / buffers.zInit missing")
+    try read(url).model(preferEMA: preferEMA)
+  }
+}
+
+/// A checkpoint file read into memory: its model configuration and annotations, and what can be
+/// built from it (a model for inference, a trainer to resume).
+public struct LoadedCheckpoint {
+  public let url: URL
+  public let config: ModelConfig
+  public let annotations: Checkpoint.Annotations
+  let contents: SafeTensors
+
+  /// Whether the file holds training state (written by `Checkpoint.save(trainer:)`).
+  public var hasTrainingState: Bool { contents.metadata[Checkpoint.Key.loop.rawValue] != nil }
+
+  func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+    guard let t = contents.tensors[name] else { throw ModelError.checkpoint("\(url.path): tensor '\(name)' is missing") }
+    guard t.shape == shape else {
+      throw ModelError.checkpoint("\(url.path): tensor '\(name)' has shape \(t.shape), the model expects \(shape)")
     }
-    try model.setInits(y: y, z: z)
+    guard t.scalars.allSatisfy({ $0.isFinite }) else {
+      throw ModelError.checkpoint("\(url.path): tensor '\(name)' contains NaN or infinity")
+    }
+    return t
+  }
+
+  /// Builds the model. With `preferEMA` and EMA weights present, the parameters are the EMA
+  /// weights (what evaluation should use).
+  public func model(preferEMA: Bool = true) throws -> RecursiveModel {
+    let useEMA = preferEMA && contents.tensors.keys.contains { $0.hasPrefix("ema.") }
+    return try model(prefix: useEMA ? "ema." : "")
+  }
+
+  func model(prefix: String) throws -> RecursiveModel {
+    let model = try RecursiveModel(config: config, seed: 0)
+    for p in model.parameters { p.value = try tensor(prefix + p.name, shape: p.shape) }
+    try model.setInits(y: try tensor("buffers.yInit", shape: [config.width]), z: try tensor("buffers.zInit", shape: [config.width]))
     return model
   }
 
-  /// Metadata stored with a checkpoint (task description, etc.).
-  public static func metadata(of url: URL) throws -> [String: String] { try open(url).0.metadata }
-
-  /// Rebuilds a trainer from a checkpoint written by `save(trainer:)`, on the same data.
-  /// `steps` replaces the run's total number of optimizer steps (to train longer, or stop
-  /// earlier); the learning-rate schedule then spans the new total.
-  public static func resumeTrainer(from url: URL, data: [Example], threads: Int? = nil, steps: Int? = nil) throws -> Trainer {
-    let (st, config) = try open(url)
-    let src = url.path
-    guard let tj = st.metadata["training"], var tc = try? JSONDecoder().decode(TrainingConfig.self, from: Data(tj.utf8)),
-          let lj = st.metadata["loop"], let loop = try? JSONDecoder().decode(LoopState.self, from: Data(lj.utf8))
-    else { throw ModelError.checkpoint("\(src): no training state (was it saved with save(model:)?)") }
+  /// Rebuilds the trainer saved in this file, on the same data. `optimizerSteps` replaces the
+  /// run's total (to train longer, or stop earlier); the learning-rate schedule then spans it.
+  public func trainer(data: [Example], threads: Int? = nil, optimizerSteps: Int? = nil) throws -> Trainer {
+    let meta = contents.metadata
+    guard let tj = meta[Checkpoint.Key.training.rawValue],
+          var tc = try? JSONDecoder().decode(TrainingConfig.self, from: Data(tj.utf8)),
+          let lj = meta[Checkpoint.Key.loop.rawValue],
+          let state = try? JSONDecoder().decode(TrainerState.self, from: Data(lj.utf8))
+    else { throw ModelError.checkpoint("\(url.path): no training state (was it saved with save(model:)?)") }
     if let threads { tc.threads = threads }
-    if let steps {
-      guard steps >= loop.step else { throw ModelError.invalidConfig("--steps \(steps) is below the \(loop.step) steps this run has done") }
-      tc.steps = steps
+    if let optimizerSteps {
+      guard optimizerSteps >= state.step else {
+        throw ModelError.invalidConfig("--optimizer-steps \(optimizerSteps) is below the \(state.step) steps this run has done")
+      }
+      tc.optimizerSteps = optimizerSteps
     }
-    let model = try RecursiveModel(config: config, seed: 0)
-    try assign(st, to: model, prefix: "", source: src)
-    guard let y = st.tensors["buffers.yInit"], let z = st.tensors["buffers.zInit"] else { throw ModelError.checkpoint("\(src): buffers missing") }
-    try model.setInits(y: y, z: z)
+    let model = try model(prefix: "")
     let t = try Trainer(model: model, config: tc, data: data)
     var ema: [String: Tensor] = [:], m: [String: Tensor] = [:], v: [String: Tensor] = [:]
     for p in model.parameters {
-      guard let e = st.tensors["ema." + p.name], e.shape == p.shape else { throw ModelError.checkpoint("\(src): ema.\(p.name) missing or misshapen") }
-      ema[p.name] = e
-      if loop.optimizerSteps > 0 {
-        guard let mm = st.tensors["optim.m." + p.name], let vv = st.tensors["optim.v." + p.name], mm.shape == p.shape, vv.shape == p.shape
-        else { throw ModelError.checkpoint("\(src): optimizer moments for \(p.name) missing or misshapen") }
-        m[p.name] = mm
-        v[p.name] = vv
+      ema[p.name] = try tensor("ema." + p.name, shape: p.shape)
+      if state.step > 0 {
+        m[p.name] = try tensor("optim.m." + p.name, shape: p.shape)
+        v[p.name] = try tensor("optim.v." + p.name, shape: p.shape)
       }
     }
     t.ema.restore(ema)
-    t.optimizer.restore(stepCount: loop.optimizerSteps, m: m, v: v)
-    guard loop.slotExample.count == tc.batchSize, loop.order.allSatisfy({ $0 >= 0 && $0 < data.count }),
-          loop.slotExample.allSatisfy({ $0 >= -1 && $0 < data.count })
-    else { throw ModelError.checkpoint("\(src): training state does not match this data set (\(data.count) examples)") }
-    guard let cy = st.tensors["carry.y"], let cz = st.tensors["carry.z"], cy.shape == t.carry.y.shape, cz.shape == t.carry.z.shape
-    else { throw ModelError.checkpoint("\(src): carry missing or misshapen") }
-    t.step = loop.step
-    t.rng = SplitMix64(seed: loop.rngState)
-    t.order = loop.order
-    t.cursor = loop.cursor
-    t.slotExample = loop.slotExample
-    let L = config.sequenceLength
-    guard loop.slotInputs.count == tc.batchSize, loop.slotTargets.count == tc.batchSize,
-          loop.slotInputs.allSatisfy({ $0.count == L }), loop.slotTargets.allSatisfy({ $0.count == L })
-    else { throw ModelError.checkpoint("\(src): slot contents missing or misshapen") }
-    t.slotData = zip(loop.slotInputs, loop.slotTargets).map { Example(inputs: $0, targets: $1) }
-    t.slotSteps = loop.slotSteps
-    t.halted = loop.halted
-    t.carry = Carry(y: cy, z: cz)
+    let carryShape = [tc.batchSize, config.totalLength, config.width]
+    let carry = Carry(y: try tensor("carry.y", shape: carryShape), z: try tensor("carry.z", shape: carryShape))
+    do { try t.restore(state: state, moments: (m, v), carry: carry) } catch let ModelError.checkpoint(why) {
+      throw ModelError.checkpoint("\(url.path): \(why)")
+    }
     return t
   }
 }

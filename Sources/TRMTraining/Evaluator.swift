@@ -28,16 +28,19 @@ public struct EvaluationResult: Sendable {
 
 /// Runs a model on examples without recording gradients.
 public enum Evaluator {
-  /// Runs up to `steps` supervision steps per example (may exceed the training N_sup: test-time
-  /// depth scaling). With `halt`, an example stops at the first step whose halt logit is > 0
-  /// (its answer is frozen there). The baseline always uses one step.
-  public static func predict(model: RecursiveModel, inputs: [[Int32]], steps: Int, halt: Bool, batchSize: Int = 64, threads: Int = 1) -> [Prediction] {
+  /// Runs up to `budget.supervisionSteps` supervision steps per example, each with the budget's
+  /// n and T (nil: the trained budget; any budget runs on the same weights, e.g. more steps than
+  /// the training N_sup for test-time depth scaling). With `halt`, an example stops at the first
+  /// step whose halt logit is > 0 (its answer is frozen there). The baseline always uses one step.
+  public static func predict(model: RecursiveModel, inputs: [[Int32]], budget: RecursionBudget? = nil, halt: Bool,
+                             batchSize: Int = 64, threads: Int = 1) -> [Prediction] {
+    let budget = budget ?? model.config.budget
     let L = model.config.sequenceLength, V = model.config.vocabSize
     let pool = BufferPool()
     var out: [Prediction] = []
     out.reserveCapacity(inputs.count)
     var start = 0
-    let K = model.config.kind == .trm ? max(1, steps) : 1
+    let K = model.config.kind == .trm ? max(1, budget.supervisionSteps) : 1
     while start < inputs.count {
       let end = min(inputs.count, start + batchSize)
       let B = end - start
@@ -56,7 +59,7 @@ public enum Evaluator {
       for k in 1...K {
         let n = active.count
         let g = Graph(recording: false, threads: threads, pool: pool)
-        let o = model.step(g, tokens: tokens, carry: carry)
+        let o = model.step(g, tokens: tokens, carry: carry, budget: budget)
         carry = o.carry
         let argmaxTokens = argmax(o.logits.value, rows: n * L, vocab: V)
         let q = o.haltLogits?.value.scalars
@@ -81,18 +84,18 @@ public enum Evaluator {
   }
 
   /// Predicts and scores against the examples' targets.
-  public static func evaluate(model: RecursiveModel, examples: [Example], steps: Int, halt: Bool, batchSize: Int = 64, threads: Int = 1) -> EvaluationResult {
+  public static func evaluate(model: RecursiveModel, examples: [Example], budget: RecursionBudget? = nil, halt: Bool,
+                              batchSize: Int = 64, threads: Int = 1) -> EvaluationResult {
     let t0 = DispatchTime.now().uptimeNanoseconds
-    let preds = predict(model: model, inputs: examples.map(\.inputs), steps: steps, halt: halt, batchSize: batchSize, threads: threads)
+    let preds = predict(model: model, inputs: examples.map(\.inputs), budget: budget, halt: halt, batchSize: batchSize,
+                        threads: threads)
     let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
     var exact = 0, cells = 0, supervised = 0, stepSum = 0
     for (e, p) in zip(examples, preds) {
-      var ok = true
-      for (t, y) in zip(e.targets, p.tokens) where t != Example.ignore {
-        supervised += 1
-        if t == y { cells += 1 } else { ok = false }
-      }
-      if ok { exact += 1 }
+      let r = e.grade(p.tokens)
+      cells += r.correctCells
+      supervised += r.supervisedCells
+      if r.exact { exact += 1 }
       stepSum += p.steps
     }
     let n = max(1, examples.count)

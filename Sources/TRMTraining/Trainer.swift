@@ -14,14 +14,35 @@ public struct Example: Equatable, Sendable {
     self.inputs = inputs
     self.targets = targets
   }
+
+  /// How a predicted answer compares with the targets: the one accuracy rule used by training
+  /// metrics, evaluation and `Reasoner` alike. Only supervised cells (target ≠ `ignore`) count;
+  /// the answer is exact when every one of them matches.
+  public func grade<C: Collection>(_ predicted: C) -> (correctCells: Int, supervisedCells: Int, exact: Bool)
+  where C.Element == Int32 {
+    Self.grade(predicted, targets: targets)
+  }
+
+  /// `grade` for targets held outside an `Example`.
+  public static func grade<P: Collection, T: Collection>(_ predicted: P, targets: T)
+    -> (correctCells: Int, supervisedCells: Int, exact: Bool) where P.Element == Int32, T.Element == Int32 {
+    precondition(predicted.count == targets.count, "grade: \(predicted.count) predicted tokens for \(targets.count) targets")
+    var correct = 0, supervised = 0
+    for (t, y) in zip(targets, predicted) where t != Example.ignore {
+      supervised += 1
+      if t == y { correct += 1 }
+    }
+    return (correct, supervised, correct == supervised)
+  }
 }
 
 /// Optimisation settings (reference `pretrain.py` names in comments).
 public struct TrainingConfig: Codable, Equatable, Sendable {
   /// Slots in the persistent batch (reference `global_batch_size`).
   public var batchSize = 64
-  /// Optimizer steps to run (reference: epochs × batches).
-  public var steps = 1000
+  /// Optimizer steps to run, i.e. weight updates (reference: epochs × batches). Each optimizer
+  /// step is one supervision step for every slot; not to be confused with N_sup.
+  public var optimizerSteps = 1000
   public var learningRate = 1e-3
   public var warmupSteps = 100
   public var schedule: LearningRateSchedule.Shape = .constant
@@ -61,6 +82,62 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   public var threads = 1
 
   public init() {}
+
+  // `optimizerSteps` keeps its original key `steps`, so earlier checkpoints load.
+  enum CodingKeys: String, CodingKey {
+    case batchSize, optimizerSteps = "steps", learningRate, warmupSteps, schedule, weightDecay, beta1, beta2, emaDecay
+    case useEMA, loss, haltLossWeight, gradientRecursions, onlineAugmentation, oneStepGradient, supervisionWarmup
+    case staggerSlots, gradientClip, onlineGeneration, generatedLoopShare, seed, threads
+  }
+}
+
+/// Everything a trainer changes as it runs apart from tensors (weights, EMA, optimizer moments,
+/// carry): one value, saved whole in a checkpoint (metadata `loop`) so that resume continues bit
+/// for bit. A new piece of resumable state is one new field here (optional, so that earlier
+/// checkpoints still decode).
+public struct TrainerState: Codable, Equatable, Sendable {
+  /// Optimizer steps done (= AdamW's step count).
+  public internal(set) var step = 0
+  public internal(set) var rng: SplitMix64
+  /// The epoch's shuffled example order and the position in it.
+  public internal(set) var order: [Int] = []
+  public internal(set) var cursor = 0
+  /// Per slot: the example index it holds (-1 before the first fill), the (possibly augmented
+  /// or generated) example itself, supervision steps used, and whether it halted.
+  public internal(set) var slotExample: [Int]
+  public internal(set) var slotInputs: [[Int32]]
+  public internal(set) var slotTargets: [[Int32]]
+  public internal(set) var slotSteps: [Int]
+  public internal(set) var halted: [Bool]
+
+  init(seed: UInt64, batchSize: Int, filler: Example) {
+    rng = SplitMix64(seed: seed ^ 0x5EED_0F_DA7A)
+    slotExample = Array(repeating: -1, count: batchSize)
+    slotInputs = Array(repeating: filler.inputs, count: batchSize)
+    slotTargets = Array(repeating: filler.targets, count: batchSize)
+    slotSteps = Array(repeating: 0, count: batchSize)
+    halted = Array(repeating: true, count: batchSize)
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case step, rng = "rngState", order, cursor, slotExample, slotInputs, slotTargets, slotSteps, halted
+  }
+
+  /// Throws unless this state fits a trainer with `batchSize` slots on `dataCount` examples of
+  /// `length` tokens (a checkpoint resumed on other data, or edited by hand).
+  func validate(batchSize: Int, dataCount: Int, length: Int) throws {
+    let perSlot = [slotExample.count, slotInputs.count, slotTargets.count, slotSteps.count, halted.count]
+    guard perSlot.allSatisfy({ $0 == batchSize }) else {
+      throw ModelError.checkpoint("training state has \(perSlot) slot entries for batch size \(batchSize)")
+    }
+    guard step >= 0, cursor >= 0, cursor <= order.count, order.allSatisfy({ $0 >= 0 && $0 < dataCount }),
+          slotExample.allSatisfy({ $0 >= -1 && $0 < dataCount }) else {
+      throw ModelError.checkpoint("training state does not match this data set (\(dataCount) examples)")
+    }
+    guard slotInputs.allSatisfy({ $0.count == length }), slotTargets.allSatisfy({ $0.count == length }) else {
+      throw ModelError.checkpoint("slot contents are not \(length) tokens long")
+    }
+  }
 }
 
 /// What one optimizer step measured.
@@ -95,20 +172,15 @@ public final class Trainer {
   /// Where every step's activations and gradients are allocated (reused across steps).
   public let pool = BufferPool()
 
-  // State (all saved in checkpoints, so resume is exact).
-  public internal(set) var step = 0
-  var rng: SplitMix64
-  var order: [Int] = []
-  var cursor = 0
-  var slotExample: [Int]
-  /// The (possibly augmented) example each slot is working on.
-  var slotData: [Example]
+  /// The loop state (saved in checkpoints with the carry, so resume is exact).
+  public internal(set) var state: TrainerState
+  /// Optimizer steps done.
+  public var step: Int { state.step }
   /// Optional on-line augmentation: called with an example index and the trainer's RNG each
   /// time a slot loads that example; returns the example to train on. Deterministic from the
   /// seed, and resumable (the RNG state and slot contents are checkpointed).
   public var augmentation: ((Int, inout SplitMix64) -> Example)?
-  var slotSteps: [Int]
-  var halted: [Bool]
+  /// The latent state of every slot (the TRM's y and z).
   var carry: Carry
 
   public init(model: RecursiveModel, config: TrainingConfig, data: [Example]) throws {
@@ -122,31 +194,51 @@ public final class Trainer {
         throw ModelError.shapeMismatch("example \(i) has token \(bad) outside the vocabulary 0..<\(model.config.vocabSize)")
       }
     }
-    guard config.batchSize >= 1, config.steps >= 0, config.threads >= 1 else {
-      throw ModelError.invalidConfig("batchSize and threads must be ≥ 1 and steps ≥ 0")
+    guard config.batchSize >= 1, config.optimizerSteps >= 0, config.threads >= 1 else {
+      throw ModelError.invalidConfig("batchSize and threads must be ≥ 1 and optimizerSteps ≥ 0")
     }
     self.model = model
     self.config = config
     self.data = data
     optimizer = AdamW(beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay)
     ema = EMA(decay: config.emaDecay, params: model.parameters)
-    schedule = LearningRateSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.steps, shape: config.schedule)
-    rng = SplitMix64(seed: config.seed ^ 0x5EED_0F_DA7A)
-    slotExample = Array(repeating: -1, count: config.batchSize)
-    slotData = Array(repeating: data[0], count: config.batchSize)
-    slotSteps = Array(repeating: 0, count: config.batchSize)
-    halted = Array(repeating: true, count: config.batchSize)
+    schedule = LearningRateSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps,
+                                    totalSteps: config.optimizerSteps, shape: config.schedule)
+    state = TrainerState(seed: config.seed, batchSize: config.batchSize, filler: data[0])
     carry = model.initialCarry(batch: config.batchSize)
+  }
+
+  /// Continues from a saved state, optimizer moments and carry (what `Checkpoint` stores).
+  /// Checks that they fit this trainer.
+  package func restore(state s: TrainerState, moments: (m: [String: Tensor], v: [String: Tensor]), carry c: Carry) throws {
+    try s.validate(batchSize: config.batchSize, dataCount: data.count, length: model.config.sequenceLength)
+    guard c.y.shape == carry.y.shape, c.z.shape == carry.z.shape else {
+      throw ModelError.checkpoint("carry has shape \(c.y.shape)/\(c.z.shape), the trainer expects \(carry.y.shape)")
+    }
+    state = s
+    optimizer.restore(stepCount: s.step, m: moments.m, v: moments.v)
+    carry = c
+  }
+
+  /// A copy of the model with the weights evaluation should use: the EMA weights (or the raw
+  /// weights when `useEMA` is off). Training further does not change the copy.
+  public func evaluationModel() throws -> RecursiveModel {
+    let copy = try RecursiveModel(config: model.config, seed: 0)
+    for (dst, src) in zip(copy.parameters, model.parameters) {
+      dst.value = (config.useEMA ? ema.shadow[src.name] : nil)?.copy() ?? src.value.copy()
+    }
+    try copy.setInits(y: model.yInit, z: model.zInit)
+    return copy
   }
 
   /// Next example index from the epoch-shuffled order.
   func nextExample() -> Int {
-    if cursor >= order.count {
-      order = rng.permutation(data.count)
-      cursor = 0
+    if state.cursor >= state.order.count {
+      state.order = state.rng.permutation(data.count)
+      state.cursor = 0
     }
-    cursor += 1
-    return order[cursor - 1]
+    state.cursor += 1
+    return state.order[state.cursor - 1]
   }
 
   /// Runs one optimizer step and returns its metrics.
@@ -155,27 +247,32 @@ public final class Trainer {
     let B = config.batchSize, L = model.config.sequenceLength, V = model.config.vocabSize
     let isTRM = model.config.kind == .trm
     // Refill halted slots (all slots for the baseline).
-    let firstFill = step == 0 && slotExample.allSatisfy { $0 < 0 }
-    for s in 0..<B where halted[s] || !isTRM {
-      slotExample[s] = nextExample()
-      slotData[s] = augmentation.map { $0(slotExample[s], &rng) } ?? data[slotExample[s]]
-      slotSteps[s] = firstFill && config.staggerSlots == true ? s % effectiveSupervisionSteps : 0
+    let firstFill = step == 0 && state.slotExample.allSatisfy { $0 < 0 }
+    for s in 0..<B where state.halted[s] || !isTRM {
+      let i = nextExample()
+      let e = augmentation.map { $0(i, &state.rng) } ?? data[i]
+      state.slotExample[s] = i
+      state.slotInputs[s] = e.inputs
+      state.slotTargets[s] = e.targets
+      state.slotSteps[s] = firstFill && config.staggerSlots == true ? s % effectiveSupervisionSteps : 0
       if isTRM { model.resetCarry(&carry, row: s) }
     }
-    var tokens = [Int32](), labels = [Int32]()
-    tokens.reserveCapacity(B * L)
-    labels.reserveCapacity(B * L)
-    for s in 0..<B {
-      tokens += slotData[s].inputs
-      labels += slotData[s].targets
-    }
+    let tokens = Array(state.slotInputs.joined()), labels = Array(state.slotTargets.joined())
     let params = model.parameters
     for p in params { p.zeroGrad() }
     let g = Graph(recording: true, threads: config.threads, pool: pool)
     let out = model.step(g, tokens: tokens, carry: carry, gradientRecursions: config.gradientRecursions, oneStepGradient: config.oneStepGradient)
 
     // Correctness of each slot's current answer (argmax over logits).
-    let (correctCells, exact) = Self.score(logits: out.logits.value, labels: labels, batch: B, length: L, vocab: V)
+    let predicted = argmax(out.logits.value, rows: B * L, vocab: V)
+    var correctCells = 0, supervised = 0
+    var exact = [Bool](repeating: false, count: B)
+    for s in 0..<B {
+      let r = Example.grade(predicted[(s * L)..<((s + 1) * L)], targets: state.slotTargets[s])
+      correctCells += r.correctCells
+      supervised += r.supervisedCells
+      exact[s] = r.exact
+    }
     let lm = g.mean(g.crossEntropy(out.logits, labels: labels, kind: config.loss, ignore: Example.ignore))
     var loss = lm
     var haltLossValue = 0.0
@@ -191,7 +288,7 @@ public final class Trainer {
     let lr = schedule.rate(at: step)
     optimizer.step(params, learningRate: lr)
     ema.update(params)
-    step += 1
+    state.step += 1
 
     // Halting decisions for the next step (reference ACT wrapper, training mode).
     var haltedExact = 0, haltedN = 0, haltedStepSum = 0
@@ -199,22 +296,21 @@ public final class Trainer {
       carry = out.carry
       let nSup = effectiveSupervisionSteps
       for s in 0..<B {
-        slotSteps[s] += 1
-        var h = slotSteps[s] >= nSup
-        if nSup > 1 {
-          h = h || (haltLogits![s] > 0)
+        state.slotSteps[s] += 1
+        var h = state.slotSteps[s] >= nSup
+        if nSup > 1, let haltLogits {
+          h = h || (haltLogits[s] > 0)
           // Exploration, resampled every step as the reference does.
-          let explore = rng.nextDouble() < model.config.haltExploration
-          let minSteps = explore ? rng.nextInt(in: 2...nSup) : 0
-          h = h && slotSteps[s] >= minSteps
+          let explore = state.rng.nextDouble() < model.config.haltExploration
+          let minSteps = explore ? state.rng.nextInt(in: 2...nSup) : 0
+          h = h && state.slotSteps[s] >= minSteps
         }
-        halted[s] = h
-        if h { haltedN += 1; haltedStepSum += slotSteps[s]; if exact[s] { haltedExact += 1 } }
+        state.halted[s] = h
+        if h { haltedN += 1; haltedStepSum += state.slotSteps[s]; if exact[s] { haltedExact += 1 } }
       }
     } else {
-      for s in 0..<B { halted[s] = true; haltedN += 1; haltedStepSum += 1; if exact[s] { haltedExact += 1 } }
+      for s in 0..<B { state.halted[s] = true; haltedN += 1; haltedStepSum += 1; if exact[s] { haltedExact += 1 } }
     }
-    let supervised = labels.filter { $0 != Example.ignore }.count
     return StepMetrics(
       step: step, loss: lossValue, lmLoss: lmValue, haltLoss: haltLossValue, learningRate: lr,
       haltedExactAccuracy: haltedN > 0 ? Double(haltedExact) / Double(haltedN) : nil,
@@ -228,21 +324,6 @@ public final class Trainer {
     let nSup = model.config.supervisionSteps
     guard let w = config.supervisionWarmup, w > 0, step < w else { return nSup }
     return 1 + (nSup - 1) * step / w
-  }
-
-  /// Argmax predictions per cell, number of correct supervised cells, and per-example exactness.
-  static func score(logits: Tensor, labels: [Int32], batch B: Int, length L: Int, vocab V: Int) -> (Int, [Bool]) {
-    let pred = argmax(logits, rows: B * L, vocab: V)
-    var correct = 0
-    var exact = [Bool](repeating: true, count: B)
-    for b in 0..<B {
-      for l in 0..<L {
-        let t = labels[b * L + l]
-        if t == Example.ignore { continue }
-        if pred[b * L + l] == t { correct += 1 } else { exact[b] = false }
-      }
-    }
-    return (correct, exact)
   }
 }
 

@@ -5,14 +5,25 @@ public enum ExampleStream {
   /// Every time a slot loads puzzle `i` it gets a fresh random validity-preserving transform of
   /// it (sudoku relabel/permute, maze symmetry, operand swap).
   public static func augmenting(_ puzzles: [Puzzle], layout: TaskLayout) -> (Int, inout SplitMix64) -> Example {
+    // The trainer checked every file example against the layout; a variant has the same shape.
+    let originals = puzzles.map { try? layout.example($0) }
     return { i, rng in
-      let p: Puzzle
-      switch puzzles[i] {
-      case .sudoku(let s): p = .sudoku(s.augmented(rng: &rng))
-      case .maze(let m): p = .maze(m.dihedral(rng.nextInt(below: 8)))
-      case .arithmetic(let x): p = rng.nextInt(below: 2) == 0 ? .arithmetic(x) : .arithmetic(x.swapped)
+      let p = puzzles[i].randomVariant(rng: &rng)
+      guard let e = (try? layout.example(p)) ?? originals[i] else {
+        preconditionFailure("augmenting: puzzle \(i) does not fit \(layout.summary) (the trainer rejects such data)")
       }
-      return (try? layout.example(p)) ?? (try! layout.example(puzzles[i]))
+      return e
+    }
+  }
+
+  /// Installs the stream a training config asks for on its trainer: fresh generated mazes
+  /// (never one of `heldOut`), or on-line augmentation of `train`, or nothing (the file's examples).
+  public static func install(on trainer: Trainer, train: [Puzzle], heldOut: [Puzzle], layout: TaskLayout) throws {
+    if trainer.config.onlineGeneration == true {
+      trainer.augmentation = try generatingMazes(layout: layout, excluding: heldOut,
+                                                 loopShare: trainer.config.generatedLoopShare ?? mazeLoopShare)
+    } else if trainer.config.onlineAugmentation {
+      trainer.augmentation = augmenting(train, layout: layout)
     }
   }
 
@@ -27,7 +38,7 @@ public enum ExampleStream {
   /// removed, unique shortest path). S and G at least a random 1…side moves apart.
   public static func generatingMazes(layout: TaskLayout, excluding: [Puzzle],
                                      loopShare: Double = mazeLoopShare) throws -> (Int, inout SplitMix64) -> Example {
-    guard layout.task == .maze, let side = layout.mazeSide, side >= 5, side % 2 == 1 else {
+    guard case .maze(let side, _) = layout, side >= 5, side % 2 == 1 else {
       throw TaskError.invalid("on-line generation needs a maze suite of odd side ≥ 5, not \(layout.summary)")
     }
     let held = Set(excluding.map(\.variantKey))
@@ -37,7 +48,8 @@ public enum ExampleStream {
         let m = Maze.generate(side: side, loops: loops, minPathLength: 1 + rng.nextInt(below: side), rng: &rng)
         let p = Puzzle.maze(m)
         if !held.isEmpty && held.contains(p.variantKey) { continue }
-        return try! layout.example(p)
+        guard let e = try? layout.example(p) else { preconditionFailure("a generated \(side)×\(side) maze has no solution") }
+        return e
       }
     }
   }

@@ -74,7 +74,8 @@ public struct SuiteScore: Sendable, Codable {
   }
 }
 
-/// A trained model used as a reasoning component: load a checkpoint, solve, verify.
+/// A trained model used as a reasoning component: load a checkpoint, solve, verify, score;
+/// or train one from Swift (`Reasoner.train`) and save it.
 ///
 /// ```swift
 /// let reasoner = try Reasoner(checkpoint: URL(fileURLWithPath: "run/model.safetensors"))
@@ -85,15 +86,16 @@ public final class Reasoner {
   public let model: RecursiveModel
   public let layout: TaskLayout
   public var threads: Int
+  /// How long the model thinks (n, T, N_sup); starts as the trained budget. Change it freely:
+  /// no parameter depends on it (`supervisionSteps:` arguments override N_sup per call).
+  public var budget: RecursionBudget
 
-  /// Loads a checkpoint written by `trm train` (EMA weights when present).
+  /// Loads a checkpoint written by `trm train` or `save(to:)` (EMA weights when present).
   public init(checkpoint: URL, threads: Int = 1) throws {
-    model = try Checkpoint.loadModel(from: checkpoint)
-    let meta = try Checkpoint.metadata(of: checkpoint)
-    guard let json = meta["task"], let layout = try? JSONDecoder().decode(TaskLayout.self, from: Data(json.utf8)) else {
-      throw ModelError.checkpoint("\(checkpoint.path): no task layout in metadata (not written by trm train?)")
-    }
-    self.layout = layout
+    let file = try Checkpoint.read(checkpoint)
+    model = try file.model()
+    layout = try file.taskLayout()
+    budget = model.config.budget
     self.threads = threads
   }
 
@@ -102,43 +104,75 @@ public final class Reasoner {
     self.model = model
     self.layout = layout
     self.threads = threads
+    budget = model.config.budget
+  }
+
+  /// Writes the model and its task layout: a checkpoint that `Reasoner(checkpoint:)`, `trm eval`
+  /// and `trm solve` load.
+  public func save(to url: URL) throws {
+    try Checkpoint.save(model: model, annotations: .init(task: try layout.checkpointJSON()), to: url)
+  }
+
+  /// Trains a model as `setup` says on `train` (never generating one of `heldOut`), calling
+  /// `progress` after every optimizer step, and returns a reasoner on the evaluation (EMA)
+  /// weights. For checkpoints, validation and resume while training, use `TrainingRun`.
+  public static func train(_ setup: TrainingSetup, on train: [Puzzle], heldOut: [Puzzle] = [],
+                           progress: (StepMetrics) -> Void = { _ in }) throws -> Reasoner {
+    let trainer = try setup.makeTrainer(train: train, heldOut: heldOut)
+    while trainer.step < trainer.config.optimizerSteps { progress(trainer.trainStep()) }
+    return Reasoner(model: try trainer.evaluationModel(), layout: setup.layout, threads: setup.training.threads)
   }
 
   /// This reasoner for puzzles of another size of the same task (e.g. a maze model trained on
   /// 15×15 applied to 31×31): the same weights. Needs a size-independent mixer (conv, or
   /// attention); the MLP mixer gets an error naming the sizes.
   public func adapted(to other: TaskLayout) throws -> Reasoner {
-    guard other.task == layout.task else { throw TaskError.invalid("the model was trained on \(layout.summary), not \(other.task.rawValue)") }
+    guard other.task == layout.task else {
+      throw TaskError.invalid("the model was trained on \(layout.summary), not \(other.task.rawValue)")
+    }
     let other = layout.resized(like: other)
     if other == layout { return self }
-    guard other.vocabularySize == layout.vocabularySize else { throw TaskError.invalid("\(other.summary) uses a different vocabulary than \(layout.summary)") }
-    return Reasoner(model: try model.resized(sequenceLength: other.sequenceLength, gridColumns: other.gridColumns), layout: other, threads: threads)
+    guard other.vocabularySize == layout.vocabularySize else {
+      throw TaskError.invalid("\(other.summary) uses a different vocabulary than \(layout.summary)")
+    }
+    let r = Reasoner(model: try model.resized(sequenceLength: other.sequenceLength, gridColumns: other.gridColumns),
+                     layout: other, threads: threads)
+    r.budget = budget
+    return r
+  }
+
+  func budget(supervisionSteps: Int?) -> RecursionBudget {
+    var b = budget
+    if let supervisionSteps { b.supervisionSteps = supervisionSteps }
+    return b
   }
 
   /// Solves one puzzle given as a line of the task's format (a stated solution is ignored
   /// for solving and used for `matchesLabel`).
-  public func solve(_ line: String, steps: Int? = nil, halt: Bool = true) throws -> Solution {
-    try solve([try Puzzle(line: line, task: layout.task)], steps: steps, halt: halt)[0]
+  public func solve(_ line: String, supervisionSteps: Int? = nil, halt: Bool = true) throws -> Solution {
+    try solve([try Puzzle(line: line, task: layout.task)], supervisionSteps: supervisionSteps, halt: halt)[0]
   }
 
-  /// Solves a batch. `steps` defaults to the model's training N_sup; with `halt` each puzzle
-  /// stops at the first step whose halt logit is positive.
+  /// Solves a batch. `supervisionSteps` defaults to `budget.supervisionSteps`; with `halt` each
+  /// puzzle stops at the first step whose halt logit is positive.
   /// Puzzles of other sizes than the training layout (a file may mix maze sizes) are grouped
   /// by size and each group runs the same weights at its size (`adapted(to:)`).
-  public func solve(_ puzzles: [Puzzle], steps: Int? = nil, halt: Bool = true) throws -> [Solution] {
+  public func solve(_ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = true) throws -> [Solution] {
     let groups = try sizeGroups(puzzles)
     if groups.count > 1 || groups.first?.reasoner !== self {
       var out = [Solution?](repeating: nil, count: puzzles.count)
       for g in groups {
-        for (i, s) in zip(g.indices, try g.reasoner.solve(g.indices.map { puzzles[$0] }, steps: steps, halt: halt)) { out[i] = s }
+        let part = try g.reasoner.solve(g.indices.map { puzzles[$0] }, supervisionSteps: supervisionSteps, halt: halt)
+        for (i, s) in zip(g.indices, part) { out[i] = s }
       }
-      return out.map { $0! }
+      return out.compactMap { $0 }
     }
     let inputs = try puzzles.map { try layout.inputTokens($0) }
-    let preds = Evaluator.predict(model: model, inputs: inputs, steps: steps ?? model.config.supervisionSteps, halt: halt, threads: threads)
+    let preds = Evaluator.predict(model: model, inputs: inputs, budget: budget(supervisionSteps: supervisionSteps),
+                                  halt: halt, threads: threads)
     return zip(puzzles, preds).map { p, pred in
       let (text, verdict) = layout.answer(for: p, tokens: pred.tokens)
-      let label = (try? layout.example(p)).map { ex in zip(ex.targets, pred.tokens).allSatisfy { $0 == Example.ignore || $0 == $1 } }
+      let label = (try? layout.example(p)).map { $0.grade(pred.tokens).exact }
       return Solution(puzzle: p, answer: text, line: layout.outputLine(for: p, answer: text), verdict: verdict,
                       matchesLabel: label, steps: pred.steps, confidence: pred.haltProbability)
     }
@@ -146,17 +180,20 @@ public final class Reasoner {
 
   /// Exact, verified and cell accuracy on labelled puzzles.
   /// Mixed sizes are grouped as in `solve` and the figures combined, weighted by puzzle count.
-  public func score(_ puzzles: [Puzzle], steps: Int? = nil, halt: Bool = false) throws -> SuiteScore {
+  public func score(_ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = false) throws -> SuiteScore {
     let groups = try sizeGroups(puzzles)
     if groups.count > 1 || groups.first?.reasoner !== self {
-      let parts = try groups.map { try $0.reasoner.score($0.indices.map { puzzles[$0] }, steps: steps, halt: halt) }
+      let parts = try groups.map {
+        try $0.reasoner.score($0.indices.map { puzzles[$0] }, supervisionSteps: supervisionSteps, halt: halt)
+      }
       let n = Double(max(1, puzzles.count))
       func mean(_ f: (SuiteScore) -> Double) -> Double { parts.reduce(0) { $0 + f($1) * Double($1.count) } / n }
       return SuiteScore(count: puzzles.count, exactAccuracy: mean(\.exactAccuracy), verifiedAccuracy: mean(\.verifiedAccuracy),
                         cellAccuracy: mean(\.cellAccuracy), meanSteps: mean(\.meanSteps), msPerExample: mean(\.msPerExample),
                         flopsPerExample: mean(\.flopsPerExample))
     }
-    return try scoreSuite(model: model, layout: layout, puzzles: puzzles, steps: steps ?? model.config.supervisionSteps, halt: halt, threads: threads)
+    return try scoreSuite(model: model, layout: layout, puzzles: puzzles, budget: budget(supervisionSteps: supervisionSteps),
+                          halt: halt, threads: threads)
   }
 }
 
@@ -171,17 +208,39 @@ extension Reasoner {
       if members[l] == nil { order.append(l) }
       members[l, default: []].append(i)
     }
-    return try order.map { (l: TaskLayout) in (l == layout ? self : try adapted(to: l), members[l]!) }
+    return try order.map { (l: TaskLayout) in (l == layout ? self : try adapted(to: l), members[l] ?? []) }
   }
 }
 
 /// Scores a model on labelled puzzles: exact (label) and verified (verifier) accuracy.
-public func scoreSuite(model: RecursiveModel, layout: TaskLayout, puzzles: [Puzzle], steps: Int, halt: Bool, threads: Int) throws -> SuiteScore {
+public func scoreSuite(model: RecursiveModel, layout: TaskLayout, puzzles: [Puzzle], budget: RecursionBudget? = nil,
+                       halt: Bool, threads: Int) throws -> SuiteScore {
   let examples = try puzzles.map { try layout.example($0) }
-  let r = Evaluator.evaluate(model: model, examples: examples, steps: steps, halt: halt, threads: threads)
+  let r = Evaluator.evaluate(model: model, examples: examples, budget: budget, halt: halt, threads: threads)
   var verified = 0
   for (p, pred) in zip(puzzles, r.predictions) where layout.answer(for: p, tokens: pred.tokens).verdict == nil { verified += 1 }
   return SuiteScore(count: r.count, exactAccuracy: r.exactAccuracy, verifiedAccuracy: Double(verified) / Double(max(1, r.count)),
                     cellAccuracy: r.cellAccuracy, meanSteps: r.meanSteps, msPerExample: r.millisecondsPerExample,
-                    flopsPerExample: model.forwardFlopsPerExample() * r.meanSteps)
+                    flopsPerExample: model.forwardFlopsPerExample(budget: budget) * r.meanSteps)
+}
+
+extension LoadedCheckpoint {
+  /// The task layout stored by `trm train` / `Reasoner.save` (metadata `task`).
+  public func taskLayout() throws -> TaskLayout {
+    guard let json = annotations.task else {
+      throw ModelError.checkpoint("\(url.path): no task layout in metadata (not written by trm train or Reasoner.save?)")
+    }
+    do { return try JSONDecoder().decode(TaskLayout.self, from: Data(json.utf8)) } catch {
+      throw ModelError.checkpoint("\(url.path): unreadable task layout \(json.prefix(80)): \(error)")
+    }
+  }
+}
+
+extension TaskLayout {
+  /// The JSON stored as a checkpoint's `task` metadata (sorted keys, stable).
+  public func checkpointJSON() throws -> String {
+    let enc = JSONEncoder()
+    enc.outputFormatting = .sortedKeys
+    return String(decoding: try enc.encode(self), as: UTF8.self)
+  }
 }

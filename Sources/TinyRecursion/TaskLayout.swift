@@ -1,3 +1,4 @@
+import Foundation
 @_exported import TRMKernels
 @_exported import TRMModel
 @_exported import TRMPuzzles
@@ -6,59 +7,76 @@
 @_exported import TRMTraining
 
 /// The fixed token layout of a puzzle suite: which task, at which size, so that every puzzle
-/// maps to the same sequence length and vocabulary. Stored in checkpoints (metadata `task`).
-public struct TaskLayout: Codable, Hashable, Sendable {
-  public var task: TaskKind
-  public var sudokuSize: Int?
-  public var mazeSide: Int?
-  public var op: String?
-  public var digits: Int?
-  /// Mazes: supervise and score only the open cells (walls, S and G are given), so copying the
-  /// input no longer reads as ~90% cell accuracy. nil/false: every cell (earlier checkpoints).
-  public var openCellTargets: Bool?
+/// maps to the same sequence length and vocabulary. Stored in checkpoints (metadata `task`, as
+/// JSON with the fields `task`, `sudokuSize`, `mazeSide`, `op`, `digits`, `openCellTargets`).
+public enum TaskLayout: Hashable, Sendable {
+  /// N×N sudoku, N ∈ {4, 6, 9}.
+  case sudoku(size: Int)
+  /// side×side maze. `openCellTargets`: supervise and score only the open cells (walls, S and G
+  /// are given), so copying the input no longer reads as ~90% cell accuracy.
+  case maze(side: Int, openCellTargets: Bool)
+  /// `A op B = C` with operands of up to `digits` digits.
+  case arithmetic(op: Arithmetic.Op, digits: Int)
 
-  /// Tokens per example.
-  public var sequenceLength: Int {
-    switch task {
-    case .sudoku: return sudokuSize! * sudokuSize!
-    case .maze: return mazeSide! * mazeSide!
-    case .arithmetic: return Arithmetic.sequenceLength(op: arithmeticOp, digits: digits!)
+  public var task: TaskKind {
+    switch self {
+    case .sudoku: return .sudoku
+    case .maze: return .maze
+    case .arithmetic: return .arithmetic
     }
   }
 
-  /// Columns of the puzzle's cell grid (sudoku, maze), for 2-D position encodings; nil for
-  /// arithmetic, whose cells are not one grid.
+  /// Whether only open maze cells are supervised and scored (always false for other tasks).
+  public var openCellTargets: Bool {
+    if case .maze(_, let open) = self { return open }
+    return false
+  }
+
+  /// The same layout with open-cell targets switched on or off (mazes only; others unchanged).
+  public func withOpenCellTargets(_ on: Bool) -> TaskLayout {
+    if case .maze(let side, _) = self { return .maze(side: side, openCellTargets: on) }
+    return self
+  }
+
+  /// Tokens per example.
+  public var sequenceLength: Int {
+    switch self {
+    case .sudoku(let n): return n * n
+    case .maze(let side, _): return side * side
+    case .arithmetic(let op, let digits): return Arithmetic.sequenceLength(op: op, digits: digits)
+    }
+  }
+
+  /// Columns of the puzzle's cell grid (sudoku, maze), for 2-D position encodings and grid
+  /// convolutions; nil for arithmetic, whose cells are not one grid.
   public var gridColumns: Int? {
-    switch task {
-    case .sudoku: return sudokuSize
-    case .maze: return mazeSide
+    switch self {
+    case .sudoku(let n): return n
+    case .maze(let side, _): return side
     case .arithmetic: return nil
     }
   }
 
   /// Vocabulary size, PAD included.
   public var vocabularySize: Int {
-    switch task {
-    case .sudoku: return sudokuSize! + 2
+    switch self {
+    case .sudoku(let n): return n + 2
     case .maze: return Maze.vocabularySize
     case .arithmetic: return Arithmetic.vocabularySize
     }
   }
 
-  var arithmeticOp: Arithmetic.Op { op == "*" ? .multiply : .add }
-
   /// The layout that fits every puzzle of a set (arithmetic: the longest operand).
   public static func infer(from set: PuzzleSet) throws -> TaskLayout {
     guard let first = set.puzzles.first else { throw TaskError.invalid("the puzzle set is empty") }
-    var layout = TaskLayout(task: set.task)
+    let layout: TaskLayout
     switch first {
-    case .sudoku(let s): layout.sudokuSize = s.size
-    case .maze(let m): layout.mazeSide = m.side
+    case .sudoku(let s): layout = .sudoku(size: s.size)
+    case .maze(let m): layout = .maze(side: m.side, openCellTargets: false)
     case .arithmetic(let a):
-      layout.op = String(a.op.rawValue)
       var d = 1
       for case .arithmetic(let x) in set.puzzles { d = max(d, String(x.a).count, String(x.b).count) }
-      layout.digits = d
+      layout = .arithmetic(op: a.op, digits: d)
     }
     for (i, p) in set.puzzles.enumerated() where !layout.fits(p) {
       throw TaskError.invalid("\(set.location(of: i)): \(Self.describe(p)) does not match the suite's layout "
@@ -77,48 +95,50 @@ public struct TaskLayout: Codable, Hashable, Sendable {
 
   /// Whether a puzzle can be encoded in this layout.
   public func fits(_ p: Puzzle) -> Bool {
-    switch p {
-    case .sudoku(let s): return task == .sudoku && s.size == sudokuSize
-    case .maze(let m): return task == .maze && m.side == mazeSide
-    case .arithmetic(let a): return task == .arithmetic && String(a.op.rawValue) == op && a.inputTokens(digits: digits!) != nil
+    switch (self, p) {
+    case (.sudoku(let n), .sudoku(let s)): return s.size == n
+    case (.maze(let side, _), .maze(let m)): return m.side == side
+    case (.arithmetic(let op, let digits), .arithmetic(let a)): return a.op == op && a.inputTokens(digits: digits) != nil
+    default: return false
     }
   }
 
   /// The same task at the size of `other` (a maze model applied to bigger mazes), keeping this
   /// layout's training choices (`openCellTargets`).
-  public func resized(like other: TaskLayout) -> TaskLayout {
-    var l = other
-    l.openCellTargets = openCellTargets
-    return l
-  }
+  public func resized(like other: TaskLayout) -> TaskLayout { other.withOpenCellTargets(openCellTargets) }
 
   /// A short human description ("sudoku 9×9", "maze 15×15", "arithmetic 8-digit +").
   public var summary: String {
-    switch task {
-    case .sudoku: return "sudoku \(sudokuSize!)×\(sudokuSize!)"
-    case .maze: return "maze \(mazeSide!)×\(mazeSide!)"
-    case .arithmetic: return "arithmetic \(digits!)-digit \(op!)"
+    switch self {
+    case .sudoku(let n): return "sudoku \(n)×\(n)"
+    case .maze(let side, _): return "maze \(side)×\(side)"
+    case .arithmetic(let op, let digits): return "arithmetic \(digits)-digit \(op.rawValue)"
     }
   }
 
   /// Input tokens of a puzzle.
   public func inputTokens(_ p: Puzzle) throws -> [Int32] {
     guard fits(p) else { throw TaskError.invalid("\(p.inputText.prefix(40)) does not fit the model's layout (\(summary))") }
-    switch p {
-    case .sudoku(let s): return s.inputTokens
-    case .maze(let m): return m.inputTokens
-    case .arithmetic(let a): return a.inputTokens(digits: digits!)!
+    switch (self, p) {
+    case (_, .sudoku(let s)): return s.inputTokens
+    case (_, .maze(let m)): return m.inputTokens
+    case (.arithmetic(_, let digits), .arithmetic(let a)):
+      guard let tokens = a.inputTokens(digits: digits) else { break }
+      return tokens
+    default: break
     }
+    throw TaskError.invalid("\(p.inputText.prefix(40)) does not fit the model's layout (\(summary))")
   }
 
   /// A training/evaluation example; the puzzle must carry its solution.
   public func example(_ p: Puzzle) throws -> Example {
     let inputs = try inputTokens(p)
     let targets: [Int32]?
-    switch p {
-    case .sudoku(let s): targets = s.targetTokens
-    case .maze(let m): targets = openCellTargets == true ? m.openCellTargets(ignore: Example.ignore) : m.targetTokens
-    case .arithmetic(let a): targets = a.targetTokens(digits: digits!)
+    switch (self, p) {
+    case (.maze(_, let open), .maze(let m)): targets = open ? m.openCellTargets(ignore: Example.ignore) : m.targetTokens
+    case (.arithmetic(_, let digits), .arithmetic(let a)): targets = a.targetTokens(digits: digits)
+    case (_, .sudoku(let s)): targets = s.targetTokens
+    default: targets = nil  // unreachable: `inputTokens` checked that the puzzle fits
     }
     guard let targets else { throw TaskError.invalid("\(p.inputText.prefix(40)) has no solution to train or score against") }
     return Example(inputs: inputs, targets: targets)
@@ -134,7 +154,8 @@ public struct TaskLayout: Codable, Hashable, Sendable {
       let a = m.decode(tokens)
       return (m.answerText(a), m.verify(a))
     case .arithmetic(let x):
-      let v = Arithmetic.decode(tokens, digits: digits!, op: x.op)
+      guard case .arithmetic(_, let digits) = self else { return ("?", "not an arithmetic layout") }
+      let v = Arithmetic.decode(tokens, digits: digits, op: x.op)
       return (v.map(String.init) ?? "?", x.verify(v))
     }
   }
@@ -146,10 +167,61 @@ public struct TaskLayout: Codable, Hashable, Sendable {
   }
 }
 
+// MARK: - Checkpoint JSON
+
+extension TaskLayout: Codable {
+  enum CodingKeys: String, CodingKey { case task, sudokuSize, mazeSide, op, digits, openCellTargets }
+
+  /// Decodes and bounds-checks a layout (a checkpoint is untrusted input: an unknown operator or
+  /// an absurd size is an error, not a silent default).
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    func need(_ k: CodingKeys, _ range: ClosedRange<Int>) throws -> Int {
+      let v = try c.decode(Int.self, forKey: k)
+      guard range.contains(v) else {
+        throw DecodingError.dataCorruptedError(forKey: k, in: c, debugDescription: "\(k.rawValue) \(v) is outside \(range)")
+      }
+      return v
+    }
+    switch try c.decode(TaskKind.self, forKey: .task) {
+    case .sudoku:
+      let n = try need(.sudokuSize, 1...9)
+      guard Sudoku.sizes.contains(n) else {
+        throw DecodingError.dataCorruptedError(forKey: .sudokuSize, in: c, debugDescription: "no \(n)×\(n) sudoku")
+      }
+      self = .sudoku(size: n)
+    case .maze:
+      self = .maze(side: try need(.mazeSide, 2...1024),
+                   openCellTargets: try c.decodeIfPresent(Bool.self, forKey: .openCellTargets) ?? false)
+    case .arithmetic:
+      let text = try c.decode(String.self, forKey: .op)
+      guard text.count == 1, let op = Arithmetic.Op(rawValue: Character(text)) else {
+        throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown operator '\(text)' (+ or *)")
+      }
+      self = .arithmetic(op: op, digits: try need(.digits, 1...19))
+    }
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(task, forKey: .task)
+    switch self {
+    case .sudoku(let n): try c.encode(n, forKey: .sudokuSize)
+    case .maze(let side, let open):
+      try c.encode(side, forKey: .mazeSide)
+      if open { try c.encode(true, forKey: .openCellTargets) }
+    case .arithmetic(let op, let digits):
+      try c.encode(String(op.rawValue), forKey: .op)
+      try c.encode(digits, forKey: .digits)
+    }
+  }
+}
+
 /// Errors from the task layer (suites, layouts, arguments).
-public enum TaskError: Error, CustomStringConvertible {
+public enum TaskError: Error, CustomStringConvertible, LocalizedError {
   case invalid(String)
   public var description: String {
     switch self { case .invalid(let s): return s }
   }
+  public var errorDescription: String? { description }
 }

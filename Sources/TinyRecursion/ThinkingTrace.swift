@@ -14,16 +14,20 @@ public struct ThinkingTrace: Sendable {
 }
 
 extension Reasoner {
-  /// Runs one puzzle for `steps` supervision steps and keeps the answer after every step.
-  public func trace(_ puzzle: Puzzle, steps: Int) throws -> ThinkingTrace {
-    if let other = try sizeGroups([puzzle]).first?.reasoner, other !== self { return try other.trace(puzzle, steps: steps) }
+  /// Runs one puzzle for `supervisionSteps` steps (default: the budget's N_sup) and keeps the
+  /// answer after every step.
+  public func trace(_ puzzle: Puzzle, supervisionSteps: Int? = nil) throws -> ThinkingTrace {
+    if let other = try sizeGroups([puzzle]).first?.reasoner, other !== self {
+      return try other.trace(puzzle, supervisionSteps: supervisionSteps)
+    }
+    let budget = budget(supervisionSteps: supervisionSteps)
     let input = try layout.inputTokens(puzzle)
     let L = model.config.sequenceLength, V = model.config.vocabSize
     var carry = model.initialCarry(batch: 1)
     let pool = BufferPool()
     var out = ThinkingTrace(puzzle: puzzle, answers: [], verdicts: [], haltProbabilities: [], tokens: [])
-    for _ in 0..<(model.config.kind == .trm ? max(1, steps) : 1) {
-      let o = model.step(Graph(recording: false, threads: threads, pool: pool), tokens: input, carry: carry)
+    for _ in 0..<(model.config.kind == .trm ? max(1, budget.supervisionSteps) : 1) {
+      let o = model.step(Graph(recording: false, threads: threads, pool: pool), tokens: input, carry: carry, budget: budget)
       carry = o.carry
       let t = argmax(o.logits.value, rows: L, vocab: V)
       let (text, verdict) = layout.answer(for: puzzle, tokens: t)

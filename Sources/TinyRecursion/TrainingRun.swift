@@ -1,97 +1,6 @@
 import Dispatch
 import Foundation
 
-/// Named model + training settings for the shipped suites, sized to train in minutes on 2 cores.
-public struct Preset: @unchecked Sendable {
-  public var name: String
-  public var summary: String
-  public var model: (ModelConfig) -> ModelConfig
-  public var training: TrainingConfig
-  /// Mazes: supervise only open cells (`TaskLayout.openCellTargets`).
-  public var openCellTargets = false
-
-  /// All presets by name.
-  public static let all: [String: Preset] = {
-    var out: [String: Preset] = [:]
-    func add(_ name: String, _ summary: String, width: Int, mixer: TokenMixer, n: Int, T: Int, nSup: Int, batch: Int, steps: Int, lr: Double, supervisionWarmup: Int? = nil) {
-      var t = TrainingConfig()
-      t.batchSize = batch
-      t.steps = steps
-      t.learningRate = lr
-      t.warmupSteps = min(100, steps / 10)
-      t.weightDecay = 0.1
-      t.emaDecay = 0.995
-      t.supervisionWarmup = supervisionWarmup
-      out[name] = Preset(name: name, summary: summary, model: { base in
-        var c = base
-        c.width = width
-        c.mixer = mixer
-        c.heads = max(1, width / 32)
-        c.latentSteps = n
-        c.recursions = T
-        c.supervisionSteps = nSup
-        return c
-      }, training: t)
-    }
-    add("tiny", "CI-sized: 4×4 sudoku in well under a minute", width: 32, mixer: .mlp, n: 2, T: 2, nSup: 4, batch: 32, steps: 300, lr: 3e-3)
-    add("sudoku4", "4×4 sudoku", width: 64, mixer: .mlp, n: 3, T: 2, nSup: 6, batch: 64, steps: 600, lr: 2e-3)
-    add("sudoku6", "6×6 sudoku", width: 96, mixer: .mlp, n: 4, T: 2, nSup: 8, batch: 64, steps: 2000, lr: 1e-3)
-    add("sudoku9", "9×9 sudoku", width: 128, mixer: .mlp, n: 6, T: 3, nSup: 8, batch: 64, steps: 3000, lr: 1e-3)
-    add("maze-attention", "mazes with the attention mixer (earlier preset; stays at the copy level)", width: 64, mixer: .attention, n: 4, T: 2,
-        nSup: 8, batch: 32, steps: 2000, lr: 1e-3)
-    // Mazes: 3×3 conv mixer (any grid size), fresh generated mazes for every slot, open-cell
-    // loss, staggered slots, gradient clipping, cosine decay (the settings of the PyTorch probe
-    // in ../shared/bench/conv_trm_maze.py, see Benchmarks/results/README.md).
-    add("maze", "mazes: 3×3 conv mixer, fresh mazes on the fly, any grid size at test time (11,000 steps: 27 min on 2 cores)", width: 32, mixer: .conv, n: 4, T: 2,
-        nSup: 8, batch: 32, steps: 11000, lr: 1e-3)
-    out["maze"]!.openCellTargets = true
-    out["maze"]!.training.weightDecay = 0.01
-    out["maze"]!.training.loss = .softmax
-    out["maze"]!.training.schedule = .cosine
-    out["maze"]!.training.warmupSteps = 50
-    out["maze"]!.training.staggerSlots = true
-    out["maze"]!.training.gradientClip = 1
-    out["maze"]!.training.onlineGeneration = true
-    let mazeModel = out["maze"]!.model
-    out["maze"]!.model = { base in
-      var c = mazeModel(base)
-      c.swigluMultiple = 8
-      c.prefixLength = 0
-      return c
-    }
-    add("arithmetic", "addition / multiplication", width: 64, mixer: .attention, n: 3, T: 2, nSup: 6, batch: 64, steps: 1500, lr: 1e-3, supervisionWarmup: 1000)
-    return out
-  }()
-}
-
-/// A parameter-matched baseline for a TRM config: a direct predictor at half the width whose
-/// block count is chosen so that its parameter count is closest to the TRM's (within ±10% for
-/// the shipped presets; widths are widened if no block count gets there). No recursion,
-/// no prefix, no halting head.
-public func baselineConfig(matching trm: ModelConfig) -> ModelConfig {
-  func count(_ c: ModelConfig) -> Int { (try? RecursiveModel(config: c, seed: 0).parameterCount) ?? Int.max }
-  let target = Double(count(trm))
-  var best = trm, bestGap = Double.infinity
-  for width in Set([max(2, trm.width / 2), max(2, 3 * trm.width / 4), trm.width]).sorted() {
-    for blocks in 1...max(8, 4 * trm.blocks) {
-      var c = trm
-      c.kind = .baseline
-      c.width = width
-      c.blocks = blocks
-      c.heads = max(1, min(trm.heads, width / 16))
-      while c.heads > 1 && (width % c.heads != 0 || (width / c.heads) % c.headDimMultiple != 0) { c.heads -= 1 }
-      c.prefixLength = 0
-      c.supervisionSteps = 1
-      c.recursions = 1
-      c.latentSteps = 0
-      let gap = abs(Double(count(c)) - target) / target
-      if gap < bestGap - 1e-9 { best = c; bestGap = gap }
-    }
-    if bestGap <= 0.1 { break }
-  }
-  return best
-}
-
 /// One line of `metrics.jsonl`.
 public struct MetricsRecord: Codable, Sendable {
   public var step: Int
@@ -110,7 +19,8 @@ public final class TrainingRun {
   public let layout: TaskLayout
   public let directory: URL
   public let validation: [Puzzle]
-  public var evalSteps: Int
+  /// Supervision steps per validation puzzle (default: the trained N_sup).
+  public var validationSupervisionSteps: Int
   public var checkpointEvery: Int
   public var validateEvery: Int
   /// Set from a signal handler to stop after the current step (a checkpoint is then saved).
@@ -122,13 +32,13 @@ public final class TrainingRun {
   public var modelURL: URL { directory.appendingPathComponent("model.safetensors") }
   public var metricsURL: URL { directory.appendingPathComponent("metrics.jsonl") }
 
-  public init(trainer: Trainer, layout: TaskLayout, directory: URL, validation: [Puzzle], evalSteps: Int? = nil,
-              checkpointEvery: Int = 500, validateEvery: Int = 250) throws {
+  public init(trainer: Trainer, layout: TaskLayout, directory: URL, validation: [Puzzle],
+              validationSupervisionSteps: Int? = nil, checkpointEvery: Int = 500, validateEvery: Int = 250) throws {
     self.trainer = trainer
     self.layout = layout
     self.directory = directory
     self.validation = validation
-    self.evalSteps = evalSteps ?? trainer.model.config.supervisionSteps
+    self.validationSupervisionSteps = validationSupervisionSteps ?? trainer.model.config.supervisionSteps
     self.checkpointEvery = checkpointEvery
     self.validateEvery = validateEvery
     do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
@@ -136,46 +46,36 @@ public final class TrainingRun {
     }
   }
 
-  /// Reopens a run directory for `--resume`.
-  /// `steps` extends (or shortens) the run's total optimizer steps.
-  public static func resume(directory: URL, train: [Puzzle], validation: [Puzzle], threads: Int?, steps: Int? = nil) throws -> TrainingRun {
-    let ckpt = directory.appendingPathComponent("checkpoint.safetensors")
-    let meta = try Checkpoint.metadata(of: ckpt)
-    guard let json = meta["task"], let layout = try? JSONDecoder().decode(TaskLayout.self, from: Data(json.utf8)) else {
-      throw ModelError.checkpoint("\(ckpt.path): no task layout")
-    }
-    let trainer = try Checkpoint.resumeTrainer(from: ckpt, data: try train.map { try layout.example($0) }, threads: threads, steps: steps)
+  /// Reopens a run directory for `--resume` (the checkpoint is read once).
+  /// `optimizerSteps` extends (or shortens) the run's total optimizer steps.
+  public static func resume(directory: URL, train: [Puzzle], validation: [Puzzle], threads: Int?,
+                            optimizerSteps: Int? = nil) throws -> TrainingRun {
+    let file = try Checkpoint.read(directory.appendingPathComponent("checkpoint.safetensors"))
+    let layout = try file.taskLayout()
+    let trainer = try file.trainer(data: try train.map { try layout.example($0) }, threads: threads,
+                                   optimizerSteps: optimizerSteps)
     let run = try TrainingRun(trainer: trainer, layout: layout, directory: directory, validation: validation)
-    run.elapsedBefore = Double(meta["elapsed_seconds"] ?? "0") ?? 0
+    run.elapsedBefore = file.annotations.elapsedSeconds ?? 0
     return run
-  }
-
-  func metadata(elapsed: Double) throws -> [String: String] {
-    let enc = JSONEncoder()
-    enc.outputFormatting = .sortedKeys
-    return ["task": String(decoding: try enc.encode(layout), as: UTF8.self), "elapsed_seconds": String(format: "%.3f", elapsed)]
   }
 
   /// Saves the resumable checkpoint and the evaluation model (EMA weights).
   public func save(elapsed: Double) throws {
-    let meta = try metadata(elapsed: elapsed)
-    try Checkpoint.save(trainer: trainer, extraMetadata: meta, to: checkpointURL)
-    let t = trainer
-    try t.ema.withShadowWeights(t.config.useEMA ? t.model.parameters : []) {
-      try Checkpoint.save(model: t.model, extraMetadata: meta, to: modelURL)
-    }
+    let notes = Checkpoint.Annotations(task: try layout.checkpointJSON(), elapsedSeconds: elapsed)
+    try Checkpoint.save(trainer: trainer, annotations: notes, to: checkpointURL)
+    try Checkpoint.save(model: try trainer.evaluationModel(), annotations: notes, to: modelURL)
   }
 
   /// Validation score with the evaluation weights.
   public func validate() throws -> SuiteScore? {
     guard !validation.isEmpty else { return nil }
-    let t = trainer
-    return try t.ema.withShadowWeights(t.config.useEMA ? t.model.parameters : []) {
-      try scoreSuite(model: t.model, layout: layout, puzzles: validation, steps: evalSteps, halt: false, threads: t.config.threads)
-    }
+    var budget = trainer.model.config.budget
+    budget.supervisionSteps = validationSupervisionSteps
+    return try scoreSuite(model: try trainer.evaluationModel(), layout: layout, puzzles: validation, budget: budget,
+                          halt: false, threads: trainer.config.threads)
   }
 
-  /// Trains until `trainer.config.steps` (or a stop request). `onStep` gets every step's
+  /// Trains until `trainer.config.optimizerSteps` (or a stop request). `onStep` gets every step's
   /// metrics and the elapsed seconds; `onRecord` every metrics record written.
   public func run(onStep: (StepMetrics, Double) -> Void = { _, _ in }, onRecord: (MetricsRecord) -> Void = { _ in }) throws -> Double {
     let t0 = DispatchTime.now().uptimeNanoseconds
@@ -191,7 +91,7 @@ public final class TrainingRun {
     let enc = JSONEncoder()
     enc.outputFormatting = .sortedKeys
     var windowStart = elapsed(), windowSteps = 0, lastExact: Double? = nil
-    let total = trainer.config.steps
+    let total = trainer.config.optimizerSteps
     while trainer.step < total && !stopRequested {
       let m = trainer.trainStep()
       windowSteps += 1

@@ -6,6 +6,16 @@ import XCTest
 
 // BEGIN README SNIPPET
 func readmeExample() throws {
+  // Train from Swift: a preset's settings for the task, changed like any struct, with progress.
+  let train = try PuzzleSet.load(path: "Puzzles/sudoku4/train.txt")
+  var setup = try TrainingSetup(puzzles: train)  // the task's preset, here `sudoku4`
+  setup.training.optimizerSteps = 300
+  setup.training.threads = 2
+  let trained = try Reasoner.train(setup, on: train.puzzles) { m in
+    if m.step % 100 == 0 { print("step", m.step, "loss", m.loss) }
+  }
+  try trained.save(to: URL(fileURLWithPath: "sudoku4.safetensors"))  // loads in Reasoner, `trm eval`, `trm solve`
+
   // A sudoku checkpoint from `trm train --data Puzzles/sudoku6/train.txt --out runs/s6`.
   let reasoner = try Reasoner(checkpoint: URL(fileURLWithPath: "runs/s6/model.safetensors"))
   let s = try reasoner.solve("451...2......3...1...56.546.1.3....5")  // a 6×6 puzzle line, blanks as "."
@@ -15,13 +25,17 @@ func readmeExample() throws {
   let score = try reasoner.score(try PuzzleSet.load(path: "Puzzles/sudoku6/test.txt").puzzles)
   print(score.exactAccuracy, score.verifiedAccuracy)
 
+  // Think longer without reloading: the recursion budget (n, T, N_sup) is a run-time value.
+  reasoner.budget.supervisionSteps = 32
+  reasoner.budget.latentSteps = 6
+
   // One maze checkpoint (`trm train --preset maze …`) solves mazes of any size: same weights,
   // more supervision steps for bigger mazes.
   let mazes = try Reasoner(checkpoint: URL(fileURLWithPath: "runs/maze/model.safetensors"))
   let big = try PuzzleSet.load(path: "Puzzles/maze31/perfect.txt").puzzles
-  let solved = try mazes.solve(big, steps: 32)
+  let solved = try mazes.solve(big, supervisionSteps: 32)
   print(solved.filter(\.isValid).count, "of", big.count, "31×31 mazes solved")
-  let trace = try mazes.trace(big[0], steps: 24)  // the answer after every step
+  let trace = try mazes.trace(big[0], supervisionSteps: 24)  // the answer after every step
   try ThinkingTraceSVG(trace: trace, title: "31×31").svg().write(toFile: "trace.svg", atomically: true, encoding: .utf8)
 }
 // END README SNIPPET

@@ -66,10 +66,10 @@ final class RecursionSemanticsTests: XCTestCase {
     let ng = Graph(recording: false)
     let x0 = model.embed(ng, tokens: tokens, batch: 2)
     var (y, z) = (ng.constant(carry.y), ng.constant(carry.z))
-    for _ in 0..<2 { (y, z) = model.recursion(ng, x: x0, y: y, z: z) }
+    for _ in 0..<2 { (y, z) = model.recursion(ng, x: x0, y: y, z: z, latentSteps: 2) }
     let manual = grads(model) { g in
       let x = model.embed(g, tokens: tokens, batch: 2)
-      let (yl, _) = model.recursion(g, x: x, y: g.constant(y.value), z: g.constant(z.value))
+      let (yl, _) = model.recursion(g, x: x, y: g.constant(y.value), z: g.constant(z.value), latentSteps: 2)
       return g.sum(g.crossEntropy(model.lmHead(g, g.slice(yl, axis1: 1..<17)), labels: labels, kind: .softmax))
     }
     XCTAssertEqual(lib.count, manual.count)
@@ -89,9 +89,6 @@ final class RecursionSemanticsTests: XCTestCase {
     XCTAssertEqual(fromY, out.logits.value.scalars)
     let fromZ = model.lmHead(ng, ng.slice(ng.constant(out.carry.z), axis1: 1..<17)).value.scalars
     XCTAssertNotEqual(fromZ, out.logits.value.scalars)
-    // The carry is plain tensors: feeding it to a new graph creates no gradient path.
-    let g2 = Graph(recording: true)
-    XCTAssertFalse(g2.constant(out.carry.y).requiresGrad)
     // The halting head starts at weight 0, bias −5.
     XCTAssertEqual(out.haltLogits!.value.scalars, [-5, -5, -5])
   }
@@ -112,7 +109,6 @@ final class ReconfigurationTests: XCTestCase {
     let a = m.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: m.initialCarry(batch: 2)).logits.value.scalars
     let b = same.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: same.initialCarry(batch: 2)).logits.value.scalars
     XCTAssertEqual(a, b)
-    XCTAssertEqual(try m.withRecursion(latentSteps: 5, recursions: 1).config.latentSteps, 5)
     XCTAssertThrowsError(try RecursiveModel(config: tinyConfig(mixer: .mlp), seed: 1).resized(sequenceLength: 25))
   }
 
@@ -265,7 +261,7 @@ final class CheckpointTests: XCTestCase {
     let data = tinySudoku(count: 24, blanks: 6, seed: 9)
     var tc = TrainingConfig()
     tc.batchSize = 8
-    tc.steps = 10
+    tc.optimizerSteps = 10
     tc.warmupSteps = 2
     tc.learningRate = 3e-3
     // On-line augmentation drawn from the trainer's RNG: relabel the four digits.
@@ -279,7 +275,7 @@ final class CheckpointTests: XCTestCase {
     for _ in 0..<5 { a.trainStep() }
     let url = dir.appendingPathComponent("resume.safetensors")
     try Checkpoint.save(trainer: a, to: url)
-    let b = try Checkpoint.resumeTrainer(from: url, data: data)
+    let b = try Checkpoint.read(url).trainer(data: data)
     b.augmentation = relabel
     for _ in 0..<3 {
       let la = a.trainStep(), lb = b.trainStep()
@@ -325,7 +321,7 @@ final class CheckpointTests: XCTestCase {
     let data = tinySudoku(count: 32, blanks: 6, seed: 21)
     var tc = TrainingConfig()
     tc.batchSize = 8
-    tc.steps = 40
+    tc.optimizerSteps = 40
     tc.supervisionWarmup = 12
     var c = tinyConfig()
     c.supervisionSteps = 4
@@ -346,7 +342,7 @@ final class CheckpointTests: XCTestCase {
     // The option survives a checkpoint round trip (resume continues the same curriculum).
     let url = dir.appendingPathComponent("warmup.safetensors")
     try Checkpoint.save(trainer: t, to: url)
-    XCTAssertEqual(try Checkpoint.resumeTrainer(from: url, data: data).config.supervisionWarmup, 12)
+    XCTAssertEqual(try Checkpoint.read(url).trainer(data: data).config.supervisionWarmup, 12)
   }
 
   func testEarlyHaltingDropsHaltedRowsWithoutChangingAnyAnswer() throws {
@@ -356,14 +352,16 @@ final class CheckpointTests: XCTestCase {
     m.haltWeight!.value = Tensor((0..<m.config.width).map { _ in Float(rng.nextDouble() - 0.5) }, shape: [1, m.config.width])
     m.haltBias!.value = Tensor([0.1], shape: [1])
     let ex = tinySudoku(count: 12, blanks: 6, seed: 25)
-    let batched = Evaluator.predict(model: m, inputs: ex.map(\.inputs), steps: 6, halt: true, batchSize: 12)
-    let alone = ex.map { Evaluator.predict(model: m, inputs: [$0.inputs], steps: 6, halt: true, batchSize: 1)[0] }
+    var sixSteps = m.config.budget
+    sixSteps.supervisionSteps = 6
+    let batched = Evaluator.predict(model: m, inputs: ex.map(\.inputs), budget: sixSteps, halt: true, batchSize: 12)
+    let alone = ex.map { Evaluator.predict(model: m, inputs: [$0.inputs], budget: sixSteps, halt: true, batchSize: 1)[0] }
     XCTAssertEqual(batched.map(\.tokens), alone.map(\.tokens))
     XCTAssertEqual(batched.map(\.steps), alone.map(\.steps))
     XCTAssertEqual(batched.map(\.haltProbability), alone.map(\.haltProbability))
     XCTAssertGreaterThan(Set(batched.map(\.steps)).count, 1, "the check needs rows that halt at different steps: \(batched.map(\.steps))")
     // Without halting every example runs all steps.
-    XCTAssertEqual(Set(Evaluator.predict(model: m, inputs: ex.map(\.inputs), steps: 6, halt: false, batchSize: 12).map(\.steps)), [6])
+    XCTAssertEqual(Set(Evaluator.predict(model: m, inputs: ex.map(\.inputs), budget: sixSteps, halt: false, batchSize: 12).map(\.steps)), [6])
   }
 
   func testCorruptTruncatedWrongVersionAndMisshapenFilesAreRejected() throws {
@@ -398,45 +396,52 @@ final class CheckpointTests: XCTestCase {
   }
 }
 
+/// "It learns" tests score puzzles the model never trained on, against a threshold that the
+/// same model before training, and copying the input, both fall below (each test measures both).
 final class LearningTests: XCTestCase {
-  func testTinyTRMMemorisesA4x4SudokuSetTo100Percent() throws {
-    let data = tinySudoku(count: 16, blanks: 6, seed: 12)
+  /// Training and held-out 4×4 puzzles: no held-out input appears in training.
+  static func split(blanks: Int, train: Int, test: Int) -> (train: [Example], test: [Example]) {
+    let trainSet = tinySudoku(count: train, blanks: blanks, seed: 12)
+    let seen = Set(trainSet.map(\.inputs))
+    let heldOut = tinySudoku(count: 4 * test, blanks: blanks, seed: 99).filter { !seen.contains($0.inputs) }
+    return (trainSet, Array(heldOut.prefix(test)))
+  }
+
+  /// Exact accuracy of copying the input as the answer (blanks stay blank).
+  static func copyAccuracy(_ ex: [Example]) -> Double {
+    Double(ex.filter { $0.grade($0.inputs).exact }.count) / Double(ex.count)
+  }
+
+  func trainAndScore(_ config: ModelConfig, blanks: Int, steps: Int, threshold: Double) throws {
+    let (train, test) = Self.split(blanks: blanks, train: 256, test: 64)
+    XCTAssertEqual(test.count, 64)
     var tc = TrainingConfig()
-    tc.batchSize = 16
-    tc.steps = 400
+    tc.batchSize = 32
+    tc.optimizerSteps = steps
     tc.warmupSteps = 20
     tc.learningRate = 3e-3
     tc.weightDecay = 0.01
     tc.emaDecay = 0.98
     tc.threads = 2
-    let model = try RecursiveModel(config: tinyConfig(), seed: 13)
-    let t = try Trainer(model: model, config: tc, data: data)
-    var acc = 0.0
-    var trained = 0
-    while trained < tc.steps {
-      for _ in 0..<50 { t.trainStep(); trained += 1 }
-      acc = t.ema.withShadowWeights(model.parameters) {
-        Evaluator.evaluate(model: model, examples: data, steps: 4, halt: false, threads: 2).exactAccuracy
-      }
-      if acc == 1 { break }
-    }
-    XCTAssertEqual(acc, 1, "exact accuracy after \(trained) steps")
+    let model = try RecursiveModel(config: config, seed: 13)
+    let t = try Trainer(model: model, config: tc, data: train)
+    let before = Evaluator.evaluate(model: model, examples: test, halt: false, threads: 2).exactAccuracy
+    for _ in 0..<steps { t.trainStep() }
+    let after = Evaluator.evaluate(model: try t.evaluationModel(), examples: test, halt: false, threads: 2).exactAccuracy
+    let copy = Self.copyAccuracy(test)
+    XCTAssertLessThan(copy, threshold, "copying the input must fail this test")
+    XCTAssertLessThan(before, threshold, "the untrained model must fail this test")
+    XCTAssertGreaterThanOrEqual(after, threshold, "\(config.kind) held-out exact accuracy \(after) (untrained \(before), copy \(copy))")
   }
 
-  func testBaselineTrainsToo() throws {
-    let data = tinySudoku(count: 16, blanks: 4, seed: 14)
-    var tc = TrainingConfig()
-    tc.batchSize = 16
-    tc.steps = 150
-    tc.learningRate = 3e-3
-    tc.warmupSteps = 10
+  func testTinyTRMSolvesUnseen4x4Sudoku() throws {
+    try trainAndScore(tinyConfig(), blanks: 6, steps: 400, threshold: 0.9)  // measured 96.9%
+  }
+
+  func testBaselineSolvesUnseen4x4SudokuWithFewBlanks() throws {
     var c = tinyConfig(kind: .baseline)
     c.blocks = 4
-    let t = try Trainer(model: try RecursiveModel(config: c, seed: 15), config: tc, data: data)
-    let first = t.trainStep().loss
-    var last = first
-    for _ in 0..<tc.steps { last = t.trainStep().loss }
-    XCTAssertLessThan(last, 0.5 * first, "baseline loss \(first) → \(last)")
+    try trainAndScore(c, blanks: 4, steps: 300, threshold: 0.8)  // measured 100%
   }
 
   func testSameSeedSameRun() throws {

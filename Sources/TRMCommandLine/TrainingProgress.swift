@@ -1,0 +1,69 @@
+import Dispatch
+import Foundation
+import TinyRecursion
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The run being trained, so Ctrl-C can ask it to stop and checkpoint. A signal handler cannot
+/// capture context, hence this one global; it is set only while `runTraining` runs.
+nonisolated(unsafe) private var activeRun: TrainingRun?
+
+extension CommandLineTool {
+  static func installInterruptHandler() {
+    signal(SIGINT) { _ in
+      if let r = activeRun, !r.stopRequested { r.stopRequested = true } else { exit(130) }
+    }
+  }
+
+  /// Trains with progress output (a live line on a terminal, a line every 10 s otherwise, with
+  /// ETA); Ctrl-C stops after the current step and saves a checkpoint. Returns wall seconds.
+  static func runTraining(_ run: TrainingRun, label: String) throws -> Double {
+    activeRun = run
+    installInterruptHandler()
+    defer { activeRun = nil }
+    let tty = isatty(STDERR_FILENO) != 0
+    let total = run.trainer.config.optimizerSteps, startStep = run.trainer.step
+    var lastPrint = -1.0, lastExact: Double? = nil
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let secs = try run.run(onStep: { m, _ in
+      if let e = m.haltedExactAccuracy { lastExact = e }
+      let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+      let done = m.step - startStep
+      let rate = Double(done * run.trainer.config.batchSize) / max(wall, 1e-9)
+      let eta = wall / Double(max(done, 1)) * Double(total - m.step)
+      let line = String(format: "%@ step %d/%d  %.0f ex/s  loss %.4f  train exact %@  ETA %@", label, m.step, total,
+                        rate, m.loss, lastExact.map { pct($0) } ?? "-", formatDuration(eta))
+      if tty {
+        if wall - lastPrint > 0.2 || m.step == total {
+          FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+          lastPrint = wall
+        }
+      } else if wall - lastPrint > 10 || m.step == total {
+        err(line)
+        lastPrint = wall
+      }
+    }, onRecord: { rec in
+      if let v = rec.validation {
+        if tty { err("") }
+        err("\(label) step \(rec.step): validation exact \(pct(v.exactAccuracy)), verified \(pct(v.verifiedAccuracy)), "
+          + "cells \(pct(v.cellAccuracy)) on \(v.count)")
+      }
+    })
+    if tty { err("") }
+    if run.stopRequested {
+      err("interrupted: checkpoint saved to \(run.checkpointURL.path); continue with --resume \(run.directory.path)")
+    }
+    return secs
+  }
+
+  static func formatDuration(_ s: Double) -> String {
+    guard s.isFinite else { return "?" }
+    let t = Int(s.rounded())
+    if t >= 3600 { return "\(t / 3600)h\(String(format: "%02d", t / 60 % 60))m" }
+    return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+  }
+}

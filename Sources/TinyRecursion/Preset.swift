@@ -1,0 +1,130 @@
+/// Named model + training settings for the shipped suites, sized to train in minutes on 2 cores.
+/// Plain data: `modelConfig(for:)` turns it into a `ModelConfig` for a task layout.
+public struct Preset: Sendable, Equatable {
+  public var name: String
+  public var summary: String
+  /// Hidden width D; attention heads are D / 32 (at least 1).
+  public var width: Int
+  public var mixer: TokenMixer
+  /// The recursion budget the model trains with (n, T, N_sup).
+  public var budget: RecursionBudget
+  /// SwiGLU hidden widths are rounded up to a multiple of this.
+  public var swigluMultiple = 64
+  public var training: TrainingConfig
+  /// Mazes: supervise only open cells (`TaskLayout.maze(openCellTargets:)`).
+  public var openCellTargets = false
+
+  public init(name: String, summary: String, width: Int, mixer: TokenMixer, budget: RecursionBudget,
+              training: TrainingConfig) {
+    self.name = name
+    self.summary = summary
+    self.width = width
+    self.mixer = mixer
+    self.budget = budget
+    self.training = training
+  }
+
+  /// The model configuration of this preset for puzzles of `layout`: grid convolutions get the
+  /// grid's column count and no prefix; the other mixers a one-position prefix for the halting head.
+  public func modelConfig(for layout: TaskLayout) -> ModelConfig {
+    var c = ModelConfig(vocabSize: layout.vocabularySize, sequenceLength: layout.sequenceLength)
+    c.width = width
+    c.heads = max(1, width / 32)
+    c.mixer = mixer
+    c.budget = budget
+    c.swigluMultiple = swigluMultiple
+    if mixer.isGridConvolution {
+      c.gridColumns = layout.gridColumns
+      c.prefixLength = 0
+    }
+    return c
+  }
+
+  /// The layout this preset trains on for puzzles that infer `layout` (mazes: open-cell targets).
+  public func trainingLayout(_ layout: TaskLayout) -> TaskLayout {
+    openCellTargets ? layout.withOpenCellTargets(true) : layout
+  }
+
+  /// The preset a task trains with when none is named: `sudoku4/6/9` by size, `maze`, `arithmetic`.
+  public static func defaultName(for layout: TaskLayout) -> String {
+    if case .sudoku(let n) = layout { return "sudoku\(n)" }
+    return layout.task.rawValue
+  }
+
+  /// A preset by name, with an error listing the known names.
+  public static func named(_ name: String) throws -> Preset {
+    guard let p = all[name] else {
+      throw TaskError.invalid("unknown preset '\(name)' (known: \(all.keys.sorted().joined(separator: ", ")))")
+    }
+    return p
+  }
+
+  /// All presets by name.
+  public static let all: [String: Preset] = {
+    var out: [String: Preset] = [:]
+    func add(_ name: String, _ summary: String, width: Int, mixer: TokenMixer, n: Int, T: Int, nSup: Int, batch: Int,
+             steps: Int, lr: Double, supervisionWarmup: Int? = nil) {
+      var t = TrainingConfig()
+      t.batchSize = batch
+      t.optimizerSteps = steps
+      t.learningRate = lr
+      t.warmupSteps = min(100, steps / 10)
+      t.weightDecay = 0.1
+      t.emaDecay = 0.995
+      t.supervisionWarmup = supervisionWarmup
+      let budget = RecursionBudget(latentSteps: n, recursions: T, supervisionSteps: nSup)
+      out[name] = Preset(name: name, summary: summary, width: width, mixer: mixer, budget: budget, training: t)
+    }
+    add("tiny", "CI-sized: 4×4 sudoku in well under a minute", width: 32, mixer: .mlp, n: 2, T: 2, nSup: 4, batch: 32,
+        steps: 300, lr: 3e-3)
+    add("sudoku4", "4×4 sudoku", width: 64, mixer: .mlp, n: 3, T: 2, nSup: 6, batch: 64, steps: 600, lr: 2e-3)
+    add("sudoku6", "6×6 sudoku", width: 96, mixer: .mlp, n: 4, T: 2, nSup: 8, batch: 64, steps: 2000, lr: 1e-3)
+    add("sudoku9", "9×9 sudoku", width: 128, mixer: .mlp, n: 6, T: 3, nSup: 8, batch: 64, steps: 3000, lr: 1e-3)
+    add("maze-attention", "mazes with the attention mixer (earlier preset; stays at the copy level)", width: 64,
+        mixer: .attention, n: 4, T: 2, nSup: 8, batch: 32, steps: 2000, lr: 1e-3)
+    // Mazes: 3×3 conv mixer (any grid size), fresh generated mazes for every slot, open-cell
+    // loss, staggered slots, gradient clipping, cosine decay (the settings of the PyTorch probe
+    // in ../shared/bench/conv_trm_maze.py, see Benchmarks/results/README.md).
+    add("maze", "mazes: 3×3 conv mixer, fresh mazes on the fly, any grid size at test time "
+          + "(11,000 steps: 27 min on 2 cores)", width: 32, mixer: .conv, n: 4, T: 2, nSup: 8, batch: 32,
+        steps: 11000, lr: 1e-3)
+    out["maze"]?.openCellTargets = true
+    out["maze"]?.swigluMultiple = 8
+    out["maze"]?.training.weightDecay = 0.01
+    out["maze"]?.training.loss = .softmax
+    out["maze"]?.training.schedule = .cosine
+    out["maze"]?.training.warmupSteps = 50
+    out["maze"]?.training.staggerSlots = true
+    out["maze"]?.training.gradientClip = 1
+    out["maze"]?.training.onlineGeneration = true
+    add("arithmetic", "addition / multiplication", width: 64, mixer: .attention, n: 3, T: 2, nSup: 6, batch: 64,
+        steps: 1500, lr: 1e-3, supervisionWarmup: 1000)
+    return out
+  }()
+}
+
+/// A parameter-matched baseline for a TRM config: a direct predictor at half the width whose
+/// block count is chosen so that its parameter count is closest to the TRM's (within ±10% for
+/// the shipped presets; widths are widened if no block count gets there). No recursion,
+/// no prefix, no halting head.
+public func baselineConfig(matching trm: ModelConfig) -> ModelConfig {
+  func count(_ c: ModelConfig) -> Int { (try? RecursiveModel(config: c, seed: 0).parameterCount) ?? Int.max }
+  let target = Double(count(trm))
+  var best = trm, bestGap = Double.infinity
+  for width in Set([max(2, trm.width / 2), max(2, 3 * trm.width / 4), trm.width]).sorted() {
+    for blocks in 1...max(8, 4 * trm.blocks) {
+      var c = trm
+      c.kind = .baseline
+      c.width = width
+      c.blocks = blocks
+      c.heads = max(1, min(trm.heads, width / 16))
+      while c.heads > 1 && (width % c.heads != 0 || (width / c.heads) % c.headDimMultiple != 0) { c.heads -= 1 }
+      c.prefixLength = 0
+      c.budget = RecursionBudget(latentSteps: 0, recursions: 1, supervisionSteps: 1)
+      let gap = abs(Double(count(c)) - target) / target
+      if gap < bestGap - 1e-9 { best = c; bestGap = gap }
+    }
+    if bestGap <= 0.1 { break }
+  }
+  return best
+}
