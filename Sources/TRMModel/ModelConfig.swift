@@ -74,7 +74,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
   /// Token mixer (reference `mlp_t`).
   public var mixer: TokenMixer = .mlp
   /// Learned prefix positions prepended to the input; position 0 feeds the halting head
-  /// (reference `puzzle_emb_len`, 16; here a learned prefix shared by all puzzles).
+  /// (reference `puzzle_emb_len`, 16; here a learned prefix shared by all puzzles). 0 is the
+  /// reference benchmark's layout (`trm_torch.py`): the halting head reads the first cell.
   public var prefixLength: Int = 1
   /// SwiGLU expansion (reference `expansion`, 4).
   public var expansion: Double = 4
@@ -148,8 +149,6 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         try fail("the \(mixer.rawValue) mixer needs gridColumns dividing the sequence length \(sequenceLength) (a grid task)"); return
       }
       if prefixLength != 0 { try fail("the \(mixer.rawValue) mixer runs on grid cells only: prefixLength must be 0, got \(prefixLength)") }
-    } else if kind == .trm && prefixLength < 1 {
-      try fail("a TRM needs prefixLength ≥ 1 (position 0 feeds the halting head)")
     }
     if prefixLength < 0 { try fail("prefixLength must be ≥ 0") }
     try budget.validate()

@@ -228,8 +228,9 @@ public final class RecursiveModel {
     let logits = lmHead(g, cells)
     var halt: Var? = nil
     if let haltWeight, let haltBias {
-      // Prefix position 0 (reference); the conv mixer has no prefix and reads the cell mean.
-      let first = P > 0 ? g.reshape(g.slice(h, axis1: 0..<1), [B, config.width]) : g.meanAxis1(h)
+      // Position 0 (the prefix, or the first cell without one, as in the reference); the grid
+      // convolutions have no prefix and read the cell mean, which does not depend on the grid size.
+      let first = config.mixer.isGridConvolution ? g.meanAxis1(h) : g.reshape(g.slice(h, axis1: 0..<1), [B, config.width])
       halt = g.reshape(g.add(g.linear(first, g.param(haltWeight)), g.param(haltBias)), [B])
     }
     return StepOutput(logits: logits, haltLogits: halt, carry: newCarry)

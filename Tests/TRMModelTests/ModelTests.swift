@@ -94,6 +94,165 @@ final class RecursionSemanticsTests: XCTestCase {
   }
 }
 
+extension RecursionSemanticsTests {
+  /// The recursion budget is a run-time value: one model stepped with budget (n, T) gives the
+  /// same logits, bit for bit, as a model built with that budget in its config (same seed).
+  func testARunTimeBudgetEqualsAModelBuiltWithThatBudget() throws {
+    let base = try RecursiveModel(config: tinyConfig(mixer: .attention), seed: 41)
+    let ex = tinySudoku(count: 2, blanks: 5, seed: 42)
+    var seen: Set<[Float]> = []
+    for (n, T) in [(1, 1), (3, 2), (2, 3)] {
+      var c = tinyConfig(mixer: .attention)
+      c.latentSteps = n
+      c.recursions = T
+      let built = try RecursiveModel(config: c, seed: 41)
+      let budget = RecursionBudget(latentSteps: n, recursions: T, supervisionSteps: 4)
+      var carryA = base.initialCarry(batch: 2), carryB = built.initialCarry(batch: 2)
+      for _ in 0..<2 {
+        let a = base.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: carryA, budget: budget)
+        let b = built.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: carryB)
+        XCTAssertEqual(a.logits.value.scalars, b.logits.value.scalars, "n=\(n) T=\(T)")
+        carryA = a.carry
+        carryB = b.carry
+        seen.insert(a.logits.value.scalars)
+      }
+    }
+    XCTAssertEqual(seen.count, 6, "every budget and step gives different logits (the check can fail)")
+    XCTAssertEqual(base.config.budget, tinyConfig(mixer: .attention).budget, "stepping with a budget leaves the model as built")
+  }
+
+  /// Paper Table 1's "1-step gradient": in the recorded recursion the first n − 1 latent updates
+  /// run without recording; gradients come only from the last z update and the y update.
+  func testOneStepGradientFlowsOnlyThroughTheLastLatentUpdateAndY() throws {
+    var c = tinyConfig(mixer: .attention)
+    c.latentSteps = 3
+    c.recursions = 2
+    let model = try RecursiveModel(config: c, seed: 43)
+    let ex = tinySudoku(count: 2, blanks: 5, seed: 44)
+    let tokens = ex.flatMap(\.inputs), labels = ex.flatMap(\.targets)
+    let carry = model.initialCarry(batch: 2)
+    func loss(_ g: Graph, _ logits: Var) -> Var { g.sum(g.crossEntropy(logits, labels: labels, kind: .softmax)) }
+    let lib = grads(model) { g in loss(g, model.step(g, tokens: tokens, carry: carry, oneStepGradient: true).logits) }
+    // By hand: one free recursion, then n − 1 free latent updates, then z and y recorded.
+    let ng = Graph(recording: false)
+    let x0 = model.embed(ng, tokens: tokens, batch: 2)
+    var (y, z) = model.recursion(ng, x: x0, y: ng.constant(carry.y), z: ng.constant(carry.z), latentSteps: 3)
+    for _ in 0..<2 { z = model.net(ng, z, injection: ng.add(y, x0)) }
+    (y, z) = (ng.constant(y.value), ng.constant(z.value))
+    let manual = grads(model) { g in
+      let x = model.embed(g, tokens: tokens, batch: 2)
+      let yc = g.constant(y.value)
+      let zl = model.net(g, g.constant(z.value), injection: g.add(yc, x))
+      let yl = model.net(g, yc, injection: zl)
+      return loss(g, model.lmHead(g, g.slice(yl, axis1: 1..<17)))
+    }
+    XCTAssertLessThan(maxRelativeDifference(lib, manual).error, 1e-5)
+    let full = grads(model) { g in loss(g, model.step(g, tokens: tokens, carry: carry).logits) }
+    XCTAssertGreaterThan(maxRelativeDifference(lib, full).error, 1e-4, "the usual gradient differs: the check can fail")
+  }
+}
+
+final class TrainingLoopTests: XCTestCase {
+  func trainer(haltBias: Float, exploration: Double = 0, batch: Int = 4, threads: Int = 1) throws -> Trainer {
+    var c = tinyConfig()
+    c.haltExploration = exploration
+    let model = try RecursiveModel(config: c, seed: 51)
+    model.haltBias?.value = Tensor([haltBias], shape: [1])
+    var tc = TrainingConfig()
+    tc.batchSize = batch
+    tc.learningRate = 0  // the halting head keeps its bias: the test is about the loop
+    tc.weightDecay = 0
+    tc.threads = threads
+    return try Trainer(model: model, config: tc, data: tinySudoku(count: 10, blanks: 6, seed: 52))
+  }
+
+  /// A slot keeps its puzzle (and carry) until it halts; a halted slot takes the next example
+  /// of the shuffled order with a fresh carry.
+  func testSlotsKeepTheirPuzzleUntilTheyHaltThenRefill() throws {
+    // Halt logit −5: only the N_sup = 4 cap halts.
+    let t = try trainer(haltBias: -5)
+    t.trainStep()
+    let first = t.state.slotExample
+    XCTAssertEqual(t.state.cursor, 4)
+    for k in 2...4 {
+      let m = t.trainStep()
+      XCTAssertEqual(t.state.slotExample, first, "slots keep their puzzle before halting (step \(k))")
+      XCTAssertEqual(m.haltedCount, k == 4 ? 4 : 0)
+    }
+    XCTAssertEqual(t.state.slotSteps, [4, 4, 4, 4])
+    t.trainStep()
+    XCTAssertEqual(t.state.cursor, 8, "all four slots took the next examples")
+    XCTAssertEqual(t.state.slotExample, Array(t.state.order[4..<8]))
+    XCTAssertEqual(t.state.slotSteps, [1, 1, 1, 1])
+  }
+
+  /// A positive halt logit halts a slot after one step (no exploration); the next step refills
+  /// every slot, so each step draws a new batch.
+  func testAPositiveHaltLogitHaltsAfterOneStep() throws {
+    let t = try trainer(haltBias: 5)
+    for k in 1...5 {
+      let m = t.trainStep()
+      XCTAssertEqual(m.haltedCount, 4)
+      XCTAssertEqual(m.meanHaltSteps, 1)
+      XCTAssertEqual(t.state.cursor, (4 * k - 1) % 10 + 1, "an epoch of 10 is reshuffled when used up")
+    }
+    // With exploration 1, every slot must first reach a random minimum of 2…N_sup steps.
+    let e = try trainer(haltBias: 5, exploration: 1)
+    XCTAssertEqual(e.trainStep().haltedCount, 0)
+  }
+
+  /// A full training step (forward, backward, AdamW, EMA, halting) is bit-identical with 1 and 2
+  /// threads: parallel work is split over outputs.
+  func testOneAndTwoThreadsTrainBitIdentically() throws {
+    func run(_ threads: Int) throws -> ([Double], [Float]) {
+      // Big enough that every kernel splits: 32 × 17 rows × 64 wide ≥ the row kernels' 32k
+      // threshold, and every GEMM is above its 2^18 multiply-adds.
+      var c = tinyConfig(mixer: .attention)
+      c.width = 64
+      c.haltExploration = 0.5
+      let model = try RecursiveModel(config: c, seed: 53)
+      var tc = TrainingConfig()
+      tc.batchSize = 32
+      tc.threads = threads
+      let t = try Trainer(model: model, config: tc, data: tinySudoku(count: 64, blanks: 6, seed: 54))
+      let losses = (0..<5).map { _ in t.trainStep().loss }
+      return (losses, model.parameters.flatMap { $0.value.scalars })
+    }
+    let (l1, p1) = try run(1), (l2, p2) = try run(2)
+    XCTAssertEqual(l1, l2)
+    XCTAssertEqual(p1, p2)
+  }
+
+  /// Evaluation with halting equals running step by step and taking each puzzle's answer at the
+  /// first step whose halt logit is positive.
+  func testEvaluatorHaltingEqualsAStepByStepRun() throws {
+    let m = try RecursiveModel(config: tinyConfig(), seed: 55)
+    var rng = SplitMix64(seed: 56)
+    m.haltWeight?.value = Tensor((0..<m.config.width).map { _ in Float(rng.nextDouble() - 0.5) }, shape: [1, m.config.width])
+    m.haltBias?.value = Tensor([0.1], shape: [1])
+    let ex = tinySudoku(count: 10, blanks: 6, seed: 57)
+    var budget = m.config.budget
+    budget.supervisionSteps = 6
+    let preds = Evaluator.predict(model: m, inputs: ex.map(\.inputs), budget: budget, halt: true, batchSize: 10)
+    var carry = m.initialCarry(batch: 10)
+    var answers = [[Int32]?](repeating: nil, count: 10), steps = [Int](repeating: 6, count: 10)
+    for k in 1...6 {
+      let o = m.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: carry)
+      carry = o.carry
+      let tokens = argmax(o.logits.value, rows: 160, vocab: 6)
+      for b in 0..<10 where answers[b] == nil {
+        if o.haltLogits!.value[flat: b] > 0 || k == 6 {
+          answers[b] = Array(tokens[(b * 16)..<((b + 1) * 16)])
+          steps[b] = k
+        }
+      }
+    }
+    XCTAssertEqual(preds.map(\.tokens), answers.map { $0 ?? [] })
+    XCTAssertEqual(preds.map(\.steps), steps)
+    XCTAssertGreaterThan(Set(steps).count, 1, "puzzles halt at different steps: \(steps)")
+  }
+}
+
 final class ReconfigurationTests: XCTestCase {
   func testAttentionModelsChangeLengthAndDepthWithTheSameWeights() throws {
     let m = try RecursiveModel(config: tinyConfig(mixer: .attention), seed: 21)

@@ -3,6 +3,44 @@ import TRMPuzzles
 import TRMRandom
 import XCTest
 
+/// Independent twin of `Sudoku.verify` (written here, not calling the library's rules): every
+/// row, column and box holds 1…N once, and the givens are kept.
+func independentlySolves(_ s: Sudoku, _ grid: [Int]) -> Bool {
+  let n = s.size, (bh, bw) = n == 4 ? (2, 2) : (n == 6 ? (2, 3) : (3, 3))
+  guard grid.count == n * n, zip(s.givens, grid).allSatisfy({ $0 == 0 || $0 == $1 }) else { return false }
+  let full = Set(1...n)
+  for i in 0..<n {
+    guard Set((0..<n).map { grid[i * n + $0] }) == full, Set((0..<n).map { grid[$0 * n + i] }) == full else { return false }
+    let r0 = i / (n / bw) * bh, c0 = i % (n / bw) * bw
+    guard Set((0..<n).map { grid[(r0 + $0 / bw) * n + c0 + $0 % bw] }) == full else { return false }
+  }
+  return true
+}
+
+/// Independent twin of `Maze.verify` for labels: the marked cells plus S and G form a path of
+/// shortest length (breadth-first search written here).
+func independentlyShortest(_ m: Maze, _ answer: [Maze.Cell]) -> Bool {
+  let n = m.side
+  func bfs(_ ok: (Int) -> Bool) -> [Int: Int] {
+    let s = m.cells.firstIndex(of: .start)!
+    var d = [s: 0], queue = [s], head = 0
+    while head < queue.count {
+      let c = queue[head]
+      head += 1
+      for nb in [c - n, c + n, c % n > 0 ? c - 1 : -1, c % n < n - 1 ? c + 1 : -1] where nb >= 0 && nb < n * n && ok(nb) && d[nb] == nil {
+        d[nb] = d[c]! + 1
+        queue.append(nb)
+      }
+    }
+    return d
+  }
+  let g = m.cells.firstIndex(of: .goal)!
+  guard let best = bfs({ m.cells[$0] != .wall })[g] else { return false }
+  let marked = answer.indices.filter { answer[$0] == .path }
+  guard marked.allSatisfy({ m.cells[$0] == .open }), marked.count == best - 1 else { return false }
+  return bfs({ answer[$0] == .path || answer[$0] == .goal })[g] == best
+}
+
 final class SudokuTests: XCTestCase {
   func testGeneratedPuzzlesHaveUniqueSolutionsAndVerify() {
     for (size, givens) in [(4, 6), (6, 14), (9, 30)] {
@@ -10,7 +48,7 @@ final class SudokuTests: XCTestCase {
       for _ in 0..<(size == 9 ? 3 : 10) {
         let s = Sudoku.generate(size: size, givens: givens, rng: &rng)
         XCTAssertEqual(s.countSolutions(limit: 2), 1)
-        XCTAssertNil(s.verify(s.solution!))
+        XCTAssertTrue(independentlySolves(s, s.solution!))
         XCTAssertEqual(s.solved(), s.solution)
         XCTAssertLessThanOrEqual(s.givens.filter { $0 != 0 }.count, max(givens, size == 9 ? 40 : givens + 4))
       }
@@ -27,19 +65,34 @@ final class SudokuTests: XCTestCase {
     XCTAssertEqual(try Sudoku(line: "1030000020000001").givens[1], 0, "0 is a blank too")
   }
 
-  func testVerifierRejectsEachKindOfInvalidAnswer() throws {
-    let s = try Sudoku(line: "1.3.....2......1,1234341221434321")
-    XCTAssertNil(s.verify(s.solution!))
-    var changedGiven = s.solution!
-    changedGiven[0] = 2; changedGiven[1] = 1
-    XCTAssertNotNil(s.verify(changedGiven))
-    var rowDup = s.solution!
-    rowDup.swapAt(1, 3)  // keeps givens? cell 1 is blank, cell 3 blank: swap breaks columns
-    XCTAssertNotNil(s.verify(rowDup))
-    XCTAssertNotNil(s.verify(Array(s.solution!.dropLast())))
-    var zero = s.solution!
-    zero[5] = 0
-    XCTAssertNotNil(s.verify(zero))
+  /// Each rule of the verifier alone: every wrong answer below breaks exactly one rule (the
+  /// others hold), so removing that rule from `verify` would make its case pass.
+  func testVerifierRejectsEachRuleOnItsOwn() throws {
+    let s = try Sudoku(line: "1.3.....2......1,1234341221434321")  // givens r1c1 1, r1c3 3, r3c1 2, r4c4 1
+    let good = s.solution!
+    XCTAssertNil(s.verify(good))
+    XCTAssertTrue(independentlySolves(s, good))
+    func expect(_ answer: [Int], in puzzle: Sudoku? = nil, _ fragment: String, line: UInt = #line) {
+      let verdict = (puzzle ?? s).verify(answer)
+      XCTAssertTrue(verdict?.contains(fragment) == true, "expected '\(fragment)', got \(verdict ?? "valid")", line: line)
+    }
+    expect(Array(good.dropLast()), "15 cells")
+    var notDigit = good
+    notDigit[5] = 0  // r2c2, not a given
+    expect(notDigit, "not a digit")
+    // A valid sudoku grid (digits 1 and 2 swapped everywhere) that changes the givens.
+    expect(good.map { $0 == 1 ? 2 : ($0 == 2 ? 1 : $0) }, "changes the given")
+    // Swap two cells vertically inside one box: columns and boxes still hold 1…4, rows do not.
+    var rowOnly = good
+    rowOnly.swapAt(1, 5)
+    expect(rowOnly, "repeats in row 1")
+    // Swap two cells horizontally inside one box: rows and boxes hold, columns do not.
+    var columnOnly = good
+    columnOnly.swapAt(4, 5)
+    expect(columnOnly, "repeats in column 1")
+    // A Latin square whose rows and columns hold 1…4 but whose top-left box does not.
+    let latin = try Sudoku(line: "1...............")
+    expect([1, 2, 3, 4, 2, 3, 4, 1, 3, 4, 1, 2, 4, 1, 2, 3], in: latin, "repeats in box 1")
   }
 
   func testMalformedLinesGiveReasons() {
@@ -55,7 +108,7 @@ final class SudokuTests: XCTestCase {
       let s = Sudoku.generate(size: size, givens: size == 9 ? 36 : size * 2, rng: &rng)
       for _ in 0..<20 {
         let a = s.augmented(rng: &rng)
-        XCTAssertNil(a.verify(a.solution!))
+        XCTAssertTrue(independentlySolves(a, a.solution!))
         XCTAssertEqual(a.countSolutions(limit: 2), 1)
         XCTAssertEqual(a.givens.filter { $0 != 0 }.count, s.givens.filter { $0 != 0 }.count)
       }
@@ -68,7 +121,7 @@ final class MazeTests: XCTestCase {
     var rng = SplitMix64(seed: 1)
     for side in [7, 15, 31] {
       let m = Maze.generate(side: side, loops: 0.2, minPathLength: side, rng: &rng)
-      XCTAssertNil(m.verify(m.solution!))
+      XCTAssertTrue(independentlyShortest(m, m.solution!))
       XCTAssertGreaterThanOrEqual(m.shortestPathLength()!, side)
       XCTAssertEqual(m.solution!.filter { $0 == .path }.count, m.shortestPathLength()! - 1)
     }
@@ -93,7 +146,7 @@ final class MazeTests: XCTestCase {
     // the farthest unique pair instead of a hang.
     let open = Maze.generate(side: 9, loops: 1, minPathLength: 60, rng: &rng)
     XCTAssertEqual(open.shortestPathCount(cap: 100), 1)
-    XCTAssertNil(open.verify(open.solution!))
+    XCTAssertTrue(independentlyShortest(open, open.solution!))
   }
 
   func testDecodeTakesWallsStartAndGoalFromTheMaze() throws {
@@ -118,11 +171,18 @@ final class MazeTests: XCTestCase {
     func cells(_ t: String) -> [Maze.Cell] {
       t.map { ["#": .wall, ".": .open, "S": .start, "G": .goal, "o": .path][$0]! }
     }
-    XCTAssertNotNil(m.verify(cells("######So.##oo.##.oG######")), "a longer path")
-    XCTAssertNotNil(m.verify(cells("######S.o##.o.##o.G######")), "right count, not connected")
+    // One rule each: a longer (connected) path; the shortest count but not connected; a path
+    // mark on a wall; a wall turned open; a short answer.
+    XCTAssertTrue(m.verify(cells("######So.##oo.##.oG######"))?.contains("path marks 4 cells") == true, "a longer path")
+    XCTAssertTrue(m.verify(cells("######S.o##.o.##o.G######"))?.contains("do not connect") == true, "right count, not connected")
     var throughWall = viaTop.solution!
     throughWall[0] = .path
-    XCTAssertNotNil(m.verify(throughWall))
+    XCTAssertTrue(m.verify(throughWall)?.contains("is marked o but is not open") == true)
+    var wallGone = viaTop.solution!
+    wallGone[1] = .open
+    XCTAssertTrue(m.verify(wallGone)?.contains("differs from the maze") == true)
+    XCTAssertTrue(m.verify(Array(viaTop.solution!.dropLast()))?.contains("24 cells") == true)
+    XCTAssertTrue(independentlyShortest(m, viaTop.solution!) && independentlyShortest(m, viaLeft.solution!))
     XCTAssertThrowsError(try Maze(line: maze + ",######S.o##.o.##.oG######")) { XCTAssertTrue("\($0)".contains("connect") || "\($0)".contains("shortest")) }
   }
 
@@ -140,7 +200,7 @@ final class MazeTests: XCTestCase {
     var seen = Set<String>()
     for k in 0..<8 {
       let a = m.dihedral(k)
-      XCTAssertNil(a.verify(a.solution!), "symmetry \(k)")
+      XCTAssertTrue(independentlyShortest(a, a.solution!), "symmetry \(k)")
       XCTAssertEqual(a.shortestPathLength(), m.shortestPathLength())
       seen.insert(a.inputText)
     }
@@ -152,7 +212,8 @@ final class ArithmeticTests: XCTestCase {
   func testParseVerifyEncodeDecode() throws {
     let a = try Arithmetic(line: "95+7=102")
     XCTAssertNil(a.verify(102))
-    XCTAssertNotNil(a.verify(101))
+    XCTAssertTrue(a.verify(101)?.contains("is 102, not 101") == true)
+    XCTAssertTrue(a.verify(nil)?.contains("not a number") == true)
     let tokens = a.inputTokens(digits: 2)!
     XCTAssertEqual(tokens.count, Arithmetic.sequenceLength(op: .add, digits: 2))
     XCTAssertEqual(Array(tokens.prefix(4)), [12, 7, 11, 2])  // '+', 5, 9, 0 (LSB first)
@@ -179,7 +240,7 @@ final class ArithmeticTests: XCTestCase {
     for _ in 0..<50 {
       let x = Arithmetic.generate(op: .multiply, digits: 3, rng: &rng)
       XCTAssert((100...999).contains(x.a) && (100...999).contains(x.b))
-      XCTAssertNil(x.verify(x.answer))
+      XCTAssertEqual(x.answer, x.a * x.b, "the stated answer, multiplied here")
     }
   }
 
