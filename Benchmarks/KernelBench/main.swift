@@ -33,10 +33,12 @@ for isa in KernelISA.supported {
       let a = randomArray(m * k, seed: 1), b = randomArray(k * n, seed: 2)
       var c1 = randomArray(m * n, seed: 3), c2 = c1
       let lda = ta ? m : k, ldb = tb ? k : n
-      gemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-           accumulate: true, c: &c1, ldc: n, threads: 2, isa: isa)
-      gemmReference(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                    accumulate: true, c: &c2, ldc: n)
+      gemm(
+        transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+        accumulate: true, c: &c1, ldc: n, threads: 2, isa: isa)
+      gemmReference(
+        transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+        accumulate: true, c: &c2, ldc: n)
       check("gemm[\(isa) ta=\(ta) tb=\(tb) \(m)x\(n)x\(k)]", c1, c2, tol: 1e-4)
     }
   }
@@ -48,7 +50,9 @@ for (B, H, W, C) in [(2, 3, 5, 7), (1, 9, 9, 32)] {
   var y = [Float](repeating: 0, count: R * C), yRef = y, col = [Float](repeating: 0, count: R * 9 * C), scratch = col
   var dx = [Float](repeating: 0, count: R * C), dxRef = dx, dw = [Float](repeating: 0, count: 9 * C * C), dwRef = dw
   conv3x3Forward(x, weight: w, col: &col, &y, batch: B, height: H, width: W, channels: C, threads: 2)
-  conv3x3Backward(dy: dy, weight: w, col: col, dx: &dx, dweight: &dw, scratch: &scratch, batch: B, height: H, width: W, channels: C, threads: 2)
+  conv3x3Backward(
+    dy: dy, weight: w, col: col, dx: &dx, dweight: &dw, scratch: &scratch, batch: B, height: H, width: W, channels: C,
+    threads: 2)
   conv3x3ForwardNaive(x, weight: w, &yRef, batch: B, height: H, width: W, channels: C)
   conv3x3BackwardNaive(dy: dy, x: x, weight: w, dx: &dxRef, dweight: &dwRef, batch: B, height: H, width: W, channels: C)
   check("conv3x3 forward \(B)x\(H)x\(W)x\(C)", y, yRef, tol: 1e-4)
@@ -56,7 +60,10 @@ for (B, H, W, C) in [(2, 3, 5, 7), (1, 9, 9, 32)] {
   check("conv3x3 dweight \(B)x\(H)x\(W)x\(C)", dw, dwRef, tol: 1e-4)
 }
 if failures.isEmpty {
-  print("all kernels agree with their reference twins (ISAs: \(KernelISA.supported.map(\.description).joined(separator: ", ")))")
+  print(
+    "all kernels agree with their reference twins (ISAs: "
+      + "\(KernelISA.supported.map(\.description).joined(separator: ", ")))"
+  )
 } else {
   for f in failures { print("MISMATCH \(f)") }
   print("{\"error\":\"kernel mismatch\"}")
@@ -96,14 +103,14 @@ func timeIt(flops: Double, _ body: () -> Void) -> Double {
 func numpyGflops(_ shapes: [Shape], threads: Int) -> [Double]? {
   let list = shapes.map { "(\($0.m),\($0.k),\($0.n))" }.joined(separator: ",")
   let script = """
-  import time, numpy as np
-  for (m,k,n) in [\(list)]:
-      a=np.random.rand(m,k).astype(np.float32); b=np.random.rand(k,n).astype(np.float32)
-      np.matmul(a,b); best=1e9; tot=0; r=0
-      while r<3 or (tot<\(quick ? 0.3 : 1.0) and r<50):
-          t=time.perf_counter(); np.matmul(a,b); d=time.perf_counter()-t; best=min(best,d); tot+=d; r+=1
-      print(2*m*k*n/best/1e9)
-  """
+    import time, numpy as np
+    for (m,k,n) in [\(list)]:
+        a=np.random.rand(m,k).astype(np.float32); b=np.random.rand(k,n).astype(np.float32)
+        np.matmul(a,b); best=1e9; tot=0; r=0
+        while r<3 or (tot<\(quick ? 0.3 : 1.0) and r<50):
+            t=time.perf_counter(); np.matmul(a,b); d=time.perf_counter()-t; best=min(best,d); tot+=d; r+=1
+        print(2*m*k*n/best/1e9)
+    """
   let p = Process()
   p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
   p.arguments = ["python3", "-c", script]
@@ -126,12 +133,20 @@ func numpyGflops(_ shapes: [Shape], threads: Int) -> [Double]? {
 }
 
 let peak = measuredFMAPeakGflops()
-print(String(format: "measured FMA peak: %.1f GFLOP/s per core (%@, 16 independent FMA chains)", peak, KernelISA.best.description))
-print("GEMM C = A·B, GFLOP/s (best of repeats); ISA \(KernelISA.best); blocking mc=\(GemmBlocking.mc) nc=\(GemmBlocking.nc) kc=\(GemmBlocking.kc)")
+print(
+  String(
+    format: "measured FMA peak: %.1f GFLOP/s per core (%@, 16 independent FMA chains)", peak, KernelISA.best.description
+  ))
+print(
+  "GEMM C = A·B, GFLOP/s (best of repeats); ISA \(KernelISA.best); blocking mc=\(GemmBlocking.mc) nc"
+    + "=\(GemmBlocking.nc) kc=\(GemmBlocking.kc)"
+)
 var minRatio: [Int: Double?] = [:]
 for threads in [1, 2] {
   let blas = numpyGflops(shapes, threads: threads)
-  print("\n" + pad("threads=\(threads) (M,K,N)", 22) + pad("ours", 10, left: true) + pad("ours AᵀB", 10, left: true) + pad("numpy", 10, left: true) + pad("ratio", 8, left: true))
+  print(
+    "\n" + pad("threads=\(threads) (M,K,N)", 22) + pad("ours", 10, left: true) + pad("ours AᵀB", 10, left: true)
+      + pad("numpy", 10, left: true) + pad("ratio", 8, left: true))
   var worst = Double.infinity
   for (si, s) in shapes.enumerated() {
     let a = randomArray(s.m * s.k, seed: 5), b = randomArray(s.k * s.n, seed: 6)
@@ -141,8 +156,9 @@ for threads in [1, 2] {
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
           timeIt(flops: flops) {
-            gemm(transA: false, transB: false, m: s.m, n: s.n, k: s.k, a: pa.baseAddress!, lda: s.k,
-                 b: pb.baseAddress!, ldb: s.n, accumulate: false, c: pc.baseAddress!, ldc: s.n, threads: threads)
+            gemm(
+              transA: false, transB: false, m: s.m, n: s.n, k: s.k, a: pa.baseAddress!, lda: s.k,
+              b: pb.baseAddress!, ldb: s.n, accumulate: false, c: pc.baseAddress!, ldc: s.n, threads: threads)
           }
         }
       }
@@ -153,8 +169,9 @@ for threads in [1, 2] {
       c.withUnsafeBufferPointer { pc in
         w.withUnsafeMutableBufferPointer { pw in
           timeIt(flops: flops) {
-            gemm(transA: true, transB: false, m: s.k, n: s.n, k: s.m, a: pa.baseAddress!, lda: s.k,
-                 b: pc.baseAddress!, ldb: s.n, accumulate: false, c: pw.baseAddress!, ldc: s.n, threads: threads)
+            gemm(
+              transA: true, transB: false, m: s.k, n: s.n, k: s.m, a: pa.baseAddress!, lda: s.k,
+              b: pc.baseAddress!, ldb: s.n, accumulate: false, c: pw.baseAddress!, ldc: s.n, threads: threads)
           }
         }
       }
@@ -162,10 +179,11 @@ for threads in [1, 2] {
     let ref = blas?[si]
     let ratio = ref.map { ours / $0 }
     if s.trm, let ratio { worst = min(worst, ratio) }
-    print(pad("(\(s.m),\(s.k),\(s.n))", 22) + pad(String(format: "%.1f", ours), 10, left: true)
-          + pad(String(format: "%.1f", grad), 10, left: true)
-          + pad(ref.map { String(format: "%.1f", $0) } ?? "-", 10, left: true)
-          + pad(ratio.map { String(format: "%.2f", $0) } ?? "-", 8, left: true))
+    print(
+      pad("(\(s.m),\(s.k),\(s.n))", 22) + pad(String(format: "%.1f", ours), 10, left: true)
+        + pad(String(format: "%.1f", grad), 10, left: true)
+        + pad(ref.map { String(format: "%.1f", $0) } ?? "-", 10, left: true)
+        + pad(ratio.map { String(format: "%.2f", $0) } ?? "-", 8, left: true))
   }
   minRatio[threads] = blas == nil ? nil : worst
 }
@@ -173,10 +191,16 @@ for threads in [1, 2] {
 // MARK: - 3×3 convolution (conv mixer): forward and backward at maze shapes
 
 print("\nconv3x3 (im2col + GEMM), GFLOP/s and share of the measured FMA peak (× threads)")
-print(pad("threads (B,H,W,C)", 26) + pad("forward", 10, left: true) + pad("% peak", 8, left: true) + pad("backward", 10, left: true) + pad("% peak", 8, left: true))
+print(
+  pad("threads (B,H,W,C)", 26) + pad("forward", 10, left: true) + pad("% peak", 8, left: true)
+    + pad("backward", 10, left: true) + pad("% peak", 8, left: true))
 var convWorstShare = Double.infinity
 for threads in [1, 2] {
-  for (B, H, W, C) in (quick ? [(32, 15, 15, 32), (32, 15, 15, 64)] : [(32, 15, 15, 32), (32, 15, 15, 64), (32, 15, 15, 128), (8, 31, 31, 64), (64, 9, 9, 128)]) {
+  for (B, H, W, C)
+    in (quick
+    ? [(32, 15, 15, 32), (32, 15, 15, 64)]
+    : [(32, 15, 15, 32), (32, 15, 15, 64), (32, 15, 15, 128), (8, 31, 31, 64), (64, 9, 9, 128)])
+  {
     let R = B * H * W
     let x = randomArray(R * C, seed: 7), w = randomArray(9 * C * C, seed: 8), dy = randomArray(R * C, seed: 9)
     var y = [Float](repeating: 0, count: R * C), col = [Float](repeating: 0, count: R * 9 * C), scratch = col
@@ -184,16 +208,21 @@ for threads in [1, 2] {
     let flops = 2.0 * Double(R) * Double(9 * C * C)
     let ws = GemmWorkspace()
     let fwd = timeIt(flops: flops) {
-      conv3x3Forward(x, weight: w, col: &col, &y, batch: B, height: H, width: W, channels: C, threads: threads, workspace: ws)
+      conv3x3Forward(
+        x, weight: w, col: &col, &y, batch: B, height: H, width: W, channels: C, threads: threads, workspace: ws)
     }
     let bwd = timeIt(flops: 2 * flops) {
-      conv3x3Backward(dy: dy, weight: w, col: col, dx: &dx, dweight: &dw, scratch: &scratch, batch: B, height: H, width: W, channels: C,
-                      threads: threads, workspace: ws)
+      conv3x3Backward(
+        dy: dy, weight: w, col: col, dx: &dx, dweight: &dw, scratch: &scratch, batch: B, height: H, width: W,
+        channels: C,
+        threads: threads, workspace: ws)
     }
     let pf = fwd / (peak * Double(threads)), pb = bwd / (peak * Double(threads))
     convWorstShare = min(convWorstShare, pf, pb)
-    print(pad("\(threads) (\(B),\(H),\(W),\(C))", 26) + pad(String(format: "%.1f", fwd), 10, left: true) + pad(String(format: "%.0f%%", 100 * pf), 8, left: true)
-          + pad(String(format: "%.1f", bwd), 10, left: true) + pad(String(format: "%.0f%%", 100 * pb), 8, left: true))
+    print(
+      pad("\(threads) (\(B),\(H),\(W),\(C))", 26) + pad(String(format: "%.1f", fwd), 10, left: true)
+        + pad(String(format: "%.0f%%", 100 * pf), 8, left: true)
+        + pad(String(format: "%.1f", bwd), 10, left: true) + pad(String(format: "%.0f%%", 100 * pb), 8, left: true))
   }
 }
 
@@ -205,4 +234,8 @@ func js(_ v: Double??) -> String {
   if let v, let v { return String(format: "%.3f", v) }
   return "null"
 }
-print("{\"isa\":\"\(KernelISA.best)\",\"fma_peak_gflops\":\(String(format: "%.1f", peak)),\"min_ratio_vs_blas_1t\":\(js(minRatio[1])),\"min_ratio_vs_blas_2t\":\(js(minRatio[2])),\"conv3x3_min_share_of_peak\":\(String(format: "%.3f", convWorstShare))}")
+print(
+  "{\"isa\":\"\(KernelISA.best)\",\"fma_peak_gflops\":\(String(format: "%.1f", peak)),\"min_ratio_vs_blas_1t\""
+    + ":\(js(minRatio[1])),\"min_ratio_vs_blas_2t\":\(js(minRatio[2])),\"conv3x3_min_share_of_peak\""
+    + ":\(String(format: "%.3f", convWorstShare))}"
+)

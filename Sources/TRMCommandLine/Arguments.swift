@@ -1,7 +1,7 @@
 import Foundation
 
 /// A user error: printed as one line, exit code 2.
-public struct UsageError: Error, CustomStringConvertible, LocalizedError {
+public struct UsageError: Error, CustomStringConvertible, LocalizedError, Sendable {
   public let description: String
   public init(_ s: String) { description = s }
   public var errorDescription: String? { description }
@@ -16,8 +16,10 @@ struct Arguments {
 
   /// `aliases` maps an earlier spelling of an option to its name (e.g. `steps` → `optimizer-steps`),
   /// so published commands keep working after a rename.
-  init(_ args: [String], command: String, flags allowedFlags: Set<String>, options allowedOptions: Set<String>,
-       aliases: [String: String] = [:]) throws {
+  init(
+    _ args: [String], command: String, flags allowedFlags: Set<String>, options allowedOptions: Set<String>,
+    aliases: [String: String] = [:]
+  ) throws {
     self.command = command
     var i = 0
     while i < args.count {
@@ -33,8 +35,12 @@ struct Arguments {
         if allowedFlags.contains(name) {
           flags.insert(name)
         } else if allowedOptions.contains(name) {
-          if let inline { options[name] = inline } else {
-            guard i + 1 < args.count else { throw UsageError("option --\(name) needs a value (see 'trm \(command) --help')") }
+          if let inline {
+            options[name] = inline
+          } else {
+            guard i + 1 < args.count else {
+              throw UsageError("option --\(name) needs a value (see 'trm \(command) --help')")
+            }
             options[name] = args[i + 1]
             i += 1
           }
@@ -52,7 +58,9 @@ struct Arguments {
   func string(_ name: String) -> String? { options[name] }
 
   func required(_ name: String) throws -> String {
-    guard let v = options[name] else { throw UsageError("'trm \(command)' needs --\(name) (see 'trm \(command) --help')") }
+    guard let v = options[name] else {
+      throw UsageError("'trm \(command)' needs --\(name) (see 'trm \(command) --help')")
+    }
     return v
   }
 

@@ -7,7 +7,9 @@ import TinyRecursion
 public enum CommandLineTool {
   /// Where output goes (replaceable in tests).
   nonisolated(unsafe) public static var out: (String) -> Void = { print($0) }
-  nonisolated(unsafe) public static var err: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+  nonisolated(unsafe) public static var err: (String) -> Void = {
+    FileHandle.standardError.write(Data(($0 + "\n").utf8))
+  }
   nonisolated(unsafe) public static var stdinLines: () -> [String] = {
     var lines: [String] = []
     while let l = readLine(strippingNewline: true) { lines.append(l) }
@@ -15,21 +17,21 @@ public enum CommandLineTool {
   }
 
   static let usage = """
-  trm — Tiny Recursion Models in pure Swift
+    trm — Tiny Recursion Models in pure Swift
 
-  usage: trm <command> [options]     (trm <command> --help for details)
+    usage: trm <command> [options]     (trm <command> --help for details)
 
-    demo       train a small TRM and its parameter-matched baseline on a shipped suite, print both
-    generate   write a puzzle file: trm generate sudoku|maze|arithmetic --count N --seed S --out FILE
-    train      train a model on a puzzle file into a run directory (resumable)
-    eval       accuracy of a checkpoint on a labelled file
-    solve      print INPUT,ANSWER lines for puzzles from a file or stdin
-    verify     check every INPUT,ANSWER line of a file with the exact verifiers
-    sweep      accuracy vs. test-time supervision steps: sweep.csv and sweep.svg
-    trace      one puzzle's answer after every supervision step, as an SVG strip (watch it think)
-    compare    train TRM and the baseline under the same budget; Markdown + JSON table
-    help       this text          (trm --version: the version)
-  """
+      demo       train a small TRM and its parameter-matched baseline on a shipped suite, print both
+      generate   write a puzzle file: trm generate sudoku|maze|arithmetic --count N --seed S --out FILE
+      train      train a model on a puzzle file into a run directory (resumable)
+      eval       accuracy of a checkpoint on a labelled file
+      solve      print INPUT,ANSWER lines for puzzles from a file or stdin
+      verify     check every INPUT,ANSWER line of a file with the exact verifiers
+      sweep      accuracy vs. test-time supervision steps: sweep.csv and sweep.svg
+      trace      one puzzle's answer after every supervision step, as an SVG strip (watch it think)
+      compare    train TRM and the baseline under the same budget; Markdown + JSON table
+      help       this text          (trm --version: the version)
+    """
 
   /// The version `trm --version` prints (also `TinyRecursion.version`).
   public static var version: String { TinyRecursionVersion.string }
@@ -92,8 +94,10 @@ public enum CommandLineTool {
       RUN_DIR/metrics.jsonl
     """,
     "eval": "trm eval --checkpoint FILE --data FILE [--supervision-steps K] [--halt] [--json OUT] [--threads N]",
-    "solve": "trm solve --checkpoint FILE [--data FILE | stdin] [--supervision-steps K] [--no-halt] [--verify] [--threads N]",
-    "trace": "trm trace --checkpoint FILE --data FILE [--index N (1)] [--supervision-steps K] --out FILE.svg [--threads N]",
+    "solve":
+      "trm solve --checkpoint FILE [--data FILE | stdin] [--supervision-steps K] [--no-halt] [--verify] [--threads N]",
+    "trace":
+      "trm trace --checkpoint FILE --data FILE [--index N (1)] [--supervision-steps K] --out FILE.svg [--threads N]",
     "verify": "trm verify --data FILE [--task sudoku|maze|arithmetic]   (exit 0 only if every line is valid)",
     "sweep": """
     trm sweep --checkpoint FILE --data FILE[,FILE…] --supervision-steps 1,2,4,8,16,32 [--latent-steps 2,6]
@@ -106,7 +110,8 @@ public enum CommandLineTool {
     trm compare --data TRAIN --test FILE [--valid FILE] --optimizer-steps N [--preset NAME] [--out DIR] [--threads N]
                 [--seed S] [any model/training option of trm train, e.g. --batch B --lr X --augment-online]
     """,
-    "demo": "trm demo [--suite Puzzles/sudoku4] [--optimizer-steps N] [--threads N]   (TRM vs. baseline on a shipped suite)",
+    "demo":
+      "trm demo [--suite Puzzles/sudoku4] [--optimizer-steps N] [--threads N]   (TRM vs. baseline on a shipped suite)",
   ]
 
   // MARK: - Shared helpers
@@ -117,7 +122,9 @@ public enum CommandLineTool {
 
   static func task(_ a: Arguments) throws -> TaskKind? {
     guard let t = a.string("task") else { return nil }
-    guard let k = TaskKind(rawValue: t) else { throw UsageError("--task must be sudoku, maze or arithmetic, got '\(t)'") }
+    guard let k = TaskKind(rawValue: t) else {
+      throw UsageError("--task must be sudoku, maze or arithmetic, got '\(t)'")
+    }
     return k
   }
 
@@ -130,13 +137,18 @@ public enum CommandLineTool {
   static func table(_ header: [String], _ rows: [[String]]) -> String {
     var w = header.map(\.count)
     for r in rows { for (i, c) in r.enumerated() { w[i] = max(w[i], c.count) } }
-    func line(_ r: [String]) -> String { r.enumerated().map { i, c in c.padding(toLength: w[i], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
-    return ([line(header), w.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line)).joined(separator: "\n")
+    func line(_ r: [String]) -> String {
+      r.enumerated().map { i, c in c.padding(toLength: w[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+    }
+    return ([line(header), w.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line))
+      .joined(separator: "\n")
   }
 
   static func writeJSON<T: Encodable>(_ v: T, to path: String) throws {
     let enc = JSONEncoder()
     enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-    do { try enc.encode(v).write(to: URL(fileURLWithPath: path)) } catch { throw UsageError("cannot write \(path): \(error.localizedDescription)") }
+    do { try enc.encode(v).write(to: URL(fileURLWithPath: path)) } catch {
+      throw UsageError("cannot write \(path): \(error.localizedDescription)")
+    }
   }
 }

@@ -15,32 +15,42 @@ extension CommandLineTool {
   /// `trm compare`: TRM and its parameter-matched baseline trained on the same data and budget
   /// (the same setup as `trm train`), scored on a test file; Markdown + JSON table.
   static func compare(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "compare", flags: trainFlags, options: trainOptions.union(["test"]),
-                          aliases: trainAliases.merging(["budget-steps": "optimizer-steps"]) { $1 })
+    let a = try Arguments(
+      args, command: "compare", flags: trainFlags, options: trainOptions.union(["test"]),
+      aliases: trainAliases.merging(["budget-steps": "optimizer-steps"]) { $1 })
     var rows: [CompareRow] = []
     let test = try loadSet(try a.required("test"), task: try task(a))
-    let dir = a.string("out").map { URL(fileURLWithPath: $0) }
-      ?? FileManager.default.temporaryDirectory.appendingPathComponent("trm-compare-\(ProcessInfo.processInfo.processIdentifier)")
+    let dir =
+      a.string("out").map { URL(fileURLWithPath: $0) }
+      ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+        "trm-compare-\(ProcessInfo.processInfo.processIdentifier)")
     for kind in [ModelKind.trm, .baseline] {
       let job = try trainingJob(a, kind: kind)
-      let run = try makeRun(job, directory: dir.appendingPathComponent(kind.rawValue), heldOut: job.valid + test.puzzles, a)
+      let run = try makeRun(
+        job, directory: dir.appendingPathComponent(kind.rawValue), heldOut: job.valid + test.puzzles, a)
       let model = run.trainer.model, s = job.setup
-      out("\(kind.rawValue): \(model.parameterCount) parameters, \(s.training.optimizerSteps) optimizer steps × batch "
-        + "\(s.training.batchSize)")
+      out(
+        "\(kind.rawValue): \(model.parameterCount) parameters, \(s.training.optimizerSteps) optimizer steps × batch "
+          + "\(s.training.batchSize)")
       let secs = try runTraining(run, label: kind.rawValue)
       let sc = try Reasoner(model: try run.trainer.evaluationModel(), layout: s.layout, threads: s.training.threads)
         .score(test.puzzles)
-      rows.append(CompareRow(model: kind.rawValue, parameters: model.parameterCount, trainSeconds: secs, exactAccuracy: sc.exactAccuracy,
-                             verifiedAccuracy: sc.verifiedAccuracy, cellAccuracy: sc.cellAccuracy, meanSteps: sc.meanSteps))
+      rows.append(
+        CompareRow(
+          model: kind.rawValue, parameters: model.parameterCount, trainSeconds: secs, exactAccuracy: sc.exactAccuracy,
+          verifiedAccuracy: sc.verifiedAccuracy, cellAccuracy: sc.cellAccuracy, meanSteps: sc.meanSteps))
     }
     let header = ["model", "parameters", "train time", "exact", "verified", "cells", "mean steps"]
     let cells = rows.map {
-      [$0.model, "\($0.parameters)", formatDuration($0.trainSeconds), pct($0.exactAccuracy), pct($0.verifiedAccuracy),
-       pct($0.cellAccuracy), String(format: "%.2f", $0.meanSteps)]
+      [
+        $0.model, "\($0.parameters)", formatDuration($0.trainSeconds), pct($0.exactAccuracy), pct($0.verifiedAccuracy),
+        pct($0.cellAccuracy), String(format: "%.2f", $0.meanSteps),
+      ]
     }
     out(table(header, cells))
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let md = (["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
+    let md =
+      (["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
       + cells.map { "| " + $0.joined(separator: " | ") + " |" }).joined(separator: "\n") + "\n"
     try md.write(to: dir.appendingPathComponent("compare.md"), atomically: true, encoding: .utf8)
     try writeJSON(rows, to: dir.appendingPathComponent("compare.json").path)

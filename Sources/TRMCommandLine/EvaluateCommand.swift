@@ -4,17 +4,21 @@ import TinyRecursion
 extension CommandLineTool {
   /// `trm eval`: accuracy of a checkpoint on a labelled file, as a table (and JSON).
   static func evaluate(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "eval", flags: ["halt"], options: ["checkpoint", "data", "supervision-steps", "json", "threads"],
-                          aliases: ["steps": "supervision-steps"])
+    let a = try Arguments(
+      args, command: "eval", flags: ["halt"], options: ["checkpoint", "data", "supervision-steps", "json", "threads"],
+      aliases: ["steps": "supervision-steps"])
     let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
     let set = try loadSet(try a.required("data"), task: r.layout.task)
-    let sc = try r.score(set.puzzles, supervisionSteps: try a.int("supervision-steps", min: 1, max: 1024), halt: a.has("halt"))
+    let sc = try r.score(
+      set.puzzles, supervisionSteps: try a.int("supervision-steps", min: 1, max: 1024), halt: a.has("halt"))
     let row = [
-      "\(sc.count)", pct(sc.exactAccuracy), pct(sc.verifiedAccuracy), pct(sc.cellAccuracy), String(format: "%.2f", sc.meanSteps),
+      "\(sc.count)", pct(sc.exactAccuracy), pct(sc.verifiedAccuracy), pct(sc.cellAccuracy),
+      String(format: "%.2f", sc.meanSteps),
       String(format: "%.2f", sc.msPerExample), sc.flopsPerSolved.map { String(format: "%.3f", $0 / 1e9) } ?? "-",
       sc.msPerSolved.map { String(format: "%.2f", $0) } ?? "-",
     ]
-    out(table(["examples", "exact", "verified", "cells", "mean steps", "ms/example", "GFLOP/solved", "ms/solved"], [row]))
+    out(
+      table(["examples", "exact", "verified", "cells", "mean steps", "ms/example", "GFLOP/solved", "ms/solved"], [row]))
     if let j = a.string("json") { try writeJSON(sc, to: j) }
     return 0
   }

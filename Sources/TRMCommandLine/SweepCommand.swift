@@ -6,9 +6,10 @@ extension CommandLineTool {
   /// sweep.csv and sweep.svg. The model is loaded once; every point only changes the run-time
   /// recursion budget.
   static func sweep(_ args: [String]) throws -> Int32 {
-    let a = try Arguments(args, command: "sweep", flags: ["halt"],
-                          options: ["checkpoint", "data", "supervision-steps", "latent-steps", "recursions", "baseline", "out", "threads"],
-                          aliases: ["steps": "supervision-steps"])
+    let a = try Arguments(
+      args, command: "sweep", flags: ["halt"],
+      options: ["checkpoint", "data", "supervision-steps", "latent-steps", "recursions", "baseline", "out", "threads"],
+      aliases: ["steps": "supervision-steps"])
     let trained = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
     // Several files (e.g. 15×15, 31×31, 59×59 mazes): one curve per file in the same chart.
     let paths = try a.required("data").split(separator: ",").map(String.init)
@@ -26,7 +27,9 @@ extension CommandLineTool {
     let ts = try a.intList("recursions", max: 256) ?? [trainedBudget.recursions]
     let dir = try a.required("out")
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    var csv = "data,latent_steps,recursions,supervision_steps,effective_depth,exact_accuracy,verified_accuracy,cell_accuracy,mean_steps\n"
+    var csv =
+      "data,latent_steps,recursions,supervision_steps,effective_depth,exact_accuracy,verified_accuracy,cell_accuracy"
+        + ",mean_steps\n"
     var series: [LineChart.Series] = []
     let colors = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2", "#7f7f7f"]
     for (path, (set, r)) in zip(paths, suites) {
@@ -39,10 +42,15 @@ extension CommandLineTool {
             let sc = try r.score(set.puzzles, supervisionSteps: k, halt: a.has("halt"))
             // Effective depth: network blocks applied per answer = K · T · (n + 1) · blocks.
             let depth = k * t * (n + 1) * r.model.config.blocks
-            csv += "\(path),\(n),\(t),\(k),\(depth),\(sc.exactAccuracy),\(sc.verifiedAccuracy),\(sc.cellAccuracy),\(sc.meanSteps)\n"
+            csv +=
+              "\(path),\(n),\(t),\(k),\(depth),\(sc.exactAccuracy),\(sc.verifiedAccuracy),\(sc.cellAccuracy)"
+                + ",\(sc.meanSteps)\n"
             pts.append((Double(k), sc.verifiedAccuracy))
-            out("\(r.layout.summary) n=\(n) T=\(t) steps \(k) (depth \(depth)): exact \(pct(sc.exactAccuracy)) "
-              + "verified \(pct(sc.verifiedAccuracy)) cells \(pct(sc.cellAccuracy)) mean steps \(String(format: "%.2f", sc.meanSteps))")
+            out(
+              "\(r.layout.summary) n=\(n) T=\(t) steps \(k) (depth \(depth)): exact \(pct(sc.exactAccuracy)) "
+                + "verified \(pct(sc.verifiedAccuracy)) cells \(pct(sc.cellAccuracy)) mean steps "
+                + "\(String(format: "%.2f", sc.meanSteps))"
+            )
           }
           var label = ns.count * ts.count == 1 ? "TRM" : "TRM n=\(n) T=\(t)"
           if paths.count > 1 { label += " \(r.layout.summary)" }
@@ -61,9 +69,10 @@ extension CommandLineTool {
       }
     }
     try csv.write(toFile: dir + "/sweep.csv", atomically: true, encoding: .utf8)
-    let chart = LineChart(title: "TRM trained on \(trained.layout.summary): verified accuracy vs. supervision steps",
-                          xLabel: "supervision steps K (log scale; trained with N_sup = \(trainedBudget.supervisionSteps))",
-                          yLabel: "verified accuracy", series: series, references: refs)
+    let chart = LineChart(
+      title: "TRM trained on \(trained.layout.summary): verified accuracy vs. supervision steps",
+      xLabel: "supervision steps K (log scale; trained with N_sup = \(trainedBudget.supervisionSteps))",
+      yLabel: "verified accuracy", series: series, references: refs)
     try chart.svg().write(toFile: dir + "/sweep.svg", atomically: true, encoding: .utf8)
     out("wrote \(dir)/sweep.csv and \(dir)/sweep.svg")
     return 0

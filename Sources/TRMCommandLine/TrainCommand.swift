@@ -9,13 +9,15 @@ extension CommandLineTool {
     let job = try trainingJob(a)
     let run = try makeRun(job, directory: URL(fileURLWithPath: try a.required("out")), heldOut: job.valid, a)
     let s = job.setup
-    out("\(s.model.kind.rawValue) on \(s.layout.summary): \(run.trainer.model.parameterCount) parameters, "
-      + "\(job.train.count) training examples, \(s.training.optimizerSteps) optimizer steps × batch "
-      + "\(s.training.batchSize), \(s.training.threads) threads")
+    out(
+      "\(s.model.kind.rawValue) on \(s.layout.summary): \(run.trainer.model.parameterCount) parameters, "
+        + "\(job.train.count) training examples, \(s.training.optimizerSteps) optimizer steps × batch "
+        + "\(s.training.batchSize), \(s.training.threads) threads")
     let secs = try runTraining(run, label: "train")
     if let v = try run.validate() {
-      out("validation: exact \(pct(v.exactAccuracy)), verified \(pct(v.verifiedAccuracy)), cells \(pct(v.cellAccuracy)), "
-        + "mean steps \(String(format: "%.2f", v.meanSteps))")
+      out(
+        "validation: exact \(pct(v.exactAccuracy)), verified \(pct(v.verifiedAccuracy)), cells \(pct(v.cellAccuracy)), "
+          + "mean steps \(String(format: "%.2f", v.meanSteps))")
     }
     out("done in \(formatDuration(secs)); model: \(run.modelURL.path)")
     return 0
@@ -26,9 +28,10 @@ extension CommandLineTool {
   static func resume(_ dir: URL, _ a: Arguments) throws -> Int32 {
     let data = try loadSet(try a.required("data"), task: try task(a))
     let valid = try a.string("valid").map { try loadSet($0, task: data.task).puzzles } ?? []
-    let run = try TrainingRun.resume(directory: dir, train: data.puzzles, validation: valid,
-                                     threads: try a.int("threads", min: 1, max: 256),
-                                     optimizerSteps: try a.int("optimizer-steps", min: 1, max: 100_000_000))
+    let run = try TrainingRun.resume(
+      directory: dir, train: data.puzzles, validation: valid,
+      threads: try a.int("threads", min: 1, max: 256),
+      optimizerSteps: try a.int("optimizer-steps", min: 1, max: 100_000_000))
     if let c = try a.int("checkpoint-every", min: 0) { run.checkpointEvery = c }
     if let v = try a.int("validate-every", min: 0) { run.validateEvery = v }
     if let k = try a.int("valid-supervision-steps", min: 1, max: 1024) { run.validationSupervisionSteps = k }

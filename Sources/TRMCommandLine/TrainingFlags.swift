@@ -5,7 +5,8 @@ import TinyRecursion
 extension CommandLineTool {
   static let trainOptions: Set<String> = [
     "data", "valid", "task", "model", "preset", "width", "blocks", "mixer", "latent-steps", "recursions",
-    "supervision-steps", "heads", "optimizer-steps", "batch", "lr", "weight-decay", "loss", "augment", "seed", "threads",
+    "supervision-steps", "heads", "optimizer-steps", "batch", "lr", "weight-decay", "loss", "augment", "seed",
+    "threads",
     "checkpoint-every", "validate-every", "out", "resume", "valid-supervision-steps", "halt-loss-weight",
     "supervision-warmup", "positions", "loss-cells", "loop-share",
   ]
@@ -28,7 +29,8 @@ extension CommandLineTool {
     var s = try TrainingSetup(puzzles: data, preset: a.string("preset"))
     let valid = try a.string("valid").map { try loadSet($0, task: data.task).puzzles } ?? []
     for p in valid where !s.layout.fits(p) {
-      throw UsageError("validation puzzle \(p.inputText.prefix(30)) does not match the training layout \(s.layout.summary)")
+      throw UsageError(
+        "validation puzzle \(p.inputText.prefix(30)) does not match the training layout \(s.layout.summary)")
     }
     if let w = try a.int("width", min: 2, max: 4096) {
       s.model.width = w
@@ -37,7 +39,9 @@ extension CommandLineTool {
     if let h = try a.int("heads", min: 1, max: 256) { s.model.heads = h }
     if let b = try a.int("blocks", min: 1, max: 64) { s.model.blocks = b }
     if let mx = a.string("mixer") {
-      guard let v = TokenMixer(rawValue: mx) else { throw UsageError("--mixer must be conv, depthwise, attention or mlp") }
+      guard let v = TokenMixer(rawValue: mx) else {
+        throw UsageError("--mixer must be conv, depthwise, attention or mlp")
+      }
       try s.setMixer(v)
     }
     let positions = a.string("positions") ?? "1d"
@@ -54,10 +58,11 @@ extension CommandLineTool {
     if let n = try a.int("latent-steps", min: 0, max: 256) { s.model.latentSteps = n }
     if let t = try a.int("recursions", min: 1, max: 256) { s.model.recursions = t }
     if let k = try a.int("supervision-steps", min: 1, max: 1024) { s.model.supervisionSteps = k }
-    let modelKind = try kind ?? a.string("model").map { name -> ModelKind in
-      guard let k = ModelKind(rawValue: name) else { throw UsageError("--model must be trm or baseline") }
-      return k
-    } ?? .trm
+    let modelKind =
+      try kind ?? a.string("model").map { name -> ModelKind in
+        guard let k = ModelKind(rawValue: name) else { throw UsageError("--model must be trm or baseline") }
+        return k
+      } ?? .trm
     if modelKind == .baseline { s = s.baseline }
     if let n = try a.int("optimizer-steps", min: 1, max: 100_000_000) { s.training.optimizerSteps = n }
     if let b = try a.int("batch", min: 1, max: 65_536) { s.training.batchSize = b }
@@ -93,9 +98,10 @@ extension CommandLineTool {
   /// generating one of `heldOut`).
   static func makeRun(_ job: TrainingJob, directory: URL, heldOut: [Puzzle], _ a: Arguments) throws -> TrainingRun {
     let trainer = try job.setup.makeTrainer(train: job.train, heldOut: heldOut)
-    return try TrainingRun(trainer: trainer, layout: job.setup.layout, directory: directory, validation: job.valid,
-                           validationSupervisionSteps: try a.int("valid-supervision-steps", min: 1, max: 1024),
-                           checkpointEvery: try a.int("checkpoint-every", default: 500, min: 0)!,
-                           validateEvery: try a.int("validate-every", default: 250, min: 0)!)
+    return try TrainingRun(
+      trainer: trainer, layout: job.setup.layout, directory: directory, validation: job.valid,
+      validationSupervisionSteps: try a.int("valid-supervision-steps", min: 1, max: 1024),
+      checkpointEvery: try a.int("checkpoint-every", default: 500, min: 0)!,
+      validateEvery: try a.int("validate-every", default: 250, min: 0)!)
   }
 }

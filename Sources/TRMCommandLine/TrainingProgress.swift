@@ -29,30 +29,34 @@ extension CommandLineTool {
     let total = run.trainer.config.optimizerSteps, startStep = run.trainer.step
     var lastPrint = -1.0, lastExact: Double? = nil
     let t0 = DispatchTime.now().uptimeNanoseconds
-    let secs = try run.run(onStep: { m, _ in
-      if let e = m.haltedExactAccuracy { lastExact = e }
-      let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-      let done = m.step - startStep
-      let rate = Double(done * run.trainer.config.batchSize) / max(wall, 1e-9)
-      let eta = wall / Double(max(done, 1)) * Double(total - m.step)
-      let line = String(format: "%@ step %d/%d  %.0f ex/s  loss %.4f  train exact %@  ETA %@", label, m.step, total,
-                        rate, m.loss, lastExact.map { pct($0) } ?? "-", formatDuration(eta))
-      if tty {
-        if wall - lastPrint > 0.2 || m.step == total {
-          FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+    let secs = try run.run(
+      onStep: { m, _ in
+        if let e = m.haltedExactAccuracy { lastExact = e }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let done = m.step - startStep
+        let rate = Double(done * run.trainer.config.batchSize) / max(wall, 1e-9)
+        let eta = wall / Double(max(done, 1)) * Double(total - m.step)
+        let line = String(
+          format: "%@ step %d/%d  %.0f ex/s  loss %.4f  train exact %@  ETA %@", label, m.step, total,
+          rate, m.loss, lastExact.map { pct($0) } ?? "-", formatDuration(eta))
+        if tty {
+          if wall - lastPrint > 0.2 || m.step == total {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+            lastPrint = wall
+          }
+        } else if wall - lastPrint > 10 || m.step == total {
+          err(line)
           lastPrint = wall
         }
-      } else if wall - lastPrint > 10 || m.step == total {
-        err(line)
-        lastPrint = wall
-      }
-    }, onRecord: { rec in
-      if let v = rec.validation {
-        if tty { err("") }
-        err("\(label) step \(rec.step): validation exact \(pct(v.exactAccuracy)), verified \(pct(v.verifiedAccuracy)), "
-          + "cells \(pct(v.cellAccuracy)) on \(v.count)")
-      }
-    })
+      },
+      onRecord: { rec in
+        if let v = rec.validation {
+          if tty { err("") }
+          err(
+            "\(label) step \(rec.step): validation exact \(pct(v.exactAccuracy)), verified \(pct(v.verifiedAccuracy)), "
+              + "cells \(pct(v.cellAccuracy)) on \(v.count)")
+        }
+      })
     if tty { err("") }
     if run.stopRequested {
       err("interrupted: checkpoint saved to \(run.checkpointURL.path); continue with --resume \(run.directory.path)")

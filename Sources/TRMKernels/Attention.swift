@@ -31,7 +31,8 @@ public struct RotaryTables: Sendable {
       for i in 0..<half {
         let angle: Double
         if let grid {
-          let (row, col) = p < grid.prefix ? (-1 - p, -1) : ((p - grid.prefix) / grid.columns, (p - grid.prefix) % grid.columns)
+          let (row, col) =
+            p < grid.prefix ? (-1 - p, -1) : ((p - grid.prefix) / grid.columns, (p - grid.prefix) % grid.columns)
           let quarter = half / 2, j = i % quarter
           let invFreq = _exp(-_logD(base) * Double(2 * j) / Double(half))
           angle = Double(i < quarter ? row : col) * invFreq
@@ -66,17 +67,24 @@ private func sinD(_ x: Double) -> Double {
 /// `lds` apart into dst rows `ldd` apart (C kernel, runtime ISA). `inverse` applies the transpose
 /// (used to pull gradients back through the rotation).
 @inline(__always)
-private func rotateRows(_ rotary: RotaryTables, _ src: UnsafePointer<Float>, lds: Int, _ dst: UnsafeMutablePointer<Float>, ldd: Int, rows: Int, d: Int, inverse: Bool) {
+private func rotateRows(
+  _ rotary: RotaryTables, _ src: UnsafePointer<Float>, lds: Int, _ dst: UnsafeMutablePointer<Float>, ldd: Int,
+  rows: Int, d: Int, inverse: Bool
+) {
   rotary.cos.withUnsafeBufferPointer { c in
     rotary.sin.withUnsafeBufferPointer { s in
-      trm_rotary_rows(Int32(KernelISA.best.rawValue), src, lds, dst, ldd, c.baseAddress!, s.baseAddress!, rows, d, inverse ? 1 : 0)
+      trm_rotary_rows(
+        Int32(KernelISA.best.rawValue), src, lds, dst, ldd, c.baseAddress!, s.baseAddress!, rows, d, inverse ? 1 : 0)
     }
   }
 }
 
 /// q and k of one (batch, head) into contiguous [L, d] buffers, rotated when `rotary` is set.
 @inline(__always)
-private func gatherQK(_ base: UnsafePointer<Float>, ld: Int, D: Int, L: Int, d: Int, rotary: RotaryTables?, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>) {
+private func gatherQK(
+  _ base: UnsafePointer<Float>, ld: Int, D: Int, L: Int, d: Int, rotary: RotaryTables?, q: UnsafeMutablePointer<Float>,
+  k: UnsafeMutablePointer<Float>
+) {
   if let rotary {
     rotateRows(rotary, base, lds: ld, q, ldd: d, rows: L, d: d, inverse: false)
     rotateRows(rotary, base + D, lds: ld, k, ldd: d, rows: L, d: d, inverse: false)
@@ -89,7 +97,10 @@ private func gatherQK(_ base: UnsafePointer<Float>, ld: Int, D: Int, L: Int, d: 
 }
 
 /// Attention forward. Writes out and probs. Parallel over (batch, head).
-package func attentionForward(qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, batch: Int, length: Int, heads: Int, headDim: Int, rotary: RotaryTables?, threads: Int) {
+package func attentionForward(
+  qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, batch: Int,
+  length: Int, heads: Int, headDim: Int, rotary: RotaryTables?, threads: Int
+) {
   let L = length, d = headDim, D = heads * d, ld = 3 * D
   let scale = 1 / Float(d).squareRoot()
   let pq = SendablePointer(qkv), po = SendablePointer(out), pp = SendablePointer(probs)
@@ -101,14 +112,21 @@ package func attentionForward(qkv: UnsafePointer<Float>, out: UnsafeMutablePoint
     let base = pq.p + b * L * ld + h * d
     gatherQK(base, ld: ld, D: D, L: L, d: d, rotary: rotary, q: q, k: k)
     let P = pp.p + task * L * L
-    gemm(transA: false, transB: true, m: L, n: L, k: d, alpha: scale, a: q, lda: d, b: k, ldb: d, accumulate: false, c: P, ldc: L)
+    gemm(
+      transA: false, transB: true, m: L, n: L, k: d, alpha: scale, a: q, lda: d, b: k, ldb: d, accumulate: false, c: P,
+      ldc: L)
     softmaxRows(P, rows: L, width: L)
-    gemm(transA: false, transB: false, m: L, n: d, k: L, a: P, lda: L, b: base + 2 * D, ldb: ld, accumulate: false, c: po.p + b * L * D + h * d, ldc: D)
+    gemm(
+      transA: false, transB: false, m: L, n: d, k: L, a: P, lda: L, b: base + 2 * D, ldb: ld, accumulate: false,
+      c: po.p + b * L * D + h * d, ldc: D)
   }
 }
 
 /// Attention backward, accumulating into dqkv.
-package func attentionBackward(qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>, dout: UnsafePointer<Float>, dqkv: UnsafeMutablePointer<Float>, batch: Int, length: Int, heads: Int, headDim: Int, rotary: RotaryTables?, threads: Int) {
+package func attentionBackward(
+  qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>, dout: UnsafePointer<Float>, dqkv: UnsafeMutablePointer<Float>,
+  batch: Int, length: Int, heads: Int, headDim: Int, rotary: RotaryTables?, threads: Int
+) {
   let L = length, d = headDim, D = heads * d, ld = 3 * D
   let scale = 1 / Float(d).squareRoot()
   let pq = SendablePointer(qkv), pp = SendablePointer(probs), pdo = SendablePointer(dout), pdq = SendablePointer(dqkv)
@@ -123,9 +141,13 @@ package func attentionBackward(qkv: UnsafePointer<Float>, probs: UnsafePointer<F
     gatherQK(base, ld: ld, D: D, L: L, d: d, rotary: rotary, q: q, k: k)
     let P = pp.p + task * L * L
     // dV += Pᵀ dO
-    gemm(transA: true, transB: false, m: L, n: d, k: L, a: P, lda: L, b: dO, ldb: D, accumulate: true, c: dbase + 2 * D, ldc: ld)
+    gemm(
+      transA: true, transB: false, m: L, n: d, k: L, a: P, lda: L, b: dO, ldb: D, accumulate: true, c: dbase + 2 * D,
+      ldc: ld)
     // dP = dO Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
-    gemm(transA: false, transB: true, m: L, n: L, k: d, a: dO, lda: D, b: base + 2 * D, ldb: ld, accumulate: false, c: dS, ldc: L)
+    gemm(
+      transA: false, transB: true, m: L, n: L, k: d, a: dO, lda: D, b: base + 2 * D, ldb: ld, accumulate: false, c: dS,
+      ldc: L)
     for r in 0..<L {
       let pr = P + r * L, sr = dS + r * L
       let dot = dotSIMD(pr, sr, L)
@@ -151,7 +173,10 @@ package func attentionBackward(qkv: UnsafePointer<Float>, probs: UnsafePointer<F
 }
 
 /// Naive twin of `attentionForward` in Double, no GEMM, no vectorized exp.
-package func attentionForwardReference(qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, batch: Int, length: Int, heads: Int, headDim: Int, rotary: RotaryTables?) {
+package func attentionForwardReference(
+  qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, batch: Int, length: Int, heads: Int, headDim: Int,
+  rotary: RotaryTables?
+) {
   let L = length, d = headDim, D = heads * d, ld = 3 * D, half = d / 2
   func rot(_ v: [Double], _ p: Int) -> [Double] {
     guard let rotary else { return v }

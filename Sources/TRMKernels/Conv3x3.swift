@@ -12,8 +12,10 @@
 
 /// Unfolds 3×3 neighbourhoods: col[(b·H + i)·W + j, t·C ..< (t+1)·C] = x[b, (i+di)·W + (j+dj), :]
 /// (zero outside the grid). Parallel over grid rows.
-package func conv3x3Unfold(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>,
-                          batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1) {
+package func conv3x3Unfold(
+  _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>,
+  batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1
+) {
   let px = SendablePointer(x), pc = SendablePointer(col)
   parallelFor(B * H, threads: B * H * W * C < 1 << 14 ? 1 : threads) { bi in
     let b = bi / H, i = bi % H
@@ -33,8 +35,10 @@ package func conv3x3Unfold(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointe
 
 /// Folds unfolded gradients back onto cells: dx[b, i, j, :] += Σ_t dcol[cell (i−di, j−dj), t].
 /// Written as a gather over the output cell, parallel over grid rows.
-package func conv3x3Fold(_ dcol: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-                        batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1) {
+package func conv3x3Fold(
+  _ dcol: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+  batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1
+) {
   let pd = SendablePointer(dcol), px = SendablePointer(dx)
   parallelFor(B * H, threads: B * H * W * C < 1 << 14 ? 1 : threads) { bi in
     let b = bi / H, i = bi % H
@@ -52,28 +56,35 @@ package func conv3x3Fold(_ dcol: UnsafePointer<Float>, _ dx: UnsafeMutablePointe
 
 /// y = conv3x3(x) with weight [C, 9C]; `col` [R, 9C] receives the unfolded input (kept by the
 /// caller for the backward). Overwrites y.
-package func conv3x3Forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>,
-                           _ y: UnsafeMutablePointer<Float>, batch B: Int, height H: Int, width W: Int, channels C: Int,
-                           threads: Int = 1, workspace: GemmWorkspace? = nil) {
+package func conv3x3Forward(
+  _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>,
+  _ y: UnsafeMutablePointer<Float>, batch B: Int, height H: Int, width W: Int, channels C: Int,
+  threads: Int = 1, workspace: GemmWorkspace? = nil
+) {
   conv3x3Unfold(x, col, batch: B, height: H, width: W, channels: C, threads: threads)
   let R = B * H * W
-  gemm(transA: false, transB: true, m: R, n: C, k: 9 * C, a: col, lda: 9 * C, b: weight, ldb: 9 * C,
-       accumulate: false, c: y, ldc: C, threads: threads, workspace: workspace)
+  gemm(
+    transA: false, transB: true, m: R, n: C, k: 9 * C, a: col, lda: 9 * C, b: weight, ldb: 9 * C,
+    accumulate: false, c: y, ldc: C, threads: threads, workspace: workspace)
 }
 
 /// Backward of `conv3x3Forward`: dweight += dyᵀ · col (if given); dx += fold(dy · weight) (if
 /// given). `scratch` [R, 9C] holds dcol.
-package func conv3x3Backward(dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, col: UnsafePointer<Float>,
-                            dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>,
-                            batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1, workspace: GemmWorkspace? = nil) {
+package func conv3x3Backward(
+  dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, col: UnsafePointer<Float>,
+  dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>,
+  batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1, workspace: GemmWorkspace? = nil
+) {
   let R = B * H * W
   if let dweight {
-    gemm(transA: true, transB: false, m: C, n: 9 * C, k: R, a: dy, lda: C, b: col, ldb: 9 * C,
-         accumulate: true, c: dweight, ldc: 9 * C, threads: threads, workspace: workspace)
+    gemm(
+      transA: true, transB: false, m: C, n: 9 * C, k: R, a: dy, lda: C, b: col, ldb: 9 * C,
+      accumulate: true, c: dweight, ldc: 9 * C, threads: threads, workspace: workspace)
   }
   if let dx {
-    gemm(transA: false, transB: false, m: R, n: 9 * C, k: C, a: dy, lda: C, b: weight, ldb: 9 * C,
-         accumulate: false, c: scratch, ldc: 9 * C, threads: threads, workspace: workspace)
+    gemm(
+      transA: false, transB: false, m: R, n: 9 * C, k: C, a: dy, lda: C, b: weight, ldb: 9 * C,
+      accumulate: false, c: scratch, ldc: 9 * C, threads: threads, workspace: workspace)
     conv3x3Fold(scratch, dx, batch: B, height: H, width: W, channels: C, threads: threads)
   }
 }
@@ -81,8 +92,10 @@ package func conv3x3Backward(dy: UnsafePointer<Float>, weight: UnsafePointer<Flo
 // MARK: - Naive twins (tests, KernelBench)
 
 /// Direct seven-loop convolution, accumulated in Double: the reference for `conv3x3Forward`.
-package func conv3x3ForwardNaive(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                batch B: Int, height H: Int, width W: Int, channels C: Int) {
+package func conv3x3ForwardNaive(
+  _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+  batch B: Int, height H: Int, width W: Int, channels C: Int
+) {
   for b in 0..<B {
     for i in 0..<H {
       for j in 0..<W {
@@ -101,9 +114,11 @@ package func conv3x3ForwardNaive(_ x: UnsafePointer<Float>, weight: UnsafePointe
 }
 
 /// Direct backward (scatter form), accumulated in Double: dx += ∂, dweight += ∂.
-package func conv3x3BackwardNaive(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                 dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
-                                 batch B: Int, height H: Int, width W: Int, channels C: Int) {
+package func conv3x3BackwardNaive(
+  dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
+  batch B: Int, height H: Int, width W: Int, channels C: Int
+) {
   var gx = [Double](repeating: 0, count: B * H * W * C), gw = [Double](repeating: 0, count: 9 * C * C)
   for b in 0..<B {
     for i in 0..<H {
@@ -133,8 +148,10 @@ package func conv3x3BackwardNaive(dy: UnsafePointer<Float>, x: UnsafePointer<Flo
 // a contiguous channel vector: y[cell, :] = Σ_t weight[t, :] ⊙ x[cell + offset_t, :].
 
 /// Depthwise forward, overwrites y. Parallel over grid rows.
-package func depthwise3x3Forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                 batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1) {
+package func depthwise3x3Forward(
+  _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+  batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1
+) {
   let px = SendablePointer(x), pw = SendablePointer(weight), py = SendablePointer(y)
   parallelFor(B * H, threads: B * H * W * C < 1 << 14 ? 1 : threads) { bi in
     let b = bi / H, i = bi % H
@@ -152,9 +169,11 @@ package func depthwise3x3Forward(_ x: UnsafePointer<Float>, weight: UnsafePointe
 
 /// Depthwise backward: dx += Σ_t weight[t] ⊙ dy[cell − offset_t] (gather, parallel over grid
 /// rows); dweight[t] += Σ_cells x[cell + offset_t] ⊙ dy[cell] (parallel over the 9 taps).
-package func depthwise3x3Backward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                  dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
-                                  batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1) {
+package func depthwise3x3Backward(
+  dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
+  batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1
+) {
   let pdy = SendablePointer(dy), px = SendablePointer(x), pw = SendablePointer(weight)
   let small = B * H * W * C < 1 << 14
   if let dx {
@@ -178,7 +197,8 @@ package func depthwise3x3Backward(dy: UnsafePointer<Float>, x: UnsafePointer<Flo
       for b in 0..<B {
         for i in max(0, -di)..<min(H, H - di) {
           for j in max(0, -dj)..<min(W, W - dj) {
-            mulAccumulate(px.p + ((b * H + i + di) * W + j + dj) * C, pdy.p + ((b * H + i) * W + j) * C, pdw.p + t * C, C)
+            mulAccumulate(
+              px.p + ((b * H + i + di) * W + j + dj) * C, pdy.p + ((b * H + i) * W + j) * C, pdw.p + t * C, C)
           }
         }
       }
@@ -187,8 +207,10 @@ package func depthwise3x3Backward(dy: UnsafePointer<Float>, x: UnsafePointer<Flo
 }
 
 /// Direct depthwise forward in Double: the reference twin.
-package func depthwise3x3ForwardNaive(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                      batch B: Int, height H: Int, width W: Int, channels C: Int) {
+package func depthwise3x3ForwardNaive(
+  _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+  batch B: Int, height H: Int, width W: Int, channels C: Int
+) {
   for b in 0..<B {
     for i in 0..<H {
       for j in 0..<W {

@@ -81,8 +81,9 @@ public func gemm(
     while p0 < k {
       let kw = min(kc, k - p0)
       for jp in jp0..<jp1 {
-        packB(pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: jp * nr, nw: min(nr, n - jp * nr), nr: nr,
-              into: pbp.p + p0 * nPanels * nr + jp * kw * nr)
+        packB(
+          pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: jp * nr, nw: min(nr, n - jp * nr), nr: nr,
+          into: pbp.p + p0 * nPanels * nr + jp * kw * nr)
       }
       p0 += kw
     }
@@ -117,8 +118,9 @@ public func gemm(
         }
         for jp in jpFirst..<(jpFirst + jpCount) {
           let nEff = min(nr, n - jp * nr)
-          kern.kernel(Int32(kw), aPtr, rs, cs, bBlock + jp * kw * nr, pc.p + row * ldc + jp * nr, ldc,
-                      Int32(mEff), Int32(nEff), alpha, acc)
+          kern.kernel(
+            Int32(kw), aPtr, rs, cs, bBlock + jp * kw * nr, pc.p + row * ldc + jp * nr, ldc,
+            Int32(mEff), Int32(nEff), alpha, acc)
         }
       }
       p0 += kw
@@ -146,8 +148,10 @@ public final class GemmWorkspace: @unchecked Sendable {
 
 /// Packs rows i0..<i0+mw, columns p0..<p0+kw of op(A) into MR-row panels, k-major, zero-padded.
 @inline(__always)
-private func packA(_ a: UnsafeMutablePointer<Float>, lda: Int, trans: Bool, i0: Int, mw: Int,
-                   p0: Int, kw: Int, mr: Int, into dst: UnsafeMutablePointer<Float>) {
+private func packA(
+  _ a: UnsafeMutablePointer<Float>, lda: Int, trans: Bool, i0: Int, mw: Int,
+  p0: Int, kw: Int, mr: Int, into dst: UnsafeMutablePointer<Float>
+) {
   var d = dst
   var i = 0
   while i < mw {
@@ -175,8 +179,10 @@ private func packA(_ a: UnsafeMutablePointer<Float>, lda: Int, trans: Bool, i0: 
 
 /// Packs rows p0..<p0+kw, columns j0..<j0+nw of op(B) into NR-column panels, zero-padded.
 @inline(__always)
-private func packB(_ b: UnsafeMutablePointer<Float>, ldb: Int, trans: Bool, p0: Int, kw: Int,
-                   j0: Int, nw: Int, nr: Int, into dst: UnsafeMutablePointer<Float>) {
+private func packB(
+  _ b: UnsafeMutablePointer<Float>, ldb: Int, trans: Bool, p0: Int, kw: Int,
+  j0: Int, nw: Int, nr: Int, into dst: UnsafeMutablePointer<Float>
+) {
   var d = dst
   var j = 0
   while j < nw {

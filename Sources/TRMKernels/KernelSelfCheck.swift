@@ -3,7 +3,9 @@ import TRMRandom
 /// Compares every fast row kernel with its naive twin on awkward shapes, for every supported ISA
 /// and for 1 and 2 threads. Returns one message per mismatch (empty when all agree).
 /// Used by the kernel benchmark (before timing) and by the tests.
-package func verifyRowKernels(shapes: [(rows: Int, width: Int)] = [(1, 1), (3, 17), (17, 63), (63, 129), (129, 3), (700, 129)]) -> [String] {
+package func verifyRowKernels(
+  shapes: [(rows: Int, width: Int)] = [(1, 1), (3, 17), (17, 63), (63, 129), (129, 3), (700, 129)]
+) -> [String] {
   var failures: [String] = []
   func rand(_ n: Int, _ seed: UInt64, scale: Float = 2) -> [Float] {
     var g = SplitMix64(seed: seed)
@@ -40,7 +42,9 @@ package func verifyRowKernels(shapes: [(rows: Int, width: Int)] = [(1, 1), (3, 1
       let x = rand(rows * width, 4, scale: 80)
       var e1 = [Float](repeating: 0, count: x.count)
       vexp(x, &e1, x.count, isa: isa)
-      cmp("exp\(tag)", e1.map { $0 / max(1, $0) }, x.map { Float(_exp(Double($0))) / max(1, Float(_exp(Double($0)))) }, tol: 1e-6)
+      cmp(
+        "exp\(tag)", e1.map { $0 / max(1, $0) }, x.map { Float(_exp(Double($0))) / max(1, Float(_exp(Double($0)))) },
+        tol: 1e-6)
       // softmax
       var s1 = rand(rows * width, 5, scale: 10), s2 = s1
       softmaxRows(&s1, rows: rows, width: width, isa: isa)
@@ -87,7 +91,9 @@ package func verifyRowKernels(shapes: [(rows: Int, width: Int)] = [(1, 1), (3, 1
       if t1 != tr || t2 != tr { failures.append("transpose[\(isa) \(rows)x\(width)]: differs from reference") }
       var a1 = base
       transposeLast2(x, &a1, batch: 2, rows: rows, cols: width, accumulate: true, threads: 2, isa: isa)
-      if a1 != zip(base, tr).map({ $0 + $1 }) { failures.append("transpose+=[\(isa) \(rows)x\(width)]: differs from reference") }
+      if a1 != zip(base, tr).map({ $0 + $1 }) {
+        failures.append("transpose+=[\(isa) \(rows)x\(width)]: differs from reference")
+      }
     }
   }
   // Attention (odd lengths, two head sizes, with and without rotary)
@@ -98,9 +104,12 @@ package func verifyRowKernels(shapes: [(rows: Int, width: Int)] = [(1, 1), (3, 1
       let rot = useRotary ? RotaryTables(length: length, headDim: d) : nil
       var o1 = [Float](repeating: 0, count: batch * length * D), o2 = o1, orf = o1
       var p1 = [Float](repeating: 0, count: batch * heads * length * length), p2 = p1
-      attentionForward(qkv: qkv, out: &o1, probs: &p1, batch: batch, length: length, heads: heads, headDim: d, rotary: rot, threads: 1)
-      attentionForward(qkv: qkv, out: &o2, probs: &p2, batch: batch, length: length, heads: heads, headDim: d, rotary: rot, threads: 2)
-      attentionForwardReference(qkv: qkv, out: &orf, batch: batch, length: length, heads: heads, headDim: d, rotary: rot)
+      attentionForward(
+        qkv: qkv, out: &o1, probs: &p1, batch: batch, length: length, heads: heads, headDim: d, rotary: rot, threads: 1)
+      attentionForward(
+        qkv: qkv, out: &o2, probs: &p2, batch: batch, length: length, heads: heads, headDim: d, rotary: rot, threads: 2)
+      attentionForwardReference(
+        qkv: qkv, out: &orf, batch: batch, length: length, heads: heads, headDim: d, rotary: rot)
       let tag = "[b\(batch) L\(length) h\(heads) d\(d) rope=\(useRotary)]"
       cmp("attention.fwd\(tag)", o1, orf, tol: 1e-5)
       if o1 != o2 { failures.append("attention.fwd\(tag): 1 and 2 threads differ") }

@@ -16,7 +16,9 @@ package func rowChunks(rows: Int, width: Int, threads: Int) -> [Range<Int>] {
 
 /// y = a + b (n floats) split over threads in 16-float-aligned chunks (elementwise, so the
 /// result does not depend on the thread count).
-package func addForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, threads: Int) {
+package func addForward(
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, threads: Int
+) {
   let chunks = rowChunks(rows: (n + 15) / 16, width: 16, threads: threads)
   if chunks.count <= 1 { addForward(a, b, y, n); return }
   let pa = SendablePointer(a), pb = SendablePointer(b), py = SendablePointer(y)
@@ -27,7 +29,9 @@ package func addForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ 
 }
 
 /// y = a + b (n floats). May alias.
-package func addForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+package func addForward(
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int
+) {
   var i = 0
   while i + 16 <= n {
     let va = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
@@ -52,7 +56,9 @@ package func axpy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePoint
 }
 
 /// y = a * b elementwise (n floats).
-package func mulForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+package func mulForward(
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int
+) {
   var i = 0
   while i + 16 <= n {
     let va = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
@@ -64,7 +70,9 @@ package func mulForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ 
 }
 
 /// y += a * b elementwise (n floats).
-package func mulAccumulate(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+package func mulAccumulate(
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int
+) {
   var i = 0
   while i + 16 <= n {
     let va = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
@@ -81,7 +89,8 @@ package func dotSIMD(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: 
   var acc = SIMD16<Float>(repeating: 0)
   var i = 0
   while i + 16 <= n {
-    acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+    acc +=
+      UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
       * UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
     i += 16
   }
@@ -93,27 +102,37 @@ package func dotSIMD(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: 
 // MARK: - SwiGLU: out = silu(g) * u, rows of gu = [g | u]
 
 /// SwiGLU forward over rows of `2*width` (C kernel, runtime ISA).
-package func swigluForward(_ gu: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, width: Int, threads: Int, isa: KernelISA = .best) {
+package func swigluForward(
+  _ gu: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, width: Int, threads: Int,
+  isa: KernelISA = .best
+) {
   let pg = SendablePointer(gu), po = SendablePointer(out)
   let chunks = rowChunks(rows: rows, width: 2 * width, threads: threads)
   parallelFor(chunks.count, threads: threads) { t in
     let r = chunks[t]
-    trm_swiglu_forward(Int32(isa.rawValue), pg.p + r.lowerBound * 2 * width, po.p + r.lowerBound * width, r.count, width)
+    trm_swiglu_forward(
+      Int32(isa.rawValue), pg.p + r.lowerBound * 2 * width, po.p + r.lowerBound * width, r.count, width)
   }
 }
 
 /// SwiGLU backward, accumulating into dgu.
-package func swigluBackward(_ gu: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ dgu: UnsafeMutablePointer<Float>, rows: Int, width: Int, threads: Int, isa: KernelISA = .best) {
+package func swigluBackward(
+  _ gu: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ dgu: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+  threads: Int, isa: KernelISA = .best
+) {
   let pg = SendablePointer(gu), pd = SendablePointer(dout), pdg = SendablePointer(dgu)
   let chunks = rowChunks(rows: rows, width: 2 * width, threads: threads)
   parallelFor(chunks.count, threads: threads) { t in
     let r = chunks[t]
-    trm_swiglu_backward(Int32(isa.rawValue), pg.p + r.lowerBound * 2 * width, pd.p + r.lowerBound * width,
-                        pdg.p + r.lowerBound * 2 * width, r.count, width)
+    trm_swiglu_backward(
+      Int32(isa.rawValue), pg.p + r.lowerBound * 2 * width, pd.p + r.lowerBound * width,
+      pdg.p + r.lowerBound * 2 * width, r.count, width)
   }
 }
 
-package func swigluForwardReference(_ gu: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+package func swigluForwardReference(
+  _ gu: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, width: Int
+) {
   for r in 0..<rows {
     for i in 0..<width {
       let g = Double(gu[r * 2 * width + i]), u = Double(gu[r * 2 * width + width + i])
@@ -122,7 +141,9 @@ package func swigluForwardReference(_ gu: UnsafePointer<Float>, _ out: UnsafeMut
   }
 }
 
-package func swigluBackwardReference(_ gu: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ dgu: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+package func swigluBackwardReference(
+  _ gu: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ dgu: UnsafeMutablePointer<Float>, rows: Int, width: Int
+) {
   for r in 0..<rows {
     for i in 0..<width {
       let g = Double(gu[r * 2 * width + i]), u = Double(gu[r * 2 * width + width + i])
@@ -148,7 +169,8 @@ func rmsNormRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, wid
   let vs = SIMD16<Float>(repeating: s)
   var i = 0
   while i + 16 <= width {
-    UnsafeMutableRawPointer(y + i).storeBytes(of: vs * UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(y + i).storeBytes(
+      of: vs * UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
     i += 16
   }
   while i < width { y[i] = s * x[i]; i += 1 }
@@ -156,7 +178,10 @@ func rmsNormRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, wid
 }
 
 /// Forward; saves 1/rms per row in `rstd` for the backward.
-package func rmsNormForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>, rows: Int, width: Int, eps: Float, threads: Int) {
+package func rmsNormForward(
+  _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>, rows: Int,
+  width: Int, eps: Float, threads: Int
+) {
   let px = SendablePointer(x), py = SendablePointer(y), pr = SendablePointer(rstd)
   let chunks = rowChunks(rows: rows, width: width, threads: threads)
   parallelFor(chunks.count, threads: threads) { t in
@@ -166,7 +191,10 @@ package func rmsNormForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer
 
 /// Fused residual + norm: y = rmsNorm(a + b) row by row (the sum never leaves the cache);
 /// saves 1/rms per row in `rstd`. Same arithmetic as `addForward` then `rmsNormForward`.
-package func addRMSNormForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>, rows: Int, width: Int, eps: Float, threads: Int) {
+package func addRMSNormForward(
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+  _ rstd: UnsafeMutablePointer<Float>, rows: Int, width: Int, eps: Float, threads: Int
+) {
   let pa = SendablePointer(a), pb = SendablePointer(b), py = SendablePointer(y), pr = SendablePointer(rstd)
   let chunks = rowChunks(rows: rows, width: width, threads: threads)
   parallelFor(chunks.count, threads: threads) { t in
@@ -179,7 +207,10 @@ package func addRMSNormForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Flo
 }
 
 /// Backward from the output y and saved rstd: dx += rstd * (dy - y * mean(dy * y)).
-package func rmsNormBackward(_ y: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, width: Int, threads: Int) {
+package func rmsNormBackward(
+  _ y: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+  _ dx: UnsafeMutablePointer<Float>, rows: Int, width: Int, threads: Int
+) {
   let py = SendablePointer(y), pr = SendablePointer(rstd), pdy = SendablePointer(dy), pdx = SendablePointer(dx)
   let chunks = rowChunks(rows: rows, width: width, threads: threads)
   parallelFor(chunks.count, threads: threads) { t in
@@ -201,7 +232,9 @@ package func rmsNormBackward(_ y: UnsafePointer<Float>, _ rstd: UnsafePointer<Fl
   }
 }
 
-package func rmsNormForwardReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, eps: Float) {
+package func rmsNormForwardReference(
+  _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, eps: Float
+) {
   for r in 0..<rows {
     var ss = 0.0
     for i in 0..<width { ss += Double(x[r * width + i]) * Double(x[r * width + i]) }
@@ -213,19 +246,28 @@ package func rmsNormForwardReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutab
 // MARK: - Transpose of the last two axes: [B, R, C] -> [B, C, R]
 
 /// Blocked transpose; with `accumulate` adds into y.
-package func transposeLast2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, rows: Int, cols: Int, accumulate: Bool, threads: Int, isa: KernelISA = .best) {
+package func transposeLast2(
+  _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, rows: Int, cols: Int, accumulate: Bool,
+  threads: Int, isa: KernelISA = .best
+) {
   let px = SendablePointer(x), py = SendablePointer(y)
   let tile = 32
   let rowTiles = (rows + tile - 1) / tile
   let tasks = batch * rowTiles
   parallelFor(tasks, threads: rows * cols * batch < 32_768 ? 1 : threads) { t in
     let b = t / rowTiles, r0 = (t % rowTiles) * tile
-    trm_transpose(Int32(isa.rawValue), px.p + b * rows * cols, py.p + b * rows * cols, rows, cols, r0, min(rows, r0 + tile), accumulate ? 1 : 0)
+    trm_transpose(
+      Int32(isa.rawValue), px.p + b * rows * cols, py.p + b * rows * cols, rows, cols, r0, min(rows, r0 + tile),
+      accumulate ? 1 : 0)
   }
 }
 
-package func transposeLast2Reference(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, rows: Int, cols: Int) {
-  for b in 0..<batch { for r in 0..<rows { for c in 0..<cols { y[b * rows * cols + c * rows + r] = x[b * rows * cols + r * cols + c] } } }
+package func transposeLast2Reference(
+  _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, rows: Int, cols: Int
+) {
+  for b in 0..<batch {
+    for r in 0..<rows { for c in 0..<cols { y[b * rows * cols + c * rows + r] = x[b * rows * cols + r * cols + c] } }
+  }
 }
 
 // MARK: - Softmax over rows (in place), fused C kernel (max, exp + sum, scale)
@@ -260,7 +302,10 @@ public enum CrossEntropyKind: String, Sendable, Codable, CaseIterable {
 
 /// Per row: loss = −log p[label] (0 when label == ignore). Writes `probs` (the normalized
 /// probabilities, needed by the backward) and returns the losses. Double accumulation.
-package func crossEntropyForward(_ logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, vocab: Int, kind: CrossEntropyKind, ignore: Int32, probs: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>) {
+package func crossEntropyForward(
+  _ logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, vocab: Int, kind: CrossEntropyKind,
+  ignore: Int32, probs: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>
+) {
   for r in 0..<rows {
     let lr = logits + r * vocab, pr = probs + r * vocab
     var total = 0.0
@@ -286,7 +331,11 @@ package func crossEntropyForward(_ logits: UnsafePointer<Float>, labels: UnsafeP
 
 /// dlogits += w[r] * d(loss_r)/dlogits. Softmax: p − onehot. Stablemax: with q = s/Σs,
 /// d/dx_i = q_i·s'(x_i)/s(x_i) − [i = label]·s'(x_i)/s(x_i), s'/s = 1/(x+1) for x ≥ 0, 1/(1−x) else.
-package func crossEntropyBackward(_ logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, probs: UnsafePointer<Float>, rowWeights: UnsafePointer<Float>, rows: Int, vocab: Int, kind: CrossEntropyKind, ignore: Int32, dlogits: UnsafeMutablePointer<Float>) {
+package func crossEntropyBackward(
+  _ logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, probs: UnsafePointer<Float>,
+  rowWeights: UnsafePointer<Float>, rows: Int, vocab: Int, kind: CrossEntropyKind, ignore: Int32,
+  dlogits: UnsafeMutablePointer<Float>
+) {
   for r in 0..<rows {
     let label = labels[r]
     if label == ignore || label < 0 || Int(label) >= vocab { continue }

@@ -83,7 +83,9 @@ public struct Block {
   }
 
   /// h [B, L, D] → [B, L, D]. `grid` (rows, columns) is the cell grid of the conv mixers.
-  public func callAsFunction(_ g: Graph, _ h: Var, rotary: RotaryTables?, grid: (rows: Int, columns: Int) = (1, 1)) -> Var {
+  public func callAsFunction(
+    _ g: Graph, _ h: Var, rotary: RotaryTables?, grid: (rows: Int, columns: Int) = (1, 1)
+  ) -> Var {
     var h = h
     switch mix {
     case .attention(let qkv, let out, let heads):

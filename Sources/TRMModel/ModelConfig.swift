@@ -43,8 +43,9 @@ public struct RecursionBudget: Codable, Hashable, Sendable {
   /// Throws unless n ≥ 0, T ≥ 1 and N_sup ≥ 1.
   public func validate() throws {
     guard latentSteps >= 0, recursions >= 1, supervisionSteps >= 1 else {
-      throw ModelError.invalidConfig("need latentSteps ≥ 0, recursions ≥ 1, supervisionSteps ≥ 1 "
-        + "(got n=\(latentSteps), T=\(recursions), N_sup=\(supervisionSteps))")
+      throw ModelError.invalidConfig(
+        "need latentSteps ≥ 0, recursions ≥ 1, supervisionSteps ≥ 1 "
+          + "(got n=\(latentSteps), T=\(recursions), N_sup=\(supervisionSteps))")
     }
   }
 }
@@ -140,15 +141,24 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     if mixer == .attention {
       if heads < 1 || width % heads != 0 { try fail("width \(width) must be divisible by heads \(heads)") }
       if (width / heads) % headDimMultiple != 0 {
-        try fail("head dim \(width / heads) must be a multiple of \(headDimMultiple) for \(gridColumns == nil ? "" : "2-D ")rotary embeddings")
+        try fail(
+          "head dim \(width / heads) must be a multiple of \(headDimMultiple) for "
+            + "\(gridColumns == nil ? "" : "2-D ")rotary embeddings"
+        )
       }
-      if let g = gridColumns, g < 1 || sequenceLength % g != 0 { try fail("gridColumns \(g) must divide the sequence length \(sequenceLength)") }
+      if let g = gridColumns, g < 1 || sequenceLength % g != 0 {
+        try fail("gridColumns \(g) must divide the sequence length \(sequenceLength)")
+      }
     }
     if mixer.isGridConvolution {
       guard let g = gridColumns, g >= 1, sequenceLength % g == 0 else {
-        try fail("the \(mixer.rawValue) mixer needs gridColumns dividing the sequence length \(sequenceLength) (a grid task)"); return
+        try fail(
+          "the \(mixer.rawValue) mixer needs gridColumns dividing the sequence length \(sequenceLength) (a grid task)");
+        return
       }
-      if prefixLength != 0 { try fail("the \(mixer.rawValue) mixer runs on grid cells only: prefixLength must be 0, got \(prefixLength)") }
+      if prefixLength != 0 {
+        try fail("the \(mixer.rawValue) mixer runs on grid cells only: prefixLength must be 0, got \(prefixLength)")
+      }
     }
     if prefixLength < 0 { try fail("prefixLength must be ≥ 0") }
     try budget.validate()
@@ -157,7 +167,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 }
 
 /// Errors for configurations and checkpoints a user hands in.
-public enum ModelError: Error, CustomStringConvertible, LocalizedError, Equatable {
+public enum ModelError: Error, CustomStringConvertible, LocalizedError, Equatable, Sendable {
   case invalidConfig(String)
   case checkpoint(String)
   case shapeMismatch(String)

@@ -53,7 +53,9 @@ public final class RecursiveModel {
     self.config = config
     var rng = SplitMix64(seed: seed)
     let D = config.width
-    embedding = Parameter(name: "embedding.weight", value: truncatedNormal([config.vocabSize, D], std: 1 / Double(D).squareRoot(), rng: &rng))
+    embedding = Parameter(
+      name: "embedding.weight",
+      value: truncatedNormal([config.vocabSize, D], std: 1 / Double(D).squareRoot(), rng: &rng))
     prefix = config.prefixLength > 0 ? Parameter(name: "prefix", value: .zeros([config.prefixLength, D])) : nil
     blocks = (0..<config.blocks).map { Block("net.blocks.\($0)", config: config, width: D, rng: &rng) }
     lmHead = Linear("lmHead", input: D, output: config.vocabSize, rng: &rng)
@@ -73,10 +75,15 @@ public final class RecursiveModel {
   /// mixers only, whose parameters do not depend on the length (rotary tables are rebuilt).
   /// Used for size extrapolation. A model on a grid needs the new grid's column count.
   public func resized(sequenceLength: Int, gridColumns: Int? = nil) throws -> RecursiveModel {
-    if sequenceLength == config.sequenceLength && (gridColumns == nil || gridColumns == config.gridColumns) { return self }
+    if sequenceLength == config.sequenceLength && (gridColumns == nil || gridColumns == config.gridColumns) {
+      return self
+    }
     guard config.mixer != .mlp else {
-      throw ModelError.invalidConfig("the MLP mixer's weights are sized by the sequence length: this model runs on "
-        + "\(config.sequenceLength) cells only, not \(sequenceLength) (train with --mixer conv or attention for other sizes)")
+      throw ModelError.invalidConfig(
+        "the MLP mixer's weights are sized by the sequence length: this model runs on "
+          + "\(config.sequenceLength) cells only, not \(sequenceLength) (train with --mixer conv or attention for "
+          + "other sizes)"
+      )
     }
     if config.gridColumns != nil && gridColumns == nil {
       throw ModelError.invalidConfig("this model works on a grid: give the new grid's column count")
@@ -104,8 +111,9 @@ public final class RecursiveModel {
 
   static func rotaryTables(for c: ModelConfig) -> RotaryTables? {
     guard c.mixer == .attention else { return nil }
-    return RotaryTables(length: c.totalLength, headDim: c.width / c.heads, base: c.ropeBase,
-                        grid: c.gridColumns.map { ($0, c.prefixLength) })
+    return RotaryTables(
+      length: c.totalLength, headDim: c.width / c.heads, base: c.ropeBase,
+      grid: c.gridColumns.map { ($0, c.prefixLength) })
   }
 
   /// Every trainable parameter in a fixed order, with dotted names (also checkpoint keys).
@@ -187,8 +195,10 @@ public final class RecursiveModel {
   /// - Parameter oneStepGradient: ablation (paper Table 1, "1-step gradient"): in the recorded
   ///   recursion, the first n − 1 latent updates also run without recording, so gradients flow
   ///   only through the last z update and the y update.
-  public func step(_ g: Graph, tokens: [Int32], carry: Carry, budget: RecursionBudget? = nil, gradientRecursions: Int = 1,
-                   oneStepGradient: Bool = false) -> StepOutput {
+  public func step(
+    _ g: Graph, tokens: [Int32], carry: Carry, budget: RecursionBudget? = nil, gradientRecursions: Int = 1,
+    oneStepGradient: Bool = false
+  ) -> StepOutput {
     let budget = budget ?? config.budget
     let n = budget.latentSteps, T = budget.recursions
     let B = tokens.count / config.sequenceLength
@@ -230,7 +240,8 @@ public final class RecursiveModel {
     if let haltWeight, let haltBias {
       // Position 0 (the prefix, or the first cell without one, as in the reference); the grid
       // convolutions have no prefix and read the cell mean, which does not depend on the grid size.
-      let first = config.mixer.isGridConvolution ? g.meanAxis1(h) : g.reshape(g.slice(h, axis1: 0..<1), [B, config.width])
+      let first =
+        config.mixer.isGridConvolution ? g.meanAxis1(h) : g.reshape(g.slice(h, axis1: 0..<1), [B, config.width])
       halt = g.reshape(g.add(g.linear(first, g.param(haltWeight)), g.param(haltBias)), [B])
     }
     return StepOutput(logits: logits, haltLogits: halt, carry: newCarry)
@@ -253,7 +264,7 @@ public final class RecursiveModel {
     let heads = 2 * Double(c.sequenceLength) * D * V + 2 * D
     switch c.kind {
     case .baseline: return fNet + heads
-    case .trm: return Double(c.recursions * (c.latentSteps + 1)) * fNet + heads
+    case .trm: return Double(b.recursions * (b.latentSteps + 1)) * fNet + heads
     }
   }
 

@@ -21,7 +21,8 @@ public struct SafeTensors {
     let names = tensors.keys.sorted()
     for name in names {
       let t = tensors[name]!
-      header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.count]] as [String: Any]
+      header[name] =
+        ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.count]] as [String: Any]
       offset += 4 * t.count
     }
     if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -66,13 +67,16 @@ public struct SafeTensors {
         continue
       }
       guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-            let shape = info["shape"] as? [Int], let offs = info["data_offsets"] as? [Int], offs.count == 2
+        let shape = info["shape"] as? [Int], let offs = info["data_offsets"] as? [Int], offs.count == 2
       else { throw bad("entry '\(name)' lacks dtype/shape/data_offsets") }
       guard dtype == "F32" else { throw bad("tensor '\(name)' has dtype \(dtype); only F32 is supported") }
       guard shape.allSatisfy({ $0 >= 0 }) else { throw bad("tensor '\(name)' has a negative extent in \(shape)") }
       let count = shape.reduce(1, *)
       guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= body.count else {
-        throw bad("tensor '\(name)' data [\(offs[0]), \(offs[1])) lies outside the \(body.count)-byte data section (file truncated?)")
+        throw bad(
+          "tensor '\(name)' data [\(offs[0]), \(offs[1])) lies outside the \(body.count)-byte data section (file "
+            + "truncated?)"
+        )
       }
       guard offs[1] - offs[0] == 4 * count else {
         throw bad("tensor '\(name)' has \(offs[1] - offs[0]) bytes but shape \(shape) needs \(4 * count)")

@@ -45,14 +45,18 @@ public struct Arithmetic: Equatable, Sendable {
       guard !t.isEmpty, t.allSatisfy({ $0.isASCII && $0.isNumber }) else {
         throw PuzzleError.reason("\(what) '\(t)' is not a non-negative decimal integer")
       }
-      guard t.drop(while: { $0 == "0" }).count <= 18, let v = UInt64(t) else { throw PuzzleError.reason("\(what) '\(t)' has more than 18 digits") }
+      guard t.drop(while: { $0 == "0" }).count <= 18, let v = UInt64(t) else {
+        throw PuzzleError.reason("\(what) '\(t)' has more than 18 digits")
+      }
       return v
     }
     let a = try number(lhs, "left operand"), b = try number(sides[0], "right operand")
     let c = sides.count == 2 ? try number(sides[1], "answer") : nil
     self.init(a: a, b: b, op: op, answer: c)
     if op == .multiply, a > 0, b > UInt64.max / a { throw PuzzleError.reason("product overflows 64 bits") }
-    if let c, c != result { throw PuzzleError.reason("inconsistent answer: \(a)\(op.rawValue)\(b) is \(result), not \(c)") }
+    if let c, c != result {
+      throw PuzzleError.reason("inconsistent answer: \(a)\(op.rawValue)\(b) is \(result), not \(c)")
+    }
   }
 
   public var inputText: String { "\(a)\(op.rawValue)\(b)" }

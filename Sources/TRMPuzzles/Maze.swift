@@ -34,14 +34,21 @@ public struct Maze: Equatable, Sendable {
     var l = Substring(line)
     if l.last == "\r" { l = l.dropLast() }
     let parts = l.split(separator: ",", omittingEmptySubsequences: false)
-    guard parts.count <= 2 else { throw PuzzleError.reason("expected MAZE or MAZE,SOLUTION, found \(parts.count) fields") }
+    guard parts.count <= 2 else {
+      throw PuzzleError.reason("expected MAZE or MAZE,SOLUTION, found \(parts.count) fields")
+    }
     let n = parts[0].count
     let side = Int(Double(n).squareRoot().rounded())
-    guard side * side == n, side >= 2 else { throw PuzzleError.reason("maze has \(n) characters, which is not a square grid") }
+    guard side * side == n, side >= 2 else {
+      throw PuzzleError.reason("maze has \(n) characters, which is not a square grid")
+    }
     func parse(_ s: Substring, path: Bool) throws -> [Cell] {
       try s.enumerated().map { i, ch in
         guard let c = Maze.cell(ch, allowPath: path) else {
-          throw PuzzleError.reason("bad character '\(ch)' at row \(i / side + 1), column \(i % side + 1) (allowed: # . space S G\(path ? " o" : ""))")
+          throw PuzzleError.reason(
+            "bad character '\(ch)' at row \(i / side + 1), column \(i % side + 1) (allowed: # . space S "
+              + "G\(path ? " o" : ""))"
+          )
         }
         return c
       }
@@ -52,7 +59,9 @@ public struct Maze: Equatable, Sendable {
     }
     var sol: [Cell]? = nil
     if parts.count == 2 {
-      guard parts[1].count == n else { throw PuzzleError.reason("solution has \(parts[1].count) characters, maze has \(n)") }
+      guard parts[1].count == n else {
+        throw PuzzleError.reason("solution has \(parts[1].count) characters, maze has \(n)")
+      }
       sol = try parse(parts[1], path: true)
     }
     self.init(side: side, cells: cells, solution: sol)
@@ -129,7 +138,9 @@ public struct Maze: Equatable, Sendable {
     guard answer.count == cells.count else { return "answer has \(answer.count) cells, expected \(cells.count)" }
     for i in 0..<cells.count {
       let a = answer[i], c = cells[i]
-      if a == .path { if c != .open { return "cell (\(i / side + 1),\(i % side + 1)) is marked o but is not open" }; continue }
+      if a == .path {
+        if c != .open { return "cell (\(i / side + 1),\(i % side + 1)) is marked o but is not open" }; continue
+      }
       if a != c && !(a == .open && c == .open) { return "cell (\(i / side + 1),\(i % side + 1)) differs from the maze" }
     }
     guard let best = shortestPathLength() else { return "maze has no path" }
@@ -201,7 +212,9 @@ public struct Maze: Equatable, Sendable {
       var options: [(Int, Int)] = []
       for (dr, dc) in [(-2, 0), (2, 0), (0, -2), (0, 2)] {
         let nr = r + dr, nc = c + dc
-        if nr > 0 && nr < side - 1 && nc > 0 && nc < side - 1 && cells[nr * side + nc] == .wall { options.append((nr, nc)) }
+        if nr > 0 && nr < side - 1 && nc > 0 && nc < side - 1 && cells[nr * side + nc] == .wall {
+          options.append((nr, nc))
+        }
       }
       if options.isEmpty { stack.removeLast(); continue }
       let (nr, nc) = options[rng.nextInt(below: options.count)]

@@ -125,7 +125,9 @@ public struct PuzzleSet: Sendable {
   /// maze line also starts with `#` (a wall): a `#` line whose first field is a square grid of
   /// maze characters (`# .SGo` and space) with one S and one G is read as a maze.
   /// A CSV header `source,question,answer,rating` switches to that layout (columns 2 and 3).
-  public static func parse(_ text: String, task: TaskKind?, source: String = "input", skipMalformed: Bool = false) throws -> PuzzleSet {
+  public static func parse(
+    _ text: String, task: TaskKind?, source: String = "input", skipMalformed: Bool = false
+  ) throws -> PuzzleSet {
     var task = task
     var puzzles: [Puzzle] = []
     var lines: [Int] = []
@@ -143,14 +145,17 @@ public struct PuzzleSet: Sendable {
       if csv {
         let f = line.split(separator: ",", omittingEmptySubsequences: false)
         guard f.count >= 3 else {
-          let e = PuzzleError.file(path: source, line: lineNo, reason: "CSV row has \(f.count) fields, expected source,question,answer,rating")
+          let e = PuzzleError.file(
+            path: source, line: lineNo, reason: "CSV row has \(f.count) fields, expected source,question,answer,rating")
           if skipMalformed { skipped.append(e); continue } else { throw e }
         }
         line = f[1] + "," + f[2]
       }
       if task == nil {
         guard let t = inferTask(line: line) else {
-          throw PuzzleError.file(path: source, line: lineNo, reason: "cannot tell the task from this line; pass --task sudoku|maze|arithmetic")
+          throw PuzzleError.file(
+            path: source, line: lineNo,
+            reason: "cannot tell the task from this line; pass --task sudoku|maze|arithmetic")
         }
         task = t
       }
@@ -175,12 +180,15 @@ public struct PuzzleSet: Sendable {
     let n = first.count
     let side = Int(Double(n).squareRoot().rounded())
     guard side >= 2, side * side == n else { return false }
-    return first.allSatisfy { "# .SGo".contains($0) } && first.filter { $0 == "S" }.count == 1 && first.filter { $0 == "G" }.count == 1
+    return first.allSatisfy { "# .SGo".contains($0) } && first.filter { $0 == "S" }.count == 1
+      && first.filter { $0 == "G" }.count == 1
   }
 
   /// Loads a file (UTF-8); errors name the file and line.
   public static func load(path: String, task: TaskKind? = nil, skipMalformed: Bool = false) throws -> PuzzleSet {
-    guard let data = FileManager.default.contents(atPath: path) else { throw PuzzleError.io("\(path): cannot read file") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw PuzzleError.io("\(path): cannot read file")
+    }
     guard let text = String(data: data, encoding: .utf8) else { throw PuzzleError.io("\(path): not valid UTF-8") }
     return try parse(text, task: task, source: path, skipMalformed: skipMalformed)
   }
@@ -221,8 +229,10 @@ extension PuzzleSet {
 
   /// `count` distinct puzzles of a task, deterministic from `seed`. Puzzles sharing a
   /// `variantKey` with any of `excluding` (e.g. a test suite) are skipped.
-  public static func generate(task: TaskKind, count: Int, seed: UInt64, options: GeneratorOptions = GeneratorOptions(),
-                              excluding: [Puzzle] = []) -> PuzzleSet {
+  public static func generate(
+    task: TaskKind, count: Int, seed: UInt64, options: GeneratorOptions = GeneratorOptions(),
+    excluding: [Puzzle] = []
+  ) -> PuzzleSet {
     let excluded = Set(excluding.map(\.variantKey))
     var rng = SplitMix64(seed: seed)
     var seen = Set<String>()
@@ -233,7 +243,10 @@ extension PuzzleSet {
       let p: Puzzle
       switch task {
       case .sudoku: p = .sudoku(Sudoku.generate(size: options.sudokuSize, givens: options.sudokuGivens, rng: &rng))
-      case .maze: p = .maze(Maze.generate(side: options.mazeSide, loops: options.mazeLoops, minPathLength: options.mazeMinPath, rng: &rng))
+      case .maze:
+        p = .maze(
+          Maze.generate(side: options.mazeSide, loops: options.mazeLoops, minPathLength: options.mazeMinPath, rng: &rng)
+        )
       case .arithmetic: p = .arithmetic(Arithmetic.generate(op: options.op, digits: options.digits, rng: &rng))
       }
       if !excluded.isEmpty && excluded.contains(p.variantKey) { continue }

@@ -23,7 +23,9 @@ public struct Sudoku: Equatable, Sendable {
   /// Parses one line; the error string says what is wrong.
   public init(line: String) throws {
     let parts = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }
-    guard parts.count <= 2 else { throw PuzzleError.reason("expected PUZZLE or PUZZLE,SOLUTION, found \(parts.count) fields") }
+    guard parts.count <= 2 else {
+      throw PuzzleError.reason("expected PUZZLE or PUZZLE,SOLUTION, found \(parts.count) fields")
+    }
     let n2 = parts[0].count
     guard let size = Sudoku.sizes.first(where: { $0 * $0 == n2 }) else {
       throw PuzzleError.reason("puzzle has \(n2) characters; a sudoku needs 16, 36 or 81")
@@ -43,7 +45,9 @@ public struct Sudoku: Equatable, Sendable {
     let g = try cells(parts[0], allowBlank: true)
     var sol: [Int]? = nil
     if parts.count == 2 {
-      guard parts[1].count == n2 else { throw PuzzleError.reason("solution has \(parts[1].count) characters, puzzle has \(n2)") }
+      guard parts[1].count == n2 else {
+        throw PuzzleError.reason("solution has \(parts[1].count) characters, puzzle has \(n2)")
+      }
       sol = try cells(parts[1], allowBlank: false)
     }
     self.init(size: size, givens: g, solution: sol)
@@ -134,7 +138,10 @@ public struct Sudoku: Equatable, Sendable {
     return (1...n).filter { !used[$0] }
   }
 
-  private func solve(_ g: inout [Int], limit: Int, count: inout Int, effort: inout Int, rng: UnsafeMutablePointer<SplitMix64>?, first: UnsafeMutablePointer<[Int]?>?) {
+  private func solve(
+    _ g: inout [Int], limit: Int, count: inout Int, effort: inout Int, rng: UnsafeMutablePointer<SplitMix64>?,
+    first: UnsafeMutablePointer<[Int]?>?
+  ) {
     if count >= limit { return }
     effort += 1
     var best = -1
@@ -234,7 +241,7 @@ extension Substring {
 }
 
 /// A line-level parse error; `PuzzleFile` adds the file and line number.
-public enum PuzzleError: Error, CustomStringConvertible, LocalizedError, Equatable {
+public enum PuzzleError: Error, CustomStringConvertible, LocalizedError, Equatable, Sendable {
   case reason(String)
   case file(path: String, line: Int, reason: String)
   case io(String)

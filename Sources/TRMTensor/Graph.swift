@@ -94,7 +94,9 @@ public final class Graph {
   public func backward(_ output: Var, seed: Tensor? = nil) {
     precondition(isRecording, "backward on a graph that does not record")
     guard output.id >= 0 else { return }
-    if let seed { precondition(seed.shape == output.shape, "seed shape \(seed.shape) ≠ output shape \(output.shape)") }
+    if let seed {
+      precondition(seed.shape == output.shape, "seed shape \(seed.shape) ≠ output shape \(output.shape)")
+    }
     let gOut = gradBuffer(for: output)!
     let n = output.value.count
     if let seed { gOut.update(from: seed.data, count: n) } else { gOut.update(repeating: 1, count: n) }

@@ -19,7 +19,8 @@ import TRMKernels
 //   reshape         same data, new shape                 same data
 //   attention       softmax(QKᵀ/√d) V with rotary        (fused kernel)
 //   conv3x3         y = unfold₃ₓ₃(x) Wᵀ on an H×W grid   dW += dyᵀ unfold(x); dx += fold(dy W)
-//   depthwise3x3    y = Σ_t w[t] ⊙ shift_t(x)           dw[t] += Σ shift_t(x) ⊙ dy; dx += Σ w[t] ⊙ shift₋t(dy)
+//   depthwise3x3    y = Σ_t w[t] ⊙ shift_t(x)           dw[t] += Σ shift_t(x) ⊙ dy;
+//                                                        dx += Σ w[t] ⊙ shift₋t(dy)
 //   meanAxis1       y[b] = mean_l a[b, l]                da[b, l] += dy[b] / L
 //   crossEntropy    per-sequence mean of −log p[label]   (p − 1)-style rows, see kernel
 //   bceWithLogits   max(x,0) − x t + log(1 + e^−|x|)     σ(x) − t
@@ -37,16 +38,19 @@ extension Graph {
     outShape[outShape.count - 1] = N
     let y = alloc(outShape)
     let xv = x.value, wv = w.value
-    gemm(transA: false, transB: true, m: R, n: N, k: K, a: xv.data, lda: K, b: wv.data, ldb: K,
-         accumulate: false, c: y.storage.pointer, ldc: N, threads: threads, workspace: pool?.gemmWorkspace)
+    gemm(
+      transA: false, transB: true, m: R, n: N, k: K, a: xv.data, lda: K, b: wv.data, ldb: K,
+      accumulate: false, c: y.storage.pointer, ldc: N, threads: threads, workspace: pool?.gemmWorkspace)
     return record(y, inputs: [x, w]) { g, dy in
       if let dx = g.gradBuffer(for: x) {
-        gemm(transA: false, transB: false, m: R, n: K, k: N, a: dy, lda: N, b: wv.data, ldb: K,
-             accumulate: true, c: dx, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+        gemm(
+          transA: false, transB: false, m: R, n: K, k: N, a: dy, lda: N, b: wv.data, ldb: K,
+          accumulate: true, c: dx, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
       }
       if let dw = g.gradBuffer(for: w) {
-        gemm(transA: true, transB: false, m: N, n: K, k: R, a: dy, lda: N, b: xv.data, ldb: K,
-             accumulate: true, c: dw, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+        gemm(
+          transA: true, transB: false, m: N, n: K, k: R, a: dy, lda: N, b: xv.data, ldb: K,
+          accumulate: true, c: dw, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
       }
     }
   }
@@ -56,8 +60,9 @@ extension Graph {
   /// a + b where b's shape equals a's shape or a suffix of it (broadcast over leading axes).
   public func add(_ a: Var, _ b: Var) -> Var {
     let n = a.value.count, m = b.value.count
-    precondition(a.shape.count >= b.shape.count && Array(a.shape.suffix(b.shape.count)) == b.shape,
-                 "add: shape \(b.shape) does not broadcast to \(a.shape)")
+    precondition(
+      a.shape.count >= b.shape.count && Array(a.shape.suffix(b.shape.count)) == b.shape,
+      "add: shape \(b.shape) does not broadcast to \(a.shape)")
     let y = alloc(a.shape)
     let av = a.value, bv = b.value
     if n == m {
@@ -141,7 +146,9 @@ extension Graph {
     let rstd = alloc([R])
     rmsNormForward(a.value.data, y.storage.pointer, rstd.storage.pointer, rows: R, width: W, eps: eps, threads: threads)
     return record(y, inputs: [a]) { g, dy in
-      if let da = g.gradBuffer(for: a) { rmsNormBackward(y.data, rstd.data, dy, da, rows: R, width: W, threads: g.threads) }
+      if let da = g.gradBuffer(for: a) {
+        rmsNormBackward(y.data, rstd.data, dy, da, rows: R, width: W, threads: g.threads)
+      }
     }
   }
 
@@ -151,10 +158,14 @@ extension Graph {
     let W = a.shape.last!, R = a.value.count / max(W, 1)
     let y = alloc(a.shape)
     let rstd = alloc([R])
-    addRMSNormForward(a.value.data, b.value.data, y.storage.pointer, rstd.storage.pointer, rows: R, width: W, eps: eps, threads: threads)
+    addRMSNormForward(
+      a.value.data, b.value.data, y.storage.pointer, rstd.storage.pointer, rows: R, width: W, eps: eps, threads: threads
+    )
     return record(y, inputs: [a, b]) { g, dy in
       for v in [a, b] {
-        if let dv = g.gradBuffer(for: v) { rmsNormBackward(y.data, rstd.data, dy, dv, rows: R, width: W, threads: g.threads) }
+        if let dv = g.gradBuffer(for: v) {
+          rmsNormBackward(y.data, rstd.data, dy, dv, rows: R, width: W, threads: g.threads)
+        }
       }
     }
   }
@@ -167,7 +178,8 @@ extension Graph {
     var shape = a.shape
     shape.swapAt(shape.count - 1, shape.count - 2)
     let y = alloc(shape)
-    TRMKernels.transposeLast2(a.value.data, y.storage.pointer, batch: B, rows: R, cols: C, accumulate: false, threads: threads)
+    TRMKernels.transposeLast2(
+      a.value.data, y.storage.pointer, batch: B, rows: R, cols: C, accumulate: false, threads: threads)
     return record(y, inputs: [a]) { g, dy in
       if let da = g.gradBuffer(for: a) {
         TRMKernels.transposeLast2(dy, da, batch: B, rows: C, cols: R, accumulate: true, threads: g.threads)
@@ -186,9 +198,10 @@ extension Graph {
 
   /// Concatenation along axis 1 of tensors equal in every other axis.
   public func concat(_ a: Var, _ b: Var) -> Var {
-    precondition(a.shape.count >= 2 && a.shape.count == b.shape.count && a.shape[0] == b.shape[0]
-                 && Array(a.shape.dropFirst(2)) == Array(b.shape.dropFirst(2)),
-                 "concat: shapes \(a.shape) and \(b.shape) differ outside axis 1")
+    precondition(
+      a.shape.count >= 2 && a.shape.count == b.shape.count && a.shape[0] == b.shape[0]
+        && Array(a.shape.dropFirst(2)) == Array(b.shape.dropFirst(2)),
+      "concat: shapes \(a.shape) and \(b.shape) differ outside axis 1")
     let B = a.shape[0]
     let ia = a.value.count / max(B, 1), ib = b.value.count / max(B, 1)
     var shape = a.shape
@@ -207,8 +220,9 @@ extension Graph {
 
   /// The sub-range `range` of axis 1.
   public func slice(_ a: Var, axis1 range: Range<Int>) -> Var {
-    precondition(a.shape.count >= 2 && range.lowerBound >= 0 && range.upperBound <= a.shape[1],
-                 "slice: range \(range) outside axis 1 of \(a.shape)")
+    precondition(
+      a.shape.count >= 2 && range.lowerBound >= 0 && range.upperBound <= a.shape[1],
+      "slice: range \(range) outside axis 1 of \(a.shape)")
     let B = a.shape[0], L = a.shape[1]
     let inner = a.value.count / max(B * L, 1)
     var shape = a.shape
@@ -247,16 +261,25 @@ extension Graph {
   /// Non-causal multi-head self-attention with optional rotary embeddings.
   /// qkv [B, L, 3D] (q, k, v each D = heads · headDim) → [B, L, D].
   public func attention(_ qkv: Var, heads: Int, rotary: RotaryTables?) -> Var {
-    precondition(qkv.shape.count == 3 && qkv.shape[2] % (3 * heads) == 0, "attention: qkv \(qkv.shape) not [B, L, 3·heads·d]")
+    precondition(
+      qkv.shape.count == 3 && qkv.shape[2] % (3 * heads) == 0, "attention: qkv \(qkv.shape) not [B, L, 3·heads·d]")
     let B = qkv.shape[0], L = qkv.shape[1], D = qkv.shape[2] / 3, d = D / heads
-    if let rotary { precondition(rotary.length >= L && rotary.headDim == d, "attention: rotary tables (\(rotary.length), \(rotary.headDim)) do not cover L=\(L), d=\(d)") }
+    if let rotary {
+      precondition(
+        rotary.length >= L && rotary.headDim == d,
+        "attention: rotary tables (\(rotary.length), \(rotary.headDim)) do not cover L=\(L), d=\(d)")
+    }
     let y = alloc([B, L, D])
     let probs = alloc([B, heads, L, L])
     let qv = qkv.value
-    attentionForward(qkv: qv.data, out: y.storage.pointer, probs: probs.storage.pointer, batch: B, length: L, heads: heads, headDim: d, rotary: rotary, threads: threads)
+    attentionForward(
+      qkv: qv.data, out: y.storage.pointer, probs: probs.storage.pointer, batch: B, length: L, heads: heads, headDim: d,
+      rotary: rotary, threads: threads)
     return record(y, inputs: [qkv]) { g, dy in
       if let dq = g.gradBuffer(for: qkv) {
-        attentionBackward(qkv: qv.data, probs: probs.data, dout: dy, dqkv: dq, batch: B, length: L, heads: heads, headDim: d, rotary: rotary, threads: g.threads)
+        attentionBackward(
+          qkv: qv.data, probs: probs.data, dout: dy, dqkv: dq, batch: B, length: L, heads: heads, headDim: d,
+          rotary: rotary, threads: g.threads)
       }
     }
   }
@@ -273,13 +296,16 @@ extension Graph {
     let y = alloc(x.shape)
     let col = alloc([B * H * W, 9 * C])
     let xv = x.value, wv = w.value
-    conv3x3Forward(xv.data, weight: wv.data, col: col.storage.pointer, y.storage.pointer, batch: B, height: H, width: W, channels: C,
-                   threads: threads, workspace: pool?.gemmWorkspace)
+    conv3x3Forward(
+      xv.data, weight: wv.data, col: col.storage.pointer, y.storage.pointer, batch: B, height: H, width: W, channels: C,
+      threads: threads, workspace: pool?.gemmWorkspace)
     return record(y, inputs: [x, w]) { g, dy in
       let dx = g.gradBuffer(for: x), dw = g.gradBuffer(for: w)
       let scratch = dx == nil ? nil : g.alloc([B * H * W, 9 * C])
-      conv3x3Backward(dy: dy, weight: wv.data, col: col.data, dx: dx, dweight: dw, scratch: scratch?.storage.pointer ?? col.storage.pointer,
-                      batch: B, height: H, width: W, channels: C, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+      conv3x3Backward(
+        dy: dy, weight: wv.data, col: col.data, dx: dx, dweight: dw,
+        scratch: scratch?.storage.pointer ?? col.storage.pointer,
+        batch: B, height: H, width: W, channels: C, threads: g.threads, workspace: g.pool?.gemmWorkspace)
     }
   }
 
@@ -291,10 +317,12 @@ extension Graph {
     precondition(w.shape == [9, C], "depthwise3x3: weight \(w.shape) is not [9, \(C)]")
     let y = alloc(x.shape)
     let xv = x.value, wv = w.value
-    depthwise3x3Forward(xv.data, weight: wv.data, y.storage.pointer, batch: B, height: H, width: W, channels: C, threads: threads)
+    depthwise3x3Forward(
+      xv.data, weight: wv.data, y.storage.pointer, batch: B, height: H, width: W, channels: C, threads: threads)
     return record(y, inputs: [x, w]) { g, dy in
-      depthwise3x3Backward(dy: dy, x: xv.data, weight: wv.data, dx: g.gradBuffer(for: x), dweight: g.gradBuffer(for: w),
-                           batch: B, height: H, width: W, channels: C, threads: g.threads)
+      depthwise3x3Backward(
+        dy: dy, x: xv.data, weight: wv.data, dx: g.gradBuffer(for: x), dweight: g.gradBuffer(for: w),
+        batch: B, height: H, width: W, channels: C, threads: g.threads)
     }
   }
 
@@ -322,12 +350,21 @@ extension Graph {
     let probs = alloc([B * L * V])
     let losses = [Float](unsafeUninitializedCapacity: B * L) { buf, n in
       labels.withUnsafeBufferPointer { lp in
-        crossEntropyForward(logits.value.data, labels: lp.baseAddress!, rows: B * L, vocab: V, kind: kind, ignore: ignore, probs: probs.storage.pointer, losses: buf.baseAddress!)
+        crossEntropyForward(
+          logits.value.data, labels: lp.baseAddress!, rows: B * L, vocab: V, kind: kind, ignore: ignore,
+          probs: probs.storage.pointer, losses: buf.baseAddress!)
       }
       n = B * L
     }
     var counts = [Float](repeating: 0, count: B)
-    for b in 0..<B { counts[b] = Float(max(1, (0..<L).filter { let t = labels[b * L + $0]; return t != ignore && t >= 0 && Int(t) < V }.count)) }
+    for b in 0..<B {
+      counts[b] = Float(
+        max(
+          1,
+          (0..<L).filter {
+            let t = labels[b * L + $0]; return t != ignore && t >= 0 && Int(t) < V
+          }.count))
+    }
     let y = alloc([B])
     for b in 0..<B {
       var s = 0.0
@@ -339,7 +376,9 @@ extension Graph {
       guard let dl = g.gradBuffer(for: logits) else { return }
       var w = [Float](repeating: 0, count: B * L)
       for b in 0..<B { for l in 0..<L { w[b * L + l] = dy[b] / counts[b] } }
-      crossEntropyBackward(lv.data, labels: labels, probs: probs.data, rowWeights: w, rows: B * L, vocab: V, kind: kind, ignore: ignore, dlogits: dl)
+      crossEntropyBackward(
+        lv.data, labels: labels, probs: probs.data, rowWeights: w, rows: B * L, vocab: V, kind: kind, ignore: ignore,
+        dlogits: dl)
     }
   }
 

@@ -87,7 +87,9 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
   }
 
   /// Zero tensor.
-  public static func zeros(_ shape: [Int], pool: BufferPool? = nil) -> Tensor { Tensor(repeating: 0, shape: shape, pool: pool) }
+  public static func zeros(_ shape: [Int], pool: BufferPool? = nil) -> Tensor {
+    Tensor(repeating: 0, shape: shape, pool: pool)
+  }
 
   /// Tensor from values; `values.count` must equal the product of `shape`.
   public init(_ values: [Float], shape: [Int]) {

@@ -48,8 +48,10 @@ public enum Checkpoint {
   }
 
   static func metadata(config: ModelConfig, annotations: Annotations) throws -> [String: String] {
-    var m: [String: String] = [Key.format.rawValue: format, Key.version.rawValue: version,
-                               Key.model.rawValue: try encodeJSON(config)]
+    var m: [String: String] = [
+      Key.format.rawValue: format, Key.version.rawValue: version,
+      Key.model.rawValue: try encodeJSON(config),
+    ]
     if let task = annotations.task { m[Key.task.rawValue] = task }
     if let s = annotations.elapsedSeconds { m[Key.elapsedSeconds.rawValue] = String(format: "%.3f", s) }
     return m
@@ -57,7 +59,9 @@ public enum Checkpoint {
 
   /// Saves a model alone (for inference). With `ema`, the EMA weights are also stored and
   /// `model(preferEMA: true)` returns them.
-  public static func save(model: RecursiveModel, ema: EMA? = nil, annotations: Annotations = .init(), to url: URL) throws {
+  public static func save(
+    model: RecursiveModel, ema: EMA? = nil, annotations: Annotations = .init(), to url: URL
+  ) throws {
     var st = SafeTensors(tensors: modelTensors(model))
     if let ema { for (k, v) in ema.shadow { st.tensors["ema." + k] = v } }
     st.metadata = try metadata(config: model.config, annotations: annotations)
@@ -87,16 +91,19 @@ public enum Checkpoint {
       throw ModelError.checkpoint("\(url.path): not a TinyRecursion checkpoint (metadata format is \(found))")
     }
     guard meta[Key.version.rawValue] == version else {
-      throw ModelError.checkpoint("\(url.path): checkpoint version \(meta[Key.version.rawValue] ?? "?") is not supported "
-        + "(this build reads version \(version))")
+      throw ModelError.checkpoint(
+        "\(url.path): checkpoint version \(meta[Key.version.rawValue] ?? "?") is not supported "
+          + "(this build reads version \(version))")
     }
     guard let json = meta[Key.model.rawValue],
-          let config = try? JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) else {
+      let config = try? JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
+    else {
       throw ModelError.checkpoint("\(url.path): model configuration missing or unreadable")
     }
     let elapsed = meta[Key.elapsedSeconds.rawValue].flatMap(Double.init)
-    return LoadedCheckpoint(url: url, config: config,
-                            annotations: Annotations(task: meta[Key.task.rawValue], elapsedSeconds: elapsed), contents: st)
+    return LoadedCheckpoint(
+      url: url, config: config,
+      annotations: Annotations(task: meta[Key.task.rawValue], elapsedSeconds: elapsed), contents: st)
   }
 
   /// Loads a model (EMA weights when present and `preferEMA`).
@@ -117,7 +124,9 @@ public struct LoadedCheckpoint {
   public var hasTrainingState: Bool { contents.metadata[Checkpoint.Key.loop.rawValue] != nil }
 
   func tensor(_ name: String, shape: [Int]) throws -> Tensor {
-    guard let t = contents.tensors[name] else { throw ModelError.checkpoint("\(url.path): tensor '\(name)' is missing") }
+    guard let t = contents.tensors[name] else {
+      throw ModelError.checkpoint("\(url.path): tensor '\(name)' is missing")
+    }
     guard t.shape == shape else {
       throw ModelError.checkpoint("\(url.path): tensor '\(name)' has shape \(t.shape), the model expects \(shape)")
     }
@@ -137,7 +146,8 @@ public struct LoadedCheckpoint {
   func model(prefix: String) throws -> RecursiveModel {
     let model = try RecursiveModel(config: config, seed: 0)
     for p in model.parameters { p.value = try tensor(prefix + p.name, shape: p.shape) }
-    try model.setInits(y: try tensor("buffers.yInit", shape: [config.width]), z: try tensor("buffers.zInit", shape: [config.width]))
+    try model.setInits(
+      y: try tensor("buffers.yInit", shape: [config.width]), z: try tensor("buffers.zInit", shape: [config.width]))
     return model
   }
 
@@ -146,14 +156,15 @@ public struct LoadedCheckpoint {
   public func trainer(data: [Example], threads: Int? = nil, optimizerSteps: Int? = nil) throws -> Trainer {
     let meta = contents.metadata
     guard let tj = meta[Checkpoint.Key.training.rawValue],
-          var tc = try? JSONDecoder().decode(TrainingConfig.self, from: Data(tj.utf8)),
-          let lj = meta[Checkpoint.Key.loop.rawValue],
-          let state = try? JSONDecoder().decode(TrainerState.self, from: Data(lj.utf8))
+      var tc = try? JSONDecoder().decode(TrainingConfig.self, from: Data(tj.utf8)),
+      let lj = meta[Checkpoint.Key.loop.rawValue],
+      let state = try? JSONDecoder().decode(TrainerState.self, from: Data(lj.utf8))
     else { throw ModelError.checkpoint("\(url.path): no training state (was it saved with save(model:)?)") }
     if let threads { tc.threads = threads }
     if let optimizerSteps {
       guard optimizerSteps >= state.step else {
-        throw ModelError.invalidConfig("--optimizer-steps \(optimizerSteps) is below the \(state.step) steps this run has done")
+        throw ModelError.invalidConfig(
+          "--optimizer-steps \(optimizerSteps) is below the \(state.step) steps this run has done")
       }
       tc.optimizerSteps = optimizerSteps
     }

@@ -32,8 +32,10 @@ public enum Evaluator {
   /// n and T (nil: the trained budget; any budget runs on the same weights, e.g. more steps than
   /// the training N_sup for test-time depth scaling). With `halt`, an example stops at the first
   /// step whose halt logit is > 0 (its answer is frozen there). The baseline always uses one step.
-  public static func predict(model: RecursiveModel, inputs: [[Int32]], budget: RecursionBudget? = nil, halt: Bool,
-                             batchSize: Int = 64, threads: Int = 1) -> [Prediction] {
+  public static func predict(
+    model: RecursiveModel, inputs: [[Int32]], budget: RecursionBudget? = nil, halt: Bool,
+    batchSize: Int = 64, threads: Int = 1
+  ) -> [Prediction] {
     let budget = budget ?? model.config.budget
     let L = model.config.sequenceLength, V = model.config.vocabSize
     let pool = BufferPool()
@@ -84,11 +86,14 @@ public enum Evaluator {
   }
 
   /// Predicts and scores against the examples' targets.
-  public static func evaluate(model: RecursiveModel, examples: [Example], budget: RecursionBudget? = nil, halt: Bool,
-                              batchSize: Int = 64, threads: Int = 1) -> EvaluationResult {
+  public static func evaluate(
+    model: RecursiveModel, examples: [Example], budget: RecursionBudget? = nil, halt: Bool,
+    batchSize: Int = 64, threads: Int = 1
+  ) -> EvaluationResult {
     let t0 = DispatchTime.now().uptimeNanoseconds
-    let preds = predict(model: model, inputs: examples.map(\.inputs), budget: budget, halt: halt, batchSize: batchSize,
-                        threads: threads)
+    let preds = predict(
+      model: model, inputs: examples.map(\.inputs), budget: budget, halt: halt, batchSize: batchSize,
+      threads: threads)
     let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
     var exact = 0, cells = 0, supervised = 0, stepSum = 0
     for (e, p) in zip(examples, preds) {
@@ -99,9 +104,10 @@ public enum Evaluator {
       stepSum += p.steps
     }
     let n = max(1, examples.count)
-    return EvaluationResult(count: examples.count, exactAccuracy: Double(exact) / Double(n),
-                            cellAccuracy: Double(cells) / Double(max(1, supervised)),
-                            meanSteps: Double(stepSum) / Double(n), millisecondsPerExample: ms / Double(n), predictions: preds)
+    return EvaluationResult(
+      count: examples.count, exactAccuracy: Double(exact) / Double(n),
+      cellAccuracy: Double(cells) / Double(max(1, supervised)),
+      meanSteps: Double(stepSum) / Double(n), millisecondsPerExample: ms / Double(n), predictions: preds)
   }
 }
 

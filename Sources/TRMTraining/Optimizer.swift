@@ -12,7 +12,8 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
   public var shape: Shape
   public var minRatio: Double
 
-  public init(peak: Double, warmupSteps: Int = 0, totalSteps: Int = 1, shape: Shape = .constant, minRatio: Double = 0.1) {
+  public init(peak: Double, warmupSteps: Int = 0, totalSteps: Int = 1, shape: Shape = .constant, minRatio: Double = 0.1)
+  {
     self.peak = peak
     self.warmupSteps = warmupSteps
     self.totalSteps = totalSteps

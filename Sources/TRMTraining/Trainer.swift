@@ -24,9 +24,13 @@ public struct Example: Equatable, Sendable {
   }
 
   /// `grade` for targets held outside an `Example`.
-  public static func grade<P: Collection, T: Collection>(_ predicted: P, targets: T)
-    -> (correctCells: Int, supervisedCells: Int, exact: Bool) where P.Element == Int32, T.Element == Int32 {
-    precondition(predicted.count == targets.count, "grade: \(predicted.count) predicted tokens for \(targets.count) targets")
+  public static func grade<P: Collection, T: Collection>(
+    _ predicted: P, targets: T
+  )
+    -> (correctCells: Int, supervisedCells: Int, exact: Bool) where P.Element == Int32, T.Element == Int32
+  {
+    precondition(
+      predicted.count == targets.count, "grade: \(predicted.count) predicted tokens for \(targets.count) targets")
     var correct = 0, supervised = 0
     for (t, y) in zip(targets, predicted) where t != Example.ignore {
       supervised += 1
@@ -131,7 +135,8 @@ public struct TrainerState: Codable, Equatable, Sendable {
       throw ModelError.checkpoint("training state has \(perSlot) slot entries for batch size \(batchSize)")
     }
     guard step >= 0, cursor >= 0, cursor <= order.count, order.allSatisfy({ $0 >= 0 && $0 < dataCount }),
-          slotExample.allSatisfy({ $0 >= -1 && $0 < dataCount }) else {
+      slotExample.allSatisfy({ $0 >= -1 && $0 < dataCount })
+    else {
       throw ModelError.checkpoint("training state does not match this data set (\(dataCount) examples)")
     }
     guard slotInputs.allSatisfy({ $0.count == length }), slotTargets.allSatisfy({ $0.count == length }) else {
@@ -187,11 +192,13 @@ public final class Trainer {
     guard !data.isEmpty else { throw ModelError.invalidConfig("training data is empty") }
     let L = model.config.sequenceLength
     for (i, e) in data.enumerated() where e.inputs.count != L || e.targets.count != L {
-      throw ModelError.shapeMismatch("example \(i) has \(e.inputs.count) inputs / \(e.targets.count) targets; the model expects \(L)")
+      throw ModelError.shapeMismatch(
+        "example \(i) has \(e.inputs.count) inputs / \(e.targets.count) targets; the model expects \(L)")
     }
     for (i, e) in data.enumerated() {
       if let bad = e.inputs.first(where: { $0 < 0 || Int($0) >= model.config.vocabSize }) {
-        throw ModelError.shapeMismatch("example \(i) has token \(bad) outside the vocabulary 0..<\(model.config.vocabSize)")
+        throw ModelError.shapeMismatch(
+          "example \(i) has token \(bad) outside the vocabulary 0..<\(model.config.vocabSize)")
       }
     }
     guard config.batchSize >= 1, config.optimizerSteps >= 0, config.threads >= 1 else {
@@ -202,15 +209,18 @@ public final class Trainer {
     self.data = data
     optimizer = AdamW(beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay)
     ema = EMA(decay: config.emaDecay, params: model.parameters)
-    schedule = LearningRateSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps,
-                                    totalSteps: config.optimizerSteps, shape: config.schedule)
+    schedule = LearningRateSchedule(
+      peak: config.learningRate, warmupSteps: config.warmupSteps,
+      totalSteps: config.optimizerSteps, shape: config.schedule)
     state = TrainerState(seed: config.seed, batchSize: config.batchSize, filler: data[0])
     carry = model.initialCarry(batch: config.batchSize)
   }
 
   /// Continues from a saved state, optimizer moments and carry (what `Checkpoint` stores).
   /// Checks that they fit this trainer.
-  package func restore(state s: TrainerState, moments: (m: [String: Tensor], v: [String: Tensor]), carry c: Carry) throws {
+  package func restore(
+    state s: TrainerState, moments: (m: [String: Tensor], v: [String: Tensor]), carry c: Carry
+  ) throws {
     try s.validate(batchSize: config.batchSize, dataCount: data.count, length: model.config.sequenceLength)
     guard c.y.shape == carry.y.shape, c.z.shape == carry.z.shape else {
       throw ModelError.checkpoint("carry has shape \(c.y.shape)/\(c.z.shape), the trainer expects \(carry.y.shape)")
@@ -261,7 +271,9 @@ public final class Trainer {
     let params = model.parameters
     for p in params { p.zeroGrad() }
     let g = Graph(recording: true, threads: config.threads, pool: pool)
-    let out = model.step(g, tokens: tokens, carry: carry, gradientRecursions: config.gradientRecursions, oneStepGradient: config.oneStepGradient)
+    let out = model.step(
+      g, tokens: tokens, carry: carry, gradientRecursions: config.gradientRecursions,
+      oneStepGradient: config.oneStepGradient)
 
     // Correctness of each slot's current answer (argmax over logits).
     let predicted = argmax(out.logits.value, rows: B * L, vocab: V)

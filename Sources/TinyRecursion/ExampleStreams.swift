@@ -20,8 +20,9 @@ public enum ExampleStream {
   /// (never one of `heldOut`), or on-line augmentation of `train`, or nothing (the file's examples).
   public static func install(on trainer: Trainer, train: [Puzzle], heldOut: [Puzzle], layout: TaskLayout) throws {
     if trainer.config.onlineGeneration == true {
-      trainer.augmentation = try generatingMazes(layout: layout, excluding: heldOut,
-                                                 loopShare: trainer.config.generatedLoopShare ?? mazeLoopShare)
+      trainer.augmentation = try generatingMazes(
+        layout: layout, excluding: heldOut,
+        loopShare: trainer.config.generatedLoopShare ?? mazeLoopShare)
     } else if trainer.config.onlineAugmentation {
       trainer.augmentation = augmenting(train, layout: layout)
     }
@@ -36,8 +37,10 @@ public enum ExampleStream {
   /// Fresh mazes of the layout's side for every slot refill, never one of `excluding` (up to
   /// symmetry): perfect mazes, and `loopShare` of them with loops (15% of the inner walls
   /// removed, unique shortest path). S and G at least a random 1…side moves apart.
-  public static func generatingMazes(layout: TaskLayout, excluding: [Puzzle],
-                                     loopShare: Double = mazeLoopShare) throws -> (Int, inout SplitMix64) -> Example {
+  public static func generatingMazes(
+    layout: TaskLayout, excluding: [Puzzle],
+    loopShare: Double = mazeLoopShare
+  ) throws -> (Int, inout SplitMix64) -> Example {
     guard case .maze(let side, _) = layout, side >= 5, side % 2 == 1 else {
       throw TaskError.invalid("on-line generation needs a maze suite of odd side ≥ 5, not \(layout.summary)")
     }
@@ -48,7 +51,9 @@ public enum ExampleStream {
         let m = Maze.generate(side: side, loops: loops, minPathLength: 1 + rng.nextInt(below: side), rng: &rng)
         let p = Puzzle.maze(m)
         if !held.isEmpty && held.contains(p.variantKey) { continue }
-        guard let e = try? layout.example(p) else { preconditionFailure("a generated \(side)×\(side) maze has no solution") }
+        guard let e = try? layout.example(p) else {
+          preconditionFailure("a generated \(side)×\(side) maze has no solution")
+        }
         return e
       }
     }

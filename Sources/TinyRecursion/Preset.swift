@@ -14,8 +14,10 @@ public struct Preset: Sendable, Equatable {
   /// Mazes: supervise only open cells (`TaskLayout.maze(openCellTargets:)`).
   public var openCellTargets = false
 
-  public init(name: String, summary: String, width: Int, mixer: TokenMixer, budget: RecursionBudget,
-              training: TrainingConfig) {
+  public init(
+    name: String, summary: String, width: Int, mixer: TokenMixer, budget: RecursionBudget,
+    training: TrainingConfig
+  ) {
     self.name = name
     self.summary = summary
     self.width = width
@@ -62,8 +64,10 @@ public struct Preset: Sendable, Equatable {
   /// All presets by name.
   public static let all: [String: Preset] = {
     var out: [String: Preset] = [:]
-    func add(_ name: String, _ summary: String, width: Int, mixer: TokenMixer, n: Int, T: Int, nSup: Int, batch: Int,
-             steps: Int, lr: Double, supervisionWarmup: Int? = nil) {
+    func add(
+      _ name: String, _ summary: String, width: Int, mixer: TokenMixer, n: Int, T: Int, nSup: Int, batch: Int,
+      steps: Int, lr: Double, supervisionWarmup: Int? = nil
+    ) {
       var t = TrainingConfig()
       t.batchSize = batch
       t.optimizerSteps = steps
@@ -75,19 +79,23 @@ public struct Preset: Sendable, Equatable {
       let budget = RecursionBudget(latentSteps: n, recursions: T, supervisionSteps: nSup)
       out[name] = Preset(name: name, summary: summary, width: width, mixer: mixer, budget: budget, training: t)
     }
-    add("tiny", "CI-sized: 4×4 sudoku in well under a minute", width: 32, mixer: .mlp, n: 2, T: 2, nSup: 4, batch: 32,
-        steps: 300, lr: 3e-3)
+    add(
+      "tiny", "CI-sized: 4×4 sudoku in well under a minute", width: 32, mixer: .mlp, n: 2, T: 2, nSup: 4, batch: 32,
+      steps: 300, lr: 3e-3)
     add("sudoku4", "4×4 sudoku", width: 64, mixer: .mlp, n: 3, T: 2, nSup: 6, batch: 64, steps: 600, lr: 2e-3)
     add("sudoku6", "6×6 sudoku", width: 96, mixer: .mlp, n: 4, T: 2, nSup: 8, batch: 64, steps: 2000, lr: 1e-3)
     add("sudoku9", "9×9 sudoku", width: 128, mixer: .mlp, n: 6, T: 3, nSup: 8, batch: 64, steps: 3000, lr: 1e-3)
-    add("maze-attention", "mazes with the attention mixer (earlier preset; stays at the copy level)", width: 64,
-        mixer: .attention, n: 4, T: 2, nSup: 8, batch: 32, steps: 2000, lr: 1e-3)
+    add(
+      "maze-attention", "mazes with the attention mixer (earlier preset; stays at the copy level)", width: 64,
+      mixer: .attention, n: 4, T: 2, nSup: 8, batch: 32, steps: 2000, lr: 1e-3)
     // Mazes: 3×3 conv mixer (any grid size), fresh generated mazes for every slot, open-cell
     // loss, staggered slots, gradient clipping, cosine decay (the settings of the PyTorch probe
     // in ../shared/bench/conv_trm_maze.py, see Benchmarks/results/README.md).
-    add("maze", "mazes: 3×3 conv mixer, fresh mazes on the fly, any grid size at test time "
-          + "(11,000 steps: 27 min on 2 cores)", width: 32, mixer: .conv, n: 4, T: 2, nSup: 8, batch: 32,
-        steps: 11000, lr: 1e-3)
+    add(
+      "maze",
+      "mazes: 3×3 conv mixer, fresh mazes on the fly, any grid size at test time "
+        + "(11,000 steps: 27 min on 2 cores)", width: 32, mixer: .conv, n: 4, T: 2, nSup: 8, batch: 32,
+      steps: 11000, lr: 1e-3)
     out["maze"]?.openCellTargets = true
     out["maze"]?.swigluMultiple = 8
     out["maze"]?.training.weightDecay = 0.01
@@ -97,8 +105,9 @@ public struct Preset: Sendable, Equatable {
     out["maze"]?.training.staggerSlots = true
     out["maze"]?.training.gradientClip = 1
     out["maze"]?.training.onlineGeneration = true
-    add("arithmetic", "addition / multiplication", width: 64, mixer: .attention, n: 3, T: 2, nSup: 6, batch: 64,
-        steps: 1500, lr: 1e-3, supervisionWarmup: 1000)
+    add(
+      "arithmetic", "addition / multiplication", width: 64, mixer: .attention, n: 3, T: 2, nSup: 6, batch: 64,
+      steps: 1500, lr: 1e-3, supervisionWarmup: 1000)
     return out
   }()
 }

@@ -39,7 +39,10 @@ public struct SuiteScore: Sendable, Codable {
     case flopsPerSolved = "flops_per_solved", msPerSolved = "ms_per_solved"
   }
 
-  public init(count: Int, exactAccuracy: Double, verifiedAccuracy: Double, cellAccuracy: Double, meanSteps: Double, msPerExample: Double, flopsPerExample: Double) {
+  public init(
+    count: Int, exactAccuracy: Double, verifiedAccuracy: Double, cellAccuracy: Double, meanSteps: Double,
+    msPerExample: Double, flopsPerExample: Double
+  ) {
     self.count = count
     self.exactAccuracy = exactAccuracy
     self.verifiedAccuracy = verifiedAccuracy
@@ -82,6 +85,10 @@ public struct SuiteScore: Sendable, Codable {
 /// let s = try reasoner.solve("1.3.....2......1")
 /// print(s.answer, s.isValid, s.steps, s.confidence ?? 0)
 /// ```
+///
+/// Not `Sendable`: a reasoner holds a mutable budget and thread count; give each thread its own
+/// (`Reasoner(model:layout:)` on a shared, read-only model is cheap). Its results (`Solution`,
+/// `SuiteScore`, `ThinkingTrace`) are `Sendable` values.
 public final class Reasoner {
   public let model: RecursiveModel
   public let layout: TaskLayout
@@ -116,8 +123,10 @@ public final class Reasoner {
   /// Trains a model as `setup` says on `train` (never generating one of `heldOut`), calling
   /// `progress` after every optimizer step, and returns a reasoner on the evaluation (EMA)
   /// weights. For checkpoints, validation and resume while training, use `TrainingRun`.
-  public static func train(_ setup: TrainingSetup, on train: [Puzzle], heldOut: [Puzzle] = [],
-                           progress: (StepMetrics) -> Void = { _ in }) throws -> Reasoner {
+  public static func train(
+    _ setup: TrainingSetup, on train: [Puzzle], heldOut: [Puzzle] = [],
+    progress: (StepMetrics) -> Void = { _ in }
+  ) throws -> Reasoner {
     let trainer = try setup.makeTrainer(train: train, heldOut: heldOut)
     while trainer.step < trainer.config.optimizerSteps { progress(trainer.trainStep()) }
     return Reasoner(model: try trainer.evaluationModel(), layout: setup.layout, threads: setup.training.threads)
@@ -135,8 +144,9 @@ public final class Reasoner {
     guard other.vocabularySize == layout.vocabularySize else {
       throw TaskError.invalid("\(other.summary) uses a different vocabulary than \(layout.summary)")
     }
-    let r = Reasoner(model: try model.resized(sequenceLength: other.sequenceLength, gridColumns: other.gridColumns),
-                     layout: other, threads: threads)
+    let r = Reasoner(
+      model: try model.resized(sequenceLength: other.sequenceLength, gridColumns: other.gridColumns),
+      layout: other, threads: threads)
     r.budget = budget
     return r
   }
@@ -168,13 +178,15 @@ public final class Reasoner {
       return out.compactMap { $0 }
     }
     let inputs = try puzzles.map { try layout.inputTokens($0) }
-    let preds = Evaluator.predict(model: model, inputs: inputs, budget: budget(supervisionSteps: supervisionSteps),
-                                  halt: halt, threads: threads)
+    let preds = Evaluator.predict(
+      model: model, inputs: inputs, budget: budget(supervisionSteps: supervisionSteps),
+      halt: halt, threads: threads)
     return zip(puzzles, preds).map { p, pred in
       let (text, verdict) = layout.answer(for: p, tokens: pred.tokens)
       let label = (try? layout.example(p)).map { $0.grade(pred.tokens).exact }
-      return Solution(puzzle: p, answer: text, line: layout.outputLine(for: p, answer: text), verdict: verdict,
-                      matchesLabel: label, steps: pred.steps, confidence: pred.haltProbability)
+      return Solution(
+        puzzle: p, answer: text, line: layout.outputLine(for: p, answer: text), verdict: verdict,
+        matchesLabel: label, steps: pred.steps, confidence: pred.haltProbability)
     }
   }
 
@@ -188,12 +200,14 @@ public final class Reasoner {
       }
       let n = Double(max(1, puzzles.count))
       func mean(_ f: (SuiteScore) -> Double) -> Double { parts.reduce(0) { $0 + f($1) * Double($1.count) } / n }
-      return SuiteScore(count: puzzles.count, exactAccuracy: mean(\.exactAccuracy), verifiedAccuracy: mean(\.verifiedAccuracy),
-                        cellAccuracy: mean(\.cellAccuracy), meanSteps: mean(\.meanSteps), msPerExample: mean(\.msPerExample),
-                        flopsPerExample: mean(\.flopsPerExample))
+      return SuiteScore(
+        count: puzzles.count, exactAccuracy: mean(\.exactAccuracy), verifiedAccuracy: mean(\.verifiedAccuracy),
+        cellAccuracy: mean(\.cellAccuracy), meanSteps: mean(\.meanSteps), msPerExample: mean(\.msPerExample),
+        flopsPerExample: mean(\.flopsPerExample))
     }
-    return try scoreSuite(model: model, layout: layout, puzzles: puzzles, budget: budget(supervisionSteps: supervisionSteps),
-                          halt: halt, threads: threads)
+    return try scoreSuite(
+      model: model, layout: layout, puzzles: puzzles, budget: budget(supervisionSteps: supervisionSteps),
+      halt: halt, threads: threads)
   }
 }
 
@@ -213,22 +227,28 @@ extension Reasoner {
 }
 
 /// Scores a model on labelled puzzles: exact (label) and verified (verifier) accuracy.
-public func scoreSuite(model: RecursiveModel, layout: TaskLayout, puzzles: [Puzzle], budget: RecursionBudget? = nil,
-                       halt: Bool, threads: Int) throws -> SuiteScore {
+public func scoreSuite(
+  model: RecursiveModel, layout: TaskLayout, puzzles: [Puzzle], budget: RecursionBudget? = nil,
+  halt: Bool, threads: Int
+) throws -> SuiteScore {
   let examples = try puzzles.map { try layout.example($0) }
   let r = Evaluator.evaluate(model: model, examples: examples, budget: budget, halt: halt, threads: threads)
   var verified = 0
-  for (p, pred) in zip(puzzles, r.predictions) where layout.answer(for: p, tokens: pred.tokens).verdict == nil { verified += 1 }
-  return SuiteScore(count: r.count, exactAccuracy: r.exactAccuracy, verifiedAccuracy: Double(verified) / Double(max(1, r.count)),
-                    cellAccuracy: r.cellAccuracy, meanSteps: r.meanSteps, msPerExample: r.millisecondsPerExample,
-                    flopsPerExample: model.forwardFlopsPerExample(budget: budget) * r.meanSteps)
+  for (p, pred) in zip(puzzles, r.predictions) where layout.answer(for: p, tokens: pred.tokens).verdict == nil {
+    verified += 1
+  }
+  return SuiteScore(
+    count: r.count, exactAccuracy: r.exactAccuracy, verifiedAccuracy: Double(verified) / Double(max(1, r.count)),
+    cellAccuracy: r.cellAccuracy, meanSteps: r.meanSteps, msPerExample: r.millisecondsPerExample,
+    flopsPerExample: model.forwardFlopsPerExample(budget: budget) * r.meanSteps)
 }
 
 extension LoadedCheckpoint {
   /// The task layout stored by `trm train` / `Reasoner.save` (metadata `task`).
   public func taskLayout() throws -> TaskLayout {
     guard let json = annotations.task else {
-      throw ModelError.checkpoint("\(url.path): no task layout in metadata (not written by trm train or Reasoner.save?)")
+      throw ModelError.checkpoint(
+        "\(url.path): no task layout in metadata (not written by trm train or Reasoner.save?)")
     }
     do { return try JSONDecoder().decode(TaskLayout.self, from: Data(json.utf8)) } catch {
       throw ModelError.checkpoint("\(url.path): unreadable task layout \(json.prefix(80)): \(error)")

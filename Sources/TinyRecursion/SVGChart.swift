@@ -2,8 +2,8 @@ import Foundation
 
 /// A minimal line chart written as standalone SVG (no external tools): labelled axes, ticks,
 /// one or more series with point markers, optional horizontal reference lines, a legend.
-public struct LineChart {
-  public struct Series {
+public struct LineChart: Sendable {
+  public struct Series: Sendable {
     public var name: String
     public var points: [(x: Double, y: Double)]
     public var color: String
@@ -13,7 +13,7 @@ public struct LineChart {
       self.color = color
     }
   }
-  public struct Reference {
+  public struct Reference: Sendable {
     public var name: String
     public var y: Double
     public var color: String
@@ -42,7 +42,8 @@ public struct LineChart {
   }
 
   static func esc(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+      of: ">", with: "&gt;")
   }
 
   /// The SVG document.
@@ -53,29 +54,41 @@ public struct LineChart {
     let tx: (Double) -> Double = { logX ? log2(max($0, 1e-9)) : $0 }
     let x0 = tx(xs.min() ?? 1), x1 = max(tx(xs.max() ?? 2), x0 + 1)
     func px(_ x: Double) -> Double { left + (tx(x) - x0) / (x1 - x0) * pw }
-    func py(_ y: Double) -> Double { top + (1 - (y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound)) * ph }
+    func py(_ y: Double) -> Double {
+      top + (1 - (y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound)) * ph
+    }
     var s = """
-    <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
-    <rect width="100%" height="100%" fill="white"/>
-    <text x="\(left + pw / 2)" y="22" text-anchor="middle" font-size="15">\(Self.esc(title))</text>
+      <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
+      viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
+      <rect width="100%" height="100%" fill="white"/>
+      <text x="\(left + pw / 2)" y="22" text-anchor="middle" font-size="15">\(Self.esc(title))</text>
 
-    """
+      """
     for i in 0...5 {
       let y = yRange.lowerBound + Double(i) / 5 * (yRange.upperBound - yRange.lowerBound)
       s += "<line x1=\"\(left)\" y1=\"\(py(y))\" x2=\"\(left + pw)\" y2=\"\(py(y))\" stroke=\"#e5e5e5\"/>\n"
-      s += "<text x=\"\(left - 8)\" y=\"\(py(y) + 4)\" text-anchor=\"end\">\(String(format: "%.0f%%", y * 100))</text>\n"
+      s +=
+        "<text x=\"\(left - 8)\" y=\"\(py(y) + 4)\" text-anchor=\"end\">\(String(format: "%.0f%%", y * 100))</text>\n"
     }
     for x in Set(xs).sorted() {
-      s += "<text x=\"\(px(x))\" y=\"\(top + ph + 18)\" text-anchor=\"middle\">\(x == x.rounded() ? String(Int(x)) : String(format: "%.2g", x))</text>\n"
+      s +=
+        "<text x=\"\(px(x))\" y=\"\(top + ph + 18)\" text-anchor=\"middle\""
+          + ">\(x == x.rounded() ? String(Int(x)) : String(format: "%.2g", x))</text>\n"
     }
     s += "<line x1=\"\(left)\" y1=\"\(top + ph)\" x2=\"\(left + pw)\" y2=\"\(top + ph)\" stroke=\"black\"/>\n"
     s += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + ph)\" stroke=\"black\"/>\n"
     s += "<text x=\"\(left + pw / 2)\" y=\"\(height - 12)\" text-anchor=\"middle\">\(Self.esc(xLabel))</text>\n"
-    s += "<text x=\"18\" y=\"\(top + ph / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(top + ph / 2))\">\(Self.esc(yLabel))</text>\n"
+    s +=
+      "<text x=\"18\" y=\"\(top + ph / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(top + ph / 2))\""
+        + ">\(Self.esc(yLabel))</text>\n"
     var legendY = top + 10
     for r in references {
-      s += "<line x1=\"\(left)\" y1=\"\(py(r.y))\" x2=\"\(left + pw)\" y2=\"\(py(r.y))\" stroke=\"\(r.color)\" stroke-dasharray=\"6 4\"/>\n"
-      s += "<line x1=\"\(left + pw + 12)\" y1=\"\(legendY)\" x2=\"\(left + pw + 32)\" y2=\"\(legendY)\" stroke=\"\(r.color)\" stroke-dasharray=\"6 4\"/>\n"
+      s +=
+        "<line x1=\"\(left)\" y1=\"\(py(r.y))\" x2=\"\(left + pw)\" y2=\"\(py(r.y))\" stroke=\"\(r.color)\" "
+          + "stroke-dasharray=\"6 4\"/>\n"
+      s +=
+        "<line x1=\"\(left + pw + 12)\" y1=\"\(legendY)\" x2=\"\(left + pw + 32)\" y2=\"\(legendY)\" stroke"
+          + "=\"\(r.color)\" stroke-dasharray=\"6 4\"/>\n"
       s += "<text x=\"\(left + pw + 38)\" y=\"\(legendY + 4)\">\(Self.esc(r.name))</text>\n"
       legendY += 20
     }
@@ -83,8 +96,12 @@ public struct LineChart {
       let pts = sr.points.sorted { $0.x < $1.x }
       let path = pts.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " ")
       s += "<polyline fill=\"none\" stroke=\"\(sr.color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
-      for p in pts { s += "<circle class=\"point\" cx=\"\(px(p.x))\" cy=\"\(py(p.y))\" r=\"3.5\" fill=\"\(sr.color)\"/>\n" }
-      s += "<line x1=\"\(left + pw + 12)\" y1=\"\(legendY)\" x2=\"\(left + pw + 32)\" y2=\"\(legendY)\" stroke=\"\(sr.color)\" stroke-width=\"2\"/>\n"
+      for p in pts {
+        s += "<circle class=\"point\" cx=\"\(px(p.x))\" cy=\"\(py(p.y))\" r=\"3.5\" fill=\"\(sr.color)\"/>\n"
+      }
+      s +=
+        "<line x1=\"\(left + pw + 12)\" y1=\"\(legendY)\" x2=\"\(left + pw + 32)\" y2=\"\(legendY)\" stroke"
+          + "=\"\(sr.color)\" stroke-width=\"2\"/>\n"
       s += "<text x=\"\(left + pw + 38)\" y=\"\(legendY + 4)\">\(Self.esc(sr.name))</text>\n"
       legendY += 20
     }

@@ -1,10 +1,7 @@
 import Foundation
-@_exported import TRMKernels
-@_exported import TRMModel
-@_exported import TRMPuzzles
-@_exported import TRMRandom
-@_exported import TRMTensor
-@_exported import TRMTraining
+import TRMModel
+import TRMRandom
+import TRMTraining
 
 /// The fixed token layout of a puzzle suite: which task, at which size, so that every puzzle
 /// maps to the same sequence length and vocabulary. Stored in checkpoints (metadata `task`, as
@@ -79,8 +76,9 @@ public enum TaskLayout: Hashable, Sendable {
       layout = .arithmetic(op: a.op, digits: d)
     }
     for (i, p) in set.puzzles.enumerated() where !layout.fits(p) {
-      throw TaskError.invalid("\(set.location(of: i)): \(Self.describe(p)) does not match the suite's layout "
-        + "\(layout.summary) (set by its first puzzle; one size per training file)")
+      throw TaskError.invalid(
+        "\(set.location(of: i)): \(Self.describe(p)) does not match the suite's layout "
+          + "\(layout.summary) (set by its first puzzle; one size per training file)")
     }
     return layout
   }
@@ -98,7 +96,8 @@ public enum TaskLayout: Hashable, Sendable {
     switch (self, p) {
     case (.sudoku(let n), .sudoku(let s)): return s.size == n
     case (.maze(let side, _), .maze(let m)): return m.side == side
-    case (.arithmetic(let op, let digits), .arithmetic(let a)): return a.op == op && a.inputTokens(digits: digits) != nil
+    case (.arithmetic(let op, let digits), .arithmetic(let a)):
+      return a.op == op && a.inputTokens(digits: digits) != nil
     default: return false
     }
   }
@@ -118,7 +117,9 @@ public enum TaskLayout: Hashable, Sendable {
 
   /// Input tokens of a puzzle.
   public func inputTokens(_ p: Puzzle) throws -> [Int32] {
-    guard fits(p) else { throw TaskError.invalid("\(p.inputText.prefix(40)) does not fit the model's layout (\(summary))") }
+    guard fits(p) else {
+      throw TaskError.invalid("\(p.inputText.prefix(40)) does not fit the model's layout (\(summary))")
+    }
     switch (self, p) {
     case (_, .sudoku(let s)): return s.inputTokens
     case (_, .maze(let m)): return m.inputTokens
@@ -140,7 +141,9 @@ public enum TaskLayout: Hashable, Sendable {
     case (_, .sudoku(let s)): targets = s.targetTokens
     default: targets = nil  // unreachable: `inputTokens` checked that the puzzle fits
     }
-    guard let targets else { throw TaskError.invalid("\(p.inputText.prefix(40)) has no solution to train or score against") }
+    guard let targets else {
+      throw TaskError.invalid("\(p.inputText.prefix(40)) has no solution to train or score against")
+    }
     return Example(inputs: inputs, targets: targets)
   }
 
@@ -179,7 +182,8 @@ extension TaskLayout: Codable {
     func need(_ k: CodingKeys, _ range: ClosedRange<Int>) throws -> Int {
       let v = try c.decode(Int.self, forKey: k)
       guard range.contains(v) else {
-        throw DecodingError.dataCorruptedError(forKey: k, in: c, debugDescription: "\(k.rawValue) \(v) is outside \(range)")
+        throw DecodingError.dataCorruptedError(
+          forKey: k, in: c, debugDescription: "\(k.rawValue) \(v) is outside \(range)")
       }
       return v
     }
@@ -191,12 +195,14 @@ extension TaskLayout: Codable {
       }
       self = .sudoku(size: n)
     case .maze:
-      self = .maze(side: try need(.mazeSide, 2...1024),
-                   openCellTargets: try c.decodeIfPresent(Bool.self, forKey: .openCellTargets) ?? false)
+      self = .maze(
+        side: try need(.mazeSide, 2...1024),
+        openCellTargets: try c.decodeIfPresent(Bool.self, forKey: .openCellTargets) ?? false)
     case .arithmetic:
       let text = try c.decode(String.self, forKey: .op)
       guard text.count == 1, let op = Arithmetic.Op(rawValue: Character(text)) else {
-        throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown operator '\(text)' (+ or *)")
+        throw DecodingError.dataCorruptedError(
+          forKey: .op, in: c, debugDescription: "unknown operator '\(text)' (+ or *)")
       }
       self = .arithmetic(op: op, digits: try need(.digits, 1...19))
     }
@@ -218,10 +224,12 @@ extension TaskLayout: Codable {
 }
 
 /// Errors from the task layer (suites, layouts, arguments).
-public enum TaskError: Error, CustomStringConvertible, LocalizedError {
+public enum TaskError: Error, CustomStringConvertible, LocalizedError, Sendable {
   case invalid(String)
   public var description: String {
-    switch self { case .invalid(let s): return s }
+    switch self {
+    case .invalid(let s): return s
+    }
   }
   public var errorDescription: String? { description }
 }

@@ -32,8 +32,10 @@ public final class TrainingRun {
   public var modelURL: URL { directory.appendingPathComponent("model.safetensors") }
   public var metricsURL: URL { directory.appendingPathComponent("metrics.jsonl") }
 
-  public init(trainer: Trainer, layout: TaskLayout, directory: URL, validation: [Puzzle],
-              validationSupervisionSteps: Int? = nil, checkpointEvery: Int = 500, validateEvery: Int = 250) throws {
+  public init(
+    trainer: Trainer, layout: TaskLayout, directory: URL, validation: [Puzzle],
+    validationSupervisionSteps: Int? = nil, checkpointEvery: Int = 500, validateEvery: Int = 250
+  ) throws {
     self.trainer = trainer
     self.layout = layout
     self.directory = directory
@@ -48,12 +50,15 @@ public final class TrainingRun {
 
   /// Reopens a run directory for `--resume` (the checkpoint is read once).
   /// `optimizerSteps` extends (or shortens) the run's total optimizer steps.
-  public static func resume(directory: URL, train: [Puzzle], validation: [Puzzle], threads: Int?,
-                            optimizerSteps: Int? = nil) throws -> TrainingRun {
+  public static func resume(
+    directory: URL, train: [Puzzle], validation: [Puzzle], threads: Int?,
+    optimizerSteps: Int? = nil
+  ) throws -> TrainingRun {
     let file = try Checkpoint.read(directory.appendingPathComponent("checkpoint.safetensors"))
     let layout = try file.taskLayout()
-    let trainer = try file.trainer(data: try train.map { try layout.example($0) }, threads: threads,
-                                   optimizerSteps: optimizerSteps)
+    let trainer = try file.trainer(
+      data: try train.map { try layout.example($0) }, threads: threads,
+      optimizerSteps: optimizerSteps)
     let run = try TrainingRun(trainer: trainer, layout: layout, directory: directory, validation: validation)
     run.elapsedBefore = file.annotations.elapsedSeconds ?? 0
     return run
@@ -71,13 +76,16 @@ public final class TrainingRun {
     guard !validation.isEmpty else { return nil }
     var budget = trainer.model.config.budget
     budget.supervisionSteps = validationSupervisionSteps
-    return try scoreSuite(model: try trainer.evaluationModel(), layout: layout, puzzles: validation, budget: budget,
-                          halt: false, threads: trainer.config.threads)
+    return try scoreSuite(
+      model: try trainer.evaluationModel(), layout: layout, puzzles: validation, budget: budget,
+      halt: false, threads: trainer.config.threads)
   }
 
   /// Trains until `trainer.config.optimizerSteps` (or a stop request). `onStep` gets every step's
   /// metrics and the elapsed seconds; `onRecord` every metrics record written.
-  public func run(onStep: (StepMetrics, Double) -> Void = { _, _ in }, onRecord: (MetricsRecord) -> Void = { _ in }) throws -> Double {
+  public func run(
+    onStep: (StepMetrics, Double) -> Void = { _, _ in }, onRecord: (MetricsRecord) -> Void = { _ in }
+  ) throws -> Double {
     let t0 = DispatchTime.now().uptimeNanoseconds
     func elapsed() -> Double { elapsedBefore + Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
     // A fresh run (step 0) starts a new metrics file, even in a directory used before; a resumed
@@ -85,7 +93,9 @@ public final class TrainingRun {
     if trainer.step == 0 || !FileManager.default.fileExists(atPath: metricsURL.path) {
       _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil)
     }
-    guard let handle = try? FileHandle(forWritingTo: metricsURL) else { throw TaskError.invalid("cannot write \(metricsURL.path)") }
+    guard let handle = try? FileHandle(forWritingTo: metricsURL) else {
+      throw TaskError.invalid("cannot write \(metricsURL.path)")
+    }
     defer { try? handle.close() }
     handle.seekToEndOfFile()
     let enc = JSONEncoder()
@@ -102,8 +112,9 @@ public final class TrainingRun {
       let doValidate = isLast || (validateEvery > 0 && trainer.step % validateEvery == 0)
       if doValidate || trainer.step % 50 == 0 {
         let rate = Double(windowSteps * trainer.config.batchSize) / max(1e-9, now - windowStart)
-        let rec = MetricsRecord(step: trainer.step, elapsedSeconds: now, loss: m.loss, learningRate: m.learningRate,
-                                trainExactAccuracy: lastExact, examplesPerSecond: rate, validation: doValidate ? try validate() : nil)
+        let rec = MetricsRecord(
+          step: trainer.step, elapsedSeconds: now, loss: m.loss, learningRate: m.learningRate,
+          trainExactAccuracy: lastExact, examplesPerSecond: rate, validation: doValidate ? try validate() : nil)
         handle.write(try enc.encode(rec) + Data("\n".utf8))
         onRecord(rec)
         windowStart = elapsed()

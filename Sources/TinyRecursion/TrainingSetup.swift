@@ -62,8 +62,9 @@ public struct TrainingSetup: Sendable {
     var s = self
     try s.model.validate()
     guard s.model.vocabSize == layout.vocabularySize, s.model.sequenceLength == layout.sequenceLength else {
-      throw TaskError.invalid("the model is sized for \(model.sequenceLength) cells of vocabulary \(model.vocabSize), "
-        + "\(layout.summary) needs \(layout.sequenceLength) and \(layout.vocabularySize)")
+      throw TaskError.invalid(
+        "the model is sized for \(model.sequenceLength) cells of vocabulary \(model.vocabSize), "
+          + "\(layout.summary) needs \(layout.sequenceLength) and \(layout.vocabularySize)")
     }
     if s.training.onlineGeneration == true {
       var generatable = false

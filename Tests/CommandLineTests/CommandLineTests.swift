@@ -28,17 +28,27 @@ final class CommandLineTests: XCTestCase {
   func p(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
   func testGenerateTrainEvalSolveSweepEndToEnd() throws {
-    XCTAssertEqual(run(["generate", "sudoku", "--size", "4", "--givens", "8", "--count", "64", "--seed", "1", "--out", p("train.txt")]), 0, stderr.joined())
+    XCTAssertEqual(
+      run([
+        "generate", "sudoku", "--size", "4", "--givens", "8", "--count", "64", "--seed", "1", "--out", p("train.txt"),
+      ]), 0, stderr.joined())
     XCTAssertEqual(run(["verify", "--data", p("train.txt")]), 0)
     XCTAssertEqual(stdout.last, "64 valid, 0 invalid")
-    XCTAssertEqual(run(["train", "--data", p("train.txt"), "--valid", p("train.txt"), "--preset", "tiny", "--optimizer-steps", "400",
-                        "--threads", "2", "--out", p("run"), "--validate-every", "0"]), 0, stderr.joined(separator: "\n"))
+    XCTAssertEqual(
+      run([
+        "train", "--data", p("train.txt"), "--valid", p("train.txt"), "--preset", "tiny", "--optimizer-steps", "400",
+        "--threads", "2", "--out", p("run"), "--validate-every", "0",
+      ]), 0, stderr.joined(separator: "\n"))
     XCTAssertTrue(FileManager.default.fileExists(atPath: p("run/model.safetensors")))
     let metrics = try String(contentsOfFile: p("run/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
     XCTAssertGreaterThanOrEqual(metrics.count, 8)
-    XCTAssertEqual(run(["eval", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--json", p("eval.json")]), 0)
-    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p("eval.json")))) as! [String: Any]
-    for key in ["count", "exact_accuracy", "verified_accuracy", "cell_accuracy", "mean_steps", "ms_per_example"] { XCTAssertNotNil(json[key], key) }
+    XCTAssertEqual(
+      run(["eval", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--json", p("eval.json")]), 0)
+    let json =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p("eval.json")))) as! [String: Any]
+    for key in ["count", "exact_accuracy", "verified_accuracy", "cell_accuracy", "mean_steps", "ms_per_example"] {
+      XCTAssertNotNil(json[key], key)
+    }
     XCTAssertEqual(json["count"] as? Int, 64)
     XCTAssertGreaterThan(json["cell_accuracy"] as! Double, 0.5, "the tiny preset learns something on its training set")
 
@@ -52,8 +62,11 @@ final class CommandLineTests: XCTestCase {
     _ = run(["verify", "--data", p("solved.txt")])
     XCTAssertEqual(stdout.last, "\(validCount) valid, \(64 - validCount) invalid")
 
-    XCTAssertEqual(run(["sweep", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--supervision-steps", "1,2,4",
-                        "--latent-steps", "1,2", "--out", p("sweep")]), 0)
+    XCTAssertEqual(
+      run([
+        "sweep", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--supervision-steps", "1,2,4",
+        "--latent-steps", "1,2", "--out", p("sweep"),
+      ]), 0)
     let svg = try Data(contentsOf: URL(fileURLWithPath: p("sweep/sweep.svg")))
     let parser = XMLParser(data: svg)
     let counter = PointCounter()
@@ -65,7 +78,10 @@ final class CommandLineTests: XCTestCase {
     XCTAssertTrue(csv[1].hasPrefix(p("train.txt") + ",1,2,1,8,"), "n=1, T=2, K=1: depth 1·2·2·2 = 8, got \(csv[1])")
 
     // --resume takes a new total of steps (train longer) and refuses one below the steps done.
-    XCTAssertEqual(run(["train", "--resume", p("run"), "--data", p("train.txt"), "--optimizer-steps", "450", "--validate-every", "0"]), 0, stderr.joined())
+    XCTAssertEqual(
+      run([
+        "train", "--resume", p("run"), "--data", p("train.txt"), "--optimizer-steps", "450", "--validate-every", "0",
+      ]), 0, stderr.joined())
     XCTAssertTrue(stdout.contains { $0.contains("at step 400/450") }, "\(stdout)")
     XCTAssertEqual(run(["train", "--resume", p("run"), "--data", p("train.txt")]), 0)
     XCTAssertTrue(stdout.contains { $0.contains("at step 450/450") }, "\(stdout)")
@@ -74,36 +90,65 @@ final class CommandLineTests: XCTestCase {
 
     // A fresh run in a used directory starts a new metrics file (one line per 50 steps); the earlier
     // spelling --steps still means optimizer steps.
-    XCTAssertEqual(run(["train", "--data", p("train.txt"), "--preset", "tiny", "--steps", "100", "--out", p("run"), "--validate-every", "0"]), 0)
+    XCTAssertEqual(
+      run([
+        "train", "--data", p("train.txt"), "--preset", "tiny", "--steps", "100", "--out", p("run"), "--validate-every",
+        "0",
+      ]), 0)
     let again = try String(contentsOfFile: p("run/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
     XCTAssertEqual(again.count, 2, "old lines were kept: \(again.count) lines")
     // Generating with --exclude keeps a held-out file out of the new set.
-    XCTAssertEqual(run(["generate", "sudoku", "--size", "4", "--givens", "8", "--count", "64", "--seed", "1", "--exclude", p("train.txt"), "--out", p("other.txt")]), 0)
-    let held = Set(try String(contentsOfFile: p("train.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") })
-    let other = try String(contentsOfFile: p("other.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+    XCTAssertEqual(
+      run([
+        "generate", "sudoku", "--size", "4", "--givens", "8", "--count", "64", "--seed", "1", "--exclude",
+        p("train.txt"), "--out", p("other.txt"),
+      ]), 0)
+    let held = Set(
+      try String(contentsOfFile: p("train.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") })
+    let other = try String(contentsOfFile: p("other.txt"), encoding: .utf8).split(separator: "\n").filter {
+      !$0.hasPrefix("#")
+    }
     XCTAssertEqual(other.count, 64)
     XCTAssertTrue(held.isDisjoint(with: other))
   }
 
   func testMazeModelsRunOnBiggerGridsInEveryCommand() throws {
     for (name, side, seed) in [("m7.txt", "7", "1"), ("m9.txt", "9", "2"), ("m11.txt", "11", "3")] {
-      XCTAssertEqual(run(["generate", "maze", "--side", side, "--loops", "0", "--min-path", side, "--count", "6", "--seed", seed, "--out", p(name)]), 0)
+      XCTAssertEqual(
+        run([
+          "generate", "maze", "--side", side, "--loops", "0", "--min-path", side, "--count", "6", "--seed", seed,
+          "--out", p(name),
+        ]), 0)
     }
-    XCTAssertEqual(run(["train", "--data", p("m7.txt"), "--preset", "maze", "--optimizer-steps", "20", "--threads", "2", "--out", p("conv"),
-                        "--validate-every", "0"]), 0, stderr.joined(separator: "\n"))
+    XCTAssertEqual(
+      run([
+        "train", "--data", p("m7.txt"), "--preset", "maze", "--optimizer-steps", "20", "--threads", "2", "--out",
+        p("conv"),
+        "--validate-every", "0",
+      ]), 0, stderr.joined(separator: "\n"))
     let ckpt = p("conv/model.safetensors")
-    XCTAssertEqual(run(["solve", "--checkpoint", ckpt, "--data", p("m9.txt"), "--supervision-steps", "3"]), 0, stderr.joined())
+    XCTAssertEqual(
+      run(["solve", "--checkpoint", ckpt, "--data", p("m9.txt"), "--supervision-steps", "3"]), 0, stderr.joined())
     XCTAssertEqual(stdout.count, 6)
     XCTAssertEqual(stdout[0].split(separator: ",").map(\.count), [81, 81], "9×9 answers from a 7×7 model")
-    XCTAssertEqual(run(["eval", "--checkpoint", ckpt, "--data", p("m11.txt"), "--supervision-steps", "2"]), 0, stderr.joined())
-    XCTAssertEqual(run(["sweep", "--checkpoint", ckpt, "--data", p("m7.txt") + "," + p("m11.txt"), "--supervision-steps", "1,2", "--out", p("sw")]), 0)
+    XCTAssertEqual(
+      run(["eval", "--checkpoint", ckpt, "--data", p("m11.txt"), "--supervision-steps", "2"]), 0, stderr.joined())
+    XCTAssertEqual(
+      run([
+        "sweep", "--checkpoint", ckpt, "--data", p("m7.txt") + "," + p("m11.txt"), "--supervision-steps", "1,2",
+        "--out", p("sw"),
+      ]), 0)
     let counter = PointCounter()
     let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: p("sw/sweep.svg"))))
     parser.delegate = counter
     XCTAssertTrue(parser.parse())
     XCTAssertEqual(counter.points, 4, "one curve per size × two step counts")
     // Watch it think: one frame per supervision step, well-formed SVG.
-    XCTAssertEqual(run(["trace", "--checkpoint", ckpt, "--data", p("m9.txt"), "--index", "2", "--supervision-steps", "5", "--out", p("trace.svg")]), 0, stderr.joined())
+    XCTAssertEqual(
+      run([
+        "trace", "--checkpoint", ckpt, "--data", p("m9.txt"), "--index", "2", "--supervision-steps", "5", "--out",
+        p("trace.svg"),
+      ]), 0, stderr.joined())
     XCTAssertEqual(stdout.filter { $0.hasPrefix("step ") }.count, 5)
     let trace = try String(contentsOfFile: p("trace.svg"), encoding: .utf8)
     XCTAssertTrue(XMLParser(data: Data(trace.utf8)).parse(), "trace.svg is not well-formed XML")
@@ -111,16 +156,27 @@ final class CommandLineTests: XCTestCase {
     XCTAssertEqual(run(["trace", "--checkpoint", ckpt, "--data", p("m9.txt"), "--index", "7", "--out", p("t.svg")]), 2)
     // A file mixing sizes: solve groups it by size (answers in input order); training rejects it
     // at the first line of another size, naming file and line.
-    let m7 = try String(contentsOfFile: p("m7.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("# ") }
-    let m9 = try String(contentsOfFile: p("m9.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("# ") }
-    try ([m7[0], m9[0], m7[1]].joined(separator: "\n") + "\n").write(toFile: p("mixed.txt"), atomically: true, encoding: .utf8)
-    XCTAssertEqual(run(["solve", "--checkpoint", ckpt, "--data", p("mixed.txt"), "--supervision-steps", "2"]), 0, stderr.joined())
+    let m7 = try String(contentsOfFile: p("m7.txt"), encoding: .utf8).split(separator: "\n").filter {
+      !$0.hasPrefix("# ")
+    }
+    let m9 = try String(contentsOfFile: p("m9.txt"), encoding: .utf8).split(separator: "\n").filter {
+      !$0.hasPrefix("# ")
+    }
+    try ([m7[0], m9[0], m7[1]].joined(separator: "\n") + "\n").write(
+      toFile: p("mixed.txt"), atomically: true, encoding: .utf8)
+    XCTAssertEqual(
+      run(["solve", "--checkpoint", ckpt, "--data", p("mixed.txt"), "--supervision-steps", "2"]), 0, stderr.joined())
     XCTAssertEqual(stdout.map { $0.split(separator: ",")[0].count }, [49, 81, 49])
-    XCTAssertEqual(run(["train", "--data", p("mixed.txt"), "--preset", "maze", "--optimizer-steps", "2", "--out", p("mixrun")]), 2)
+    XCTAssertEqual(
+      run(["train", "--data", p("mixed.txt"), "--preset", "maze", "--optimizer-steps", "2", "--out", p("mixrun")]), 2)
     XCTAssertTrue(stderr.count == 1 && stderr[0].contains("mixed.txt:2") && stderr[0].contains("9×9"), "\(stderr)")
     // A model whose mixer is sized by the grid refuses other sizes in one line naming both.
-    XCTAssertEqual(run(["train", "--data", p("m7.txt"), "--preset", "maze", "--mixer", "mlp", "--optimizer-steps", "2", "--out", p("mlp"), "--validate-every", "0"]), 0,
-                   stderr.joined())
+    XCTAssertEqual(
+      run([
+        "train", "--data", p("m7.txt"), "--preset", "maze", "--mixer", "mlp", "--optimizer-steps", "2", "--out",
+        p("mlp"), "--validate-every", "0",
+      ]), 0,
+      stderr.joined())
     XCTAssertEqual(run(["eval", "--checkpoint", p("mlp/model.safetensors"), "--data", p("m9.txt")]), 2)
     XCTAssertEqual(stderr.count, 1)
     XCTAssertTrue(stderr[0].contains("MLP") && stderr[0].contains("49") && stderr[0].contains("81"), stderr[0])
@@ -128,8 +184,10 @@ final class CommandLineTests: XCTestCase {
 
   func testArgumentErrorsExitWith2AndOneLine() throws {
     let cases: [[String]] = [
-      ["frobnicate"], ["generate", "sudoku", "--count", "x", "--out", p("a")], ["generate", "sudoku", "--count", "3", "--out", p("a"), "--colour", "red"],
-      ["train", "--data", p("missing.txt"), "--out", p("r")], ["eval", "--data", p("x")], ["generate", "maze", "--side", "8", "--count", "2", "--out", p("m")],
+      ["frobnicate"], ["generate", "sudoku", "--count", "x", "--out", p("a")],
+      ["generate", "sudoku", "--count", "3", "--out", p("a"), "--colour", "red"],
+      ["train", "--data", p("missing.txt"), "--out", p("r")], ["eval", "--data", p("x")],
+      ["generate", "maze", "--side", "8", "--count", "2", "--out", p("m")],
     ]
     for c in cases {
       XCTAssertEqual(run(c), 2, "\(c)")
@@ -152,7 +210,10 @@ final class CommandLineTests: XCTestCase {
 
 final class PointCounter: NSObject, XMLParserDelegate {
   var points = 0
-  func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+  func parser(
+    _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+    attributes: [String: String] = [:]
+  ) {
     if name == "circle" && attributes["class"] == "point" { points += 1 }
   }
 }

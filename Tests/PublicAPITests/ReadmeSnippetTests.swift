@@ -36,7 +36,8 @@ func readmeExample() throws {
   let solved = try mazes.solve(big, supervisionSteps: 32)
   print(solved.filter(\.isValid).count, "of", big.count, "31×31 mazes solved")
   let trace = try mazes.trace(big[0], supervisionSteps: 24)  // the answer after every step
-  try ThinkingTraceSVG(trace: trace, title: "31×31").svg().write(toFile: "trace.svg", atomically: true, encoding: .utf8)
+  let svg = ThinkingTraceSVG(trace: trace, title: "31×31").svg()
+  try svg.write(toFile: "trace.svg", atomically: true, encoding: .utf8)
 }
 // END README SNIPPET
 
@@ -48,6 +49,8 @@ final class ReadmeSnippetTests: XCTestCase {
     let source = try String(contentsOf: here, encoding: .utf8)
     let begin = source.range(of: "// BEGIN README SNIPPET\n")!, end = source.range(of: "// END README SNIPPET")!
     let snippet = "import Foundation\nimport TinyRecursion\n\n" + source[begin.upperBound..<end.lowerBound]
-    XCTAssertTrue(readme.contains("```swift\n" + snippet + "```"), "README.md's component example differs from \(here.lastPathComponent)")
+    XCTAssertTrue(
+      readme.contains("```swift\n" + snippet + "```"),
+      "README.md's component example differs from \(here.lastPathComponent)")
   }
 }

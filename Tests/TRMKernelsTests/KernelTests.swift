@@ -12,10 +12,12 @@ final class KernelTests: XCTestCase {
           let a = randomTensor([m * k], seed: 1).scalars, b = randomTensor([k * n], seed: 2).scalars
           for accumulate in [false, true] {
             var c1 = randomTensor([m * n], seed: 3).scalars, c2 = c1
-            gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
-                 accumulate: accumulate, c: &c1, ldc: n, threads: 2, isa: isa)
-            gemmReference(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
-                          accumulate: accumulate, c: &c2, ldc: n)
+            gemm(
+              transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
+              accumulate: accumulate, c: &c1, ldc: n, threads: 2, isa: isa)
+            gemmReference(
+              transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
+              accumulate: accumulate, c: &c2, ldc: n)
             let (err, at) = maxRelativeDifference(c1, c2)
             XCTAssertLessThan(err, 1e-4, "\(isa) ta=\(ta) tb=\(tb) \(m)x\(n)x\(k) acc=\(accumulate) at \(at)")
           }
@@ -29,9 +31,15 @@ final class KernelTests: XCTestCase {
     let (m, n, k) = (517, 1100, 300)
     let a = randomTensor([m * k], seed: 4).scalars, b = randomTensor([k * n], seed: 5).scalars
     var c1 = [Float](repeating: 0, count: m * n), c2 = c1, c3 = c1
-    gemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, accumulate: false, c: &c1, ldc: n, threads: 1)
-    gemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, accumulate: false, c: &c2, ldc: n, threads: 2)
-    gemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, accumulate: false, c: &c3, ldc: n, threads: 3)
+    gemm(
+      transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, accumulate: false, c: &c1, ldc: n,
+      threads: 1)
+    gemm(
+      transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, accumulate: false, c: &c2, ldc: n,
+      threads: 2)
+    gemm(
+      transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, accumulate: false, c: &c3, ldc: n,
+      threads: 3)
     XCTAssertEqual(c1, c2)
     XCTAssertEqual(c1, c3)
   }
@@ -41,8 +49,12 @@ final class KernelTests: XCTestCase {
     let (m, n, k, lda, ldb, ldc) = (5, 7, 9, 20, 11, 13)
     let a = randomTensor([m * lda], seed: 6).scalars, b = randomTensor([k * ldb], seed: 7).scalars
     var c1 = [Float](repeating: 2, count: m * ldc), c2 = c1
-    gemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: false, c: &c1, ldc: ldc)
-    gemmReference(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: false, c: &c2, ldc: ldc)
+    gemm(
+      transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: false, c: &c1,
+      ldc: ldc)
+    gemmReference(
+      transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: false, c: &c2,
+      ldc: ldc)
     XCTAssertLessThan(maxRelativeDifference(c1, c2).error, 1e-5)
     XCTAssertEqual(c1[n], 2, "padding columns beyond n must be untouched")
     var c3 = [Float](repeating: 3, count: 4)
@@ -59,14 +71,16 @@ final class KernelTests: XCTestCase {
       var dwRef = randomTensor([C * 9 * C], seed: 14).scalars
       let dx0 = dxRef, dw0 = dwRef
       conv3x3ForwardNaive(x, weight: w, &yRef, batch: B, height: H, width: W, channels: C)
-      conv3x3BackwardNaive(dy: dy, x: x, weight: w, dx: &dxRef, dweight: &dwRef, batch: B, height: H, width: W, channels: C)
+      conv3x3BackwardNaive(
+        dy: dy, x: x, weight: w, dx: &dxRef, dweight: &dwRef, batch: B, height: H, width: W, channels: C)
       var results: [[Float]] = []
       for threads in [1, 2] {
         var y = [Float](repeating: .nan, count: R * C), col = [Float](repeating: .nan, count: R * 9 * C)
         var scratch = col, dx = dx0, dw = dw0
         conv3x3Forward(x, weight: w, col: &col, &y, batch: B, height: H, width: W, channels: C, threads: threads)
-        conv3x3Backward(dy: dy, weight: w, col: col, dx: &dx, dweight: &dw, scratch: &scratch, batch: B, height: H, width: W,
-                        channels: C, threads: threads)
+        conv3x3Backward(
+          dy: dy, weight: w, col: col, dx: &dx, dweight: &dw, scratch: &scratch, batch: B, height: H, width: W,
+          channels: C, threads: threads)
         XCTAssertLessThan(maxRelativeDifference(y, yRef).error, 1e-4, "forward \(B)x\(H)x\(W)x\(C)")
         XCTAssertLessThan(maxRelativeDifference(dx, dxRef).error, 1e-4, "dx \(B)x\(H)x\(W)x\(C)")
         XCTAssertLessThan(maxRelativeDifference(dw, dwRef).error, 1e-4, "dweight \(B)x\(H)x\(W)x\(C)")
@@ -87,10 +101,12 @@ final class KernelTests: XCTestCase {
         var y = [Float](repeating: .nan, count: R * C)
         depthwise3x3Forward(x, weight: w, &y, batch: B, height: H, width: W, channels: C, threads: threads)
         XCTAssertLessThan(maxRelativeDifference(y, yRef).error, 1e-5, "\(B)x\(H)x\(W)x\(C)")
-        // Backward against the adjoint identity ⟨dy, conv(x)⟩ = ⟨dx, x⟩ (linear in x) and = ⟨dw, w⟩ (linear in w).
+        // Backward against the adjoint identity ⟨dy, conv(x)⟩ = ⟨dx, x⟩ (linear in x)
+        // and = ⟨dw, w⟩ (linear in w).
         let dy = randomTensor([R * C], seed: 22).scalars
         var dx = [Float](repeating: 0, count: R * C), dw = [Float](repeating: 0, count: 9 * C)
-        depthwise3x3Backward(dy: dy, x: x, weight: w, dx: &dx, dweight: &dw, batch: B, height: H, width: W, channels: C, threads: threads)
+        depthwise3x3Backward(
+          dy: dy, x: x, weight: w, dx: &dx, dweight: &dw, batch: B, height: H, width: W, channels: C, threads: threads)
         let lhs = zip(dy, yRef).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         let viaX = zip(dx, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         let viaW = zip(dw, w).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
@@ -111,12 +127,15 @@ final class KernelTests: XCTestCase {
     // logits (1, -1, 0), label 0: s = (2, 0.5, 1), p0 = 2/3.5, loss = -log(2/3.5) = 0.5596157879
     let logits: [Float] = [1, -1, 0]
     var probs = [Float](repeating: 0, count: 3), loss: [Float] = [0]
-    crossEntropyForward(logits, labels: [0], rows: 1, vocab: 3, kind: .stablemax, ignore: -100, probs: &probs, losses: &loss)
+    crossEntropyForward(
+      logits, labels: [0], rows: 1, vocab: 3, kind: .stablemax, ignore: -100, probs: &probs, losses: &loss)
     XCTAssertEqual(loss[0], 0.5596157879, accuracy: 1e-6)
-    crossEntropyForward(logits, labels: [0], rows: 1, vocab: 3, kind: .softmax, ignore: -100, probs: &probs, losses: &loss)
+    crossEntropyForward(
+      logits, labels: [0], rows: 1, vocab: 3, kind: .softmax, ignore: -100, probs: &probs, losses: &loss)
     // softmax: -log(e / (e + e^-1 + 1)) = 0.4076059644
     XCTAssertEqual(loss[0], 0.4076059644, accuracy: 1e-6)
-    crossEntropyForward(logits, labels: [-100], rows: 1, vocab: 3, kind: .stablemax, ignore: -100, probs: &probs, losses: &loss)
+    crossEntropyForward(
+      logits, labels: [-100], rows: 1, vocab: 3, kind: .stablemax, ignore: -100, probs: &probs, losses: &loss)
     XCTAssertEqual(loss[0], 0)
   }
 }
@@ -150,12 +169,15 @@ final class RotaryTableTests: XCTestCase {
     let d5 = score(narrow, q, k, cell(5, 0, 3), cell(5, 2, 2))
     XCTAssertEqual(d5, score(wide, q, k, cell(7, 3, 6), cell(7, 5, 5)), accuracy: 1e-5)
     XCTAssertGreaterThan(abs(v5 - d5), 1e-3)
-    XCTAssertGreaterThan(abs(v5 - score(narrow, q, k, cell(5, 1, 1), cell(5, 1, 2))), 1e-3, "vertical and horizontal neighbours must differ")
+    XCTAssertGreaterThan(
+      abs(v5 - score(narrow, q, k, cell(5, 1, 1), cell(5, 1, 2))), 1e-3,
+      "vertical and horizontal neighbours must differ")
     // Prefix tokens sit outside the grid: token j at (−1−j, −1); and 1-D tables are not grids
     // (cell 5 of a 5-wide grid is not one step from cell 0 in 1-D).
     XCTAssertEqual(score(narrow, q, k, 1, cell(5, 0, 0)), score(narrow, q, k, 0, cell(5, 1, 0)), accuracy: 1e-5)
     let flat = RotaryTables(length: prefix + 25, headDim: d)
-    XCTAssertGreaterThan(abs(score(flat, q, k, cell(5, 0, 0), cell(5, 1, 0)) - score(flat, q, k, cell(5, 1, 0), cell(5, 1, 1))), 1e-3)
+    XCTAssertGreaterThan(
+      abs(score(flat, q, k, cell(5, 0, 0), cell(5, 1, 0)) - score(flat, q, k, cell(5, 1, 0), cell(5, 1, 1))), 1e-3)
   }
 }
 
@@ -170,21 +192,29 @@ final class AttentionLongSequenceTests: XCTestCase {
       let qkv = (0..<batch * L * 3 * D).map { _ in Float(rng.nextDouble() * 2 - 1) }
       let R = (0..<batch * L * D).map { _ in Float(rng.nextDouble() * 2 - 1) }
       func loss(_ x: [Float]) -> Double {
-        var out = [Float](repeating: 0, count: batch * L * D), probs = [Float](repeating: 0, count: batch * heads * L * L)
-        attentionForward(qkv: x, out: &out, probs: &probs, batch: batch, length: L, heads: heads, headDim: d, rotary: rotary, threads: 2)
+        var out = [Float](repeating: 0, count: batch * L * D),
+          probs = [Float](repeating: 0, count: batch * heads * L * L)
+        attentionForward(
+          qkv: x, out: &out, probs: &probs, batch: batch, length: L, heads: heads, headDim: d, rotary: rotary,
+          threads: 2)
         return zip(out, R).reduce(0) { $0 + Double($1.0) * Double($1.1) }
       }
       var out = [Float](repeating: 0, count: batch * L * D), probs = [Float](repeating: 0, count: batch * heads * L * L)
-      attentionForward(qkv: qkv, out: &out, probs: &probs, batch: batch, length: L, heads: heads, headDim: d, rotary: rotary, threads: 2)
+      attentionForward(
+        qkv: qkv, out: &out, probs: &probs, batch: batch, length: L, heads: heads, headDim: d, rotary: rotary,
+        threads: 2)
       var grad = [Float](repeating: 0, count: qkv.count)
-      attentionBackward(qkv: qkv, probs: probs, dout: R, dqkv: &grad, batch: batch, length: L, heads: heads, headDim: d, rotary: rotary, threads: 2)
+      attentionBackward(
+        qkv: qkv, probs: probs, dout: R, dqkv: &grad, batch: batch, length: L, heads: heads, headDim: d, rotary: rotary,
+        threads: 2)
       for part in 0..<3 {  // directions confined to q, to k, to v
         var v = [Float](repeating: 0, count: qkv.count)
         for i in v.indices where (i % (3 * D)) / D == part { v[i] = Float(rng.nextDouble() * 2 - 1) }
         let eps: Float = 1e-2
         let fd = (loss(zip(qkv, v).map { $0 + eps * $1 }) - loss(zip(qkv, v).map { $0 - eps * $1 })) / Double(2 * eps)
         let an = zip(grad, v).reduce(0) { $0 + Double($1.0) * Double($1.1) }
-        XCTAssertEqual(an, fd, accuracy: 2e-2 * max(1, abs(fd)), "part \(part) rotary \(rotary == nil ? "none" : "set")")
+        XCTAssertEqual(
+          an, fd, accuracy: 2e-2 * max(1, abs(fd)), "part \(part) rotary \(rotary == nil ? "none" : "set")")
       }
     }
   }

@@ -67,12 +67,17 @@ final class GoldenReferenceTests: XCTestCase {
         let e = abs(a - b) / (1 + abs(b))
         if e > worst.error { worst = (e, i) }
       }
-      XCTAssertLessThanOrEqual(worst.error, Self.tolerance, "\(name) step \(k + 1): logit \(worst.index) off by \(worst.error)")
+      XCTAssertLessThanOrEqual(
+        worst.error, Self.tolerance, "\(name) step \(k + 1): logit \(worst.index) off by \(worst.error)")
       let halt = out.haltLogits?.value.scalars ?? []
       for (a, b) in zip(halt, step.halt_logits) { XCTAssertEqual(a, b, accuracy: Self.tolerance * (1 + abs(b))) }
       // The loss as the trainer defines it.
-      let exact = (0..<B).map { b in Example.grade(argmax(out.logits.value, rows: B * 16, vocab: 6)[(b * 16)..<((b + 1) * 16)],
-                                                   targets: golden.labels[(b * 16)..<((b + 1) * 16)]).exact }
+      let exact = (0..<B).map { b in
+        Example.grade(
+          argmax(out.logits.value, rows: B * 16, vocab: 6)[(b * 16)..<((b + 1) * 16)],
+          targets: golden.labels[(b * 16)..<((b + 1) * 16)]
+        ).exact
+      }
       let lm = g.mean(g.crossEntropy(out.logits, labels: golden.labels, kind: .softmax, ignore: Example.ignore))
       let bce = g.mean(g.bceWithLogits(out.haltLogits!, targets: exact.map { $0 ? 1 : 0 }))
       let loss = Double(lm.value[flat: 0]) + 0.5 * Double(bce.value[flat: 0])

@@ -61,7 +61,9 @@ final class RecursionSemanticsTests: XCTestCase {
     let tokens = ex.flatMap(\.inputs), labels = ex.flatMap(\.targets)
     let carry = model.initialCarry(batch: 2)
     // Library step: T−1 = 2 gradient-free recursions, then one recorded.
-    let lib = grads(model) { g in g.sum(g.crossEntropy(model.step(g, tokens: tokens, carry: carry).logits, labels: labels, kind: .softmax)) }
+    let lib = grads(model) { g in
+      g.sum(g.crossEntropy(model.step(g, tokens: tokens, carry: carry).logits, labels: labels, kind: .softmax))
+    }
     // By hand: advance the carry twice without recording, then one recorded recursion.
     let ng = Graph(recording: false)
     let x0 = model.embed(ng, tokens: tokens, batch: 2)
@@ -75,7 +77,11 @@ final class RecursionSemanticsTests: XCTestCase {
     XCTAssertEqual(lib.count, manual.count)
     XCTAssertLessThan(maxRelativeDifference(lib, manual).error, 1e-5)
     // Full backprop through all T recursions gives different gradients: the check above can fail.
-    let full = grads(model) { g in g.sum(g.crossEntropy(model.step(g, tokens: tokens, carry: carry, gradientRecursions: 3).logits, labels: labels, kind: .softmax)) }
+    let full = grads(model) { g in
+      g.sum(
+        g.crossEntropy(
+          model.step(g, tokens: tokens, carry: carry, gradientRecursions: 3).logits, labels: labels, kind: .softmax))
+    }
     XCTAssertGreaterThan(maxRelativeDifference(lib, full).error, 1e-4)
   }
 
@@ -107,6 +113,7 @@ extension RecursionSemanticsTests {
       c.recursions = T
       let built = try RecursiveModel(config: c, seed: 41)
       let budget = RecursionBudget(latentSteps: n, recursions: T, supervisionSteps: 4)
+      XCTAssertEqual(base.forwardFlopsPerExample(budget: budget), built.forwardFlopsPerExample())
       var carryA = base.initialCarry(batch: 2), carryB = built.initialCarry(batch: 2)
       for _ in 0..<2 {
         let a = base.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: carryA, budget: budget)
@@ -118,7 +125,8 @@ extension RecursionSemanticsTests {
       }
     }
     XCTAssertEqual(seen.count, 6, "every budget and step gives different logits (the check can fail)")
-    XCTAssertEqual(base.config.budget, tinyConfig(mixer: .attention).budget, "stepping with a budget leaves the model as built")
+    XCTAssertEqual(
+      base.config.budget, tinyConfig(mixer: .attention).budget, "stepping with a budget leaves the model as built")
   }
 
   /// Paper Table 1's "1-step gradient": in the recorded recursion the first n − 1 latent updates
@@ -228,7 +236,8 @@ final class TrainingLoopTests: XCTestCase {
   func testEvaluatorHaltingEqualsAStepByStepRun() throws {
     let m = try RecursiveModel(config: tinyConfig(), seed: 55)
     var rng = SplitMix64(seed: 56)
-    m.haltWeight?.value = Tensor((0..<m.config.width).map { _ in Float(rng.nextDouble() - 0.5) }, shape: [1, m.config.width])
+    m.haltWeight?.value = Tensor(
+      (0..<m.config.width).map { _ in Float(rng.nextDouble() - 0.5) }, shape: [1, m.config.width])
     m.haltBias?.value = Tensor([0.1], shape: [1])
     let ex = tinySudoku(count: 10, blanks: 6, seed: 57)
     var budget = m.config.budget
@@ -265,8 +274,10 @@ final class ReconfigurationTests: XCTestCase {
     // Same length: identical logits to the original.
     let ex = tinySudoku(count: 2, blanks: 5, seed: 22)
     let same = try m.resized(sequenceLength: 16)
-    let a = m.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: m.initialCarry(batch: 2)).logits.value.scalars
-    let b = same.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: same.initialCarry(batch: 2)).logits.value.scalars
+    let a = m.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: m.initialCarry(batch: 2)).logits.value
+      .scalars
+    let b = same.step(Graph(recording: false), tokens: ex.flatMap(\.inputs), carry: same.initialCarry(batch: 2)).logits
+      .value.scalars
     XCTAssertEqual(a, b)
     XCTAssertThrowsError(try RecursiveModel(config: tinyConfig(mixer: .mlp), seed: 1).resized(sequenceLength: 25))
   }
@@ -277,7 +288,8 @@ final class ReconfigurationTests: XCTestCase {
     XCTAssertTrue(m.parameters.contains { $0.name == "net.blocks.0.mixer.conv.weight" && $0.shape == [32, 9 * 32] })
     let bigger = try m.resized(sequenceLength: 35, gridColumns: 7)
     XCTAssertEqual(bigger.parameters.flatMap { $0.value.scalars }, m.parameters.flatMap { $0.value.scalars })
-    let out = bigger.step(Graph(recording: false), tokens: [Int32](repeating: 2, count: 2 * 35), carry: bigger.initialCarry(batch: 2))
+    let out = bigger.step(
+      Graph(recording: false), tokens: [Int32](repeating: 2, count: 2 * 35), carry: bigger.initialCarry(batch: 2))
     XCTAssertEqual(out.logits.shape, [2, 35, 6])
     XCTAssertEqual(out.haltLogits?.shape, [2], "the halting head reads the cell mean")
     // Locality: a token changed at one corner leaves the logits of the far corner unchanged
@@ -327,7 +339,8 @@ final class ReconfigurationTests: XCTestCase {
     let m1 = try RecursiveModel(config: flat, seed: 23)
     let ex = tinySudoku(count: 1, blanks: 5, seed: 24)
     let a = m.step(Graph(recording: false), tokens: ex[0].inputs, carry: m.initialCarry(batch: 1)).logits.value.scalars
-    let b = m1.step(Graph(recording: false), tokens: ex[0].inputs, carry: m1.initialCarry(batch: 1)).logits.value.scalars
+    let b = m1.step(Graph(recording: false), tokens: ex[0].inputs, carry: m1.initialCarry(batch: 1)).logits.value
+      .scalars
     XCTAssertNotEqual(a, b)
     var odd = c
     odd.heads = 8  // head dim 4 is fine; 2 heads of 16 too; 16 heads of 2 is not
@@ -508,19 +521,26 @@ final class CheckpointTests: XCTestCase {
     let m = try RecursiveModel(config: tinyConfig(), seed: 23)
     // A halt head that fires for some examples at some steps and not for others.
     var rng = SplitMix64(seed: 24)
-    m.haltWeight!.value = Tensor((0..<m.config.width).map { _ in Float(rng.nextDouble() - 0.5) }, shape: [1, m.config.width])
+    m.haltWeight!.value = Tensor(
+      (0..<m.config.width).map { _ in Float(rng.nextDouble() - 0.5) }, shape: [1, m.config.width])
     m.haltBias!.value = Tensor([0.1], shape: [1])
     let ex = tinySudoku(count: 12, blanks: 6, seed: 25)
     var sixSteps = m.config.budget
     sixSteps.supervisionSteps = 6
     let batched = Evaluator.predict(model: m, inputs: ex.map(\.inputs), budget: sixSteps, halt: true, batchSize: 12)
-    let alone = ex.map { Evaluator.predict(model: m, inputs: [$0.inputs], budget: sixSteps, halt: true, batchSize: 1)[0] }
+    let alone = ex.map {
+      Evaluator.predict(model: m, inputs: [$0.inputs], budget: sixSteps, halt: true, batchSize: 1)[0]
+    }
     XCTAssertEqual(batched.map(\.tokens), alone.map(\.tokens))
     XCTAssertEqual(batched.map(\.steps), alone.map(\.steps))
     XCTAssertEqual(batched.map(\.haltProbability), alone.map(\.haltProbability))
-    XCTAssertGreaterThan(Set(batched.map(\.steps)).count, 1, "the check needs rows that halt at different steps: \(batched.map(\.steps))")
+    XCTAssertGreaterThan(
+      Set(batched.map(\.steps)).count, 1, "the check needs rows that halt at different steps: \(batched.map(\.steps))")
     // Without halting every example runs all steps.
-    XCTAssertEqual(Set(Evaluator.predict(model: m, inputs: ex.map(\.inputs), budget: sixSteps, halt: false, batchSize: 12).map(\.steps)), [6])
+    XCTAssertEqual(
+      Set(
+        Evaluator.predict(model: m, inputs: ex.map(\.inputs), budget: sixSteps, halt: false, batchSize: 12).map(\.steps)
+      ), [6])
   }
 
   func testCorruptTruncatedWrongVersionAndMisshapenFilesAreRejected() throws {
@@ -586,11 +606,13 @@ final class LearningTests: XCTestCase {
     let t = try Trainer(model: model, config: tc, data: train)
     let before = Evaluator.evaluate(model: model, examples: test, halt: false, threads: 2).exactAccuracy
     for _ in 0..<steps { t.trainStep() }
-    let after = Evaluator.evaluate(model: try t.evaluationModel(), examples: test, halt: false, threads: 2).exactAccuracy
+    let after = Evaluator.evaluate(model: try t.evaluationModel(), examples: test, halt: false, threads: 2)
+      .exactAccuracy
     let copy = Self.copyAccuracy(test)
     XCTAssertLessThan(copy, threshold, "copying the input must fail this test")
     XCTAssertLessThan(before, threshold, "the untrained model must fail this test")
-    XCTAssertGreaterThanOrEqual(after, threshold, "\(config.kind) held-out exact accuracy \(after) (untrained \(before), copy \(copy))")
+    XCTAssertGreaterThanOrEqual(
+      after, threshold, "\(config.kind) held-out exact accuracy \(after) (untrained \(before), copy \(copy))")
   }
 
   func testTinyTRMSolvesUnseen4x4Sudoku() throws {
@@ -609,7 +631,8 @@ final class LearningTests: XCTestCase {
     tc.batchSize = 8
     tc.threads = 2
     func run() throws -> [Double] {
-      let t = try Trainer(model: try RecursiveModel(config: tinyConfig(mixer: .attention), seed: 17), config: tc, data: data)
+      let t = try Trainer(
+        model: try RecursiveModel(config: tinyConfig(mixer: .attention), seed: 17), config: tc, data: data)
       return (0..<6).map { _ in t.trainStep().loss }
     }
     XCTAssertEqual(try run(), try run())

@@ -10,7 +10,9 @@ func independentlySolves(_ s: Sudoku, _ grid: [Int]) -> Bool {
   guard grid.count == n * n, zip(s.givens, grid).allSatisfy({ $0 == 0 || $0 == $1 }) else { return false }
   let full = Set(1...n)
   for i in 0..<n {
-    guard Set((0..<n).map { grid[i * n + $0] }) == full, Set((0..<n).map { grid[$0 * n + i] }) == full else { return false }
+    guard Set((0..<n).map { grid[i * n + $0] }) == full, Set((0..<n).map { grid[$0 * n + i] }) == full else {
+      return false
+    }
     let r0 = i / (n / bw) * bh, c0 = i % (n / bw) * bw
     guard Set((0..<n).map { grid[(r0 + $0 / bw) * n + c0 + $0 % bw] }) == full else { return false }
   }
@@ -27,7 +29,8 @@ func independentlyShortest(_ m: Maze, _ answer: [Maze.Cell]) -> Bool {
     while head < queue.count {
       let c = queue[head]
       head += 1
-      for nb in [c - n, c + n, c % n > 0 ? c - 1 : -1, c % n < n - 1 ? c + 1 : -1] where nb >= 0 && nb < n * n && ok(nb) && d[nb] == nil {
+      for nb in [c - n, c + n, c % n > 0 ? c - 1 : -1, c % n < n - 1 ? c + 1 : -1]
+      where nb >= 0 && nb < n * n && ok(nb) && d[nb] == nil {
         d[nb] = d[c]! + 1
         queue.append(nb)
       }
@@ -74,7 +77,8 @@ final class SudokuTests: XCTestCase {
     XCTAssertTrue(independentlySolves(s, good))
     func expect(_ answer: [Int], in puzzle: Sudoku? = nil, _ fragment: String, line: UInt = #line) {
       let verdict = (puzzle ?? s).verify(answer)
-      XCTAssertTrue(verdict?.contains(fragment) == true, "expected '\(fragment)', got \(verdict ?? "valid")", line: line)
+      XCTAssertTrue(
+        verdict?.contains(fragment) == true, "expected '\(fragment)', got \(verdict ?? "valid")", line: line)
     }
     expect(Array(good.dropLast()), "15 cells")
     var notDigit = good
@@ -99,7 +103,9 @@ final class SudokuTests: XCTestCase {
     XCTAssertThrowsError(try Sudoku(line: "123")) { XCTAssertTrue("\($0)".contains("3 characters")) }
     XCTAssertThrowsError(try Sudoku(line: "1.3.....2.....1x")) { XCTAssertTrue("\($0)".contains("'x'")) }
     XCTAssertThrowsError(try Sudoku(line: "11..............")) { XCTAssertTrue("\($0)".contains("repeats")) }
-    XCTAssertThrowsError(try Sudoku(line: "1.3.....2......1,1234341221434312")) { XCTAssertTrue("\($0)".contains("inconsistent")) }
+    XCTAssertThrowsError(try Sudoku(line: "1.3.....2......1,1234341221434312")) {
+      XCTAssertTrue("\($0)".contains("inconsistent"))
+    }
   }
 
   func testAugmentationsStayValid() {
@@ -174,7 +180,8 @@ final class MazeTests: XCTestCase {
     // One rule each: a longer (connected) path; the shortest count but not connected; a path
     // mark on a wall; a wall turned open; a short answer.
     XCTAssertTrue(m.verify(cells("######So.##oo.##.oG######"))?.contains("path marks 4 cells") == true, "a longer path")
-    XCTAssertTrue(m.verify(cells("######S.o##.o.##o.G######"))?.contains("do not connect") == true, "right count, not connected")
+    XCTAssertTrue(
+      m.verify(cells("######S.o##.o.##o.G######"))?.contains("do not connect") == true, "right count, not connected")
     var throughWall = viaTop.solution!
     throughWall[0] = .path
     XCTAssertTrue(m.verify(throughWall)?.contains("is marked o but is not open") == true)
@@ -183,7 +190,9 @@ final class MazeTests: XCTestCase {
     XCTAssertTrue(m.verify(wallGone)?.contains("differs from the maze") == true)
     XCTAssertTrue(m.verify(Array(viaTop.solution!.dropLast()))?.contains("24 cells") == true)
     XCTAssertTrue(independentlyShortest(m, viaTop.solution!) && independentlyShortest(m, viaLeft.solution!))
-    XCTAssertThrowsError(try Maze(line: maze + ",######S.o##.o.##.oG######")) { XCTAssertTrue("\($0)".contains("connect") || "\($0)".contains("shortest")) }
+    XCTAssertThrowsError(try Maze(line: maze + ",######S.o##.o.##.oG######")) {
+      XCTAssertTrue("\($0)".contains("connect") || "\($0)".contains("shortest"))
+    }
   }
 
   func testMalformedMazes() {
@@ -311,10 +320,14 @@ final class PuzzleFileTests: XCTestCase {
 
   /// Every line of the real files written by others must load and verify as is.
   func testRealSharedFilesLoadAndVerify() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
     let dir = root.deletingLastPathComponent().appendingPathComponent("shared/data")
     guard FileManager.default.fileExists(atPath: dir.path) else { throw XCTSkip("../shared/data not present") }
-    for (name, count) in [("sudoku9_kaggle_beginner.txt", 1000), ("sudoku9_kaggle_hard.txt", 1000), ("sudoku9_top1465.txt", 1465), ("maze30_hrm_hard_train.txt", 1000)] {
+    for (name, count) in [
+      ("sudoku9_kaggle_beginner.txt", 1000), ("sudoku9_kaggle_hard.txt", 1000), ("sudoku9_top1465.txt", 1465),
+      ("maze30_hrm_hard_train.txt", 1000),
+    ] {
       let set = try PuzzleSet.load(path: dir.appendingPathComponent(name).path)
       XCTAssertEqual(set.puzzles.count, count, name)
       XCTAssertTrue(set.puzzles.allSatisfy { $0.verifyStatedSolution() == nil }, name)

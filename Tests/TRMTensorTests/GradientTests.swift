@@ -9,7 +9,9 @@ final class GradientTests: XCTestCase {
     Parameter(name: name, value: randomTensor(shape, seed: seed, scale: scale))
   }
 
-  func assertGrad(_ params: [Parameter], step: Float = 1e-2, file: StaticString = #filePath, line: UInt = #line, _ f: (Graph) -> Var) {
+  func assertGrad(
+    _ params: [Parameter], step: Float = 1e-2, file: StaticString = #filePath, line: UInt = #line, _ f: (Graph) -> Var
+  ) {
     let r = gradCheck(params, step: step, f)
     XCTAssertTrue(r.passed, r.description, file: file, line: line)
     XCTAssertGreaterThan(r.checked, 0, file: file, line: line)

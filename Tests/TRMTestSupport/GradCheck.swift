@@ -9,7 +9,8 @@ public struct GradCheckReport: CustomStringConvertible {
   public var checked = 0
   public var passed = true
   public var description: String {
-    "checked \(checked) entries, max abs err \(maxAbsError), max rel err \(maxRelError)\(passed ? "" : ", worst: \(worst)")"
+    "checked \(checked) entries, max abs err \(maxAbsError), max rel err "
+      + "\(maxRelError)\(passed ? "" : ", worst: \(worst)")"
   }
 }
 
@@ -24,8 +25,10 @@ public func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tens
 /// sampled entries) of each parameter. `f` builds the computation on the given graph and returns
 /// any tensor; it is reduced to a scalar by a fixed random projection so every output matters.
 /// Step size is float32-aware: h = step · max(1, |x|); the loss is evaluated in Double.
-public func gradCheck(_ params: [Parameter], step: Float = 1e-2, atol: Double = 1e-3, rtol: Double = 2e-2,
-                      maxEntries: Int = 40, seed: UInt64 = 99, _ f: (Graph) -> Var) -> GradCheckReport {
+public func gradCheck(
+  _ params: [Parameter], step: Float = 1e-2, atol: Double = 1e-3, rtol: Double = 2e-2,
+  maxEntries: Int = 40, seed: UInt64 = 99, _ f: (Graph) -> Var
+) -> GradCheckReport {
   // Projection weights, fixed by seed.
   let probe = f(Graph(recording: false))
   let weights = randomTensor(probe.shape, seed: seed)
