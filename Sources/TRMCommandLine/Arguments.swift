@@ -73,6 +73,14 @@ struct Arguments {
     return v
   }
 
+  /// `int` with a default: never nil.
+  func int(_ name: String, default d: Int, min lo: Int = Int.min, max hi: Int = Int.max) throws -> Int {
+    try int(name, default: Optional(d), min: lo, max: hi) ?? d
+  }
+
+  /// `double` with a default: never nil.
+  func double(_ name: String, default d: Double) throws -> Double { try double(name, default: Optional(d)) ?? d }
+
   func double(_ name: String, default d: Double? = nil) throws -> Double? {
     guard let s = options[name] else { return d }
     guard let v = Double(s), v.isFinite else { throw UsageError("--\(name) expects a number, got '\(s)'") }

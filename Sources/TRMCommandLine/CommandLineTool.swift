@@ -129,7 +129,7 @@ public enum CommandLineTool {
   }
 
   static func threads(_ a: Arguments) throws -> Int {
-    try a.int("threads", default: min(2, ProcessInfo.processInfo.activeProcessorCount), min: 1)!
+    try a.int("threads", default: min(2, ProcessInfo.processInfo.activeProcessorCount), min: 1)
   }
 
   static func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }

@@ -9,7 +9,7 @@ extension CommandLineTool {
     var exactAccuracy: Double
     var verifiedAccuracy: Double
     var cellAccuracy: Double
-    var meanSteps: Double
+    var meanSupervisionSteps: Double
   }
 
   /// `trm compare`: TRM and its parameter-matched baseline trained on the same data and budget
@@ -38,13 +38,14 @@ extension CommandLineTool {
       rows.append(
         CompareRow(
           model: kind.rawValue, parameters: model.parameterCount, trainSeconds: secs, exactAccuracy: sc.exactAccuracy,
-          verifiedAccuracy: sc.verifiedAccuracy, cellAccuracy: sc.cellAccuracy, meanSteps: sc.meanSteps))
+          verifiedAccuracy: sc.verifiedAccuracy, cellAccuracy: sc.cellAccuracy,
+          meanSupervisionSteps: sc.meanSupervisionSteps))
     }
     let header = ["model", "parameters", "train time", "exact", "verified", "cells", "mean steps"]
     let cells = rows.map {
       [
         $0.model, "\($0.parameters)", formatDuration($0.trainSeconds), pct($0.exactAccuracy), pct($0.verifiedAccuracy),
-        pct($0.cellAccuracy), String(format: "%.2f", $0.meanSteps),
+        pct($0.cellAccuracy), String(format: "%.2f", $0.meanSupervisionSteps),
       ]
     }
     out(table(header, cells))

@@ -14,7 +14,7 @@ extension CommandLineTool {
     }
     var forwarded = [
       "--data", suite + "/train.txt", "--test", suite + "/test.txt",
-      "--optimizer-steps", "\(try a.int("optimizer-steps", default: 600, min: 1, max: 100_000_000)!)",
+      "--optimizer-steps", "\(try a.int("optimizer-steps", default: 600, min: 1, max: 100_000_000))",
       "--out", a.string("out") ?? "runs/demo", "--threads", "\(try threads(a))",
     ]
     if FileManager.default.fileExists(atPath: suite + "/valid.txt") {

@@ -13,7 +13,7 @@ extension CommandLineTool {
       set.puzzles, supervisionSteps: try a.int("supervision-steps", min: 1, max: 1024), halt: a.has("halt"))
     let row = [
       "\(sc.count)", pct(sc.exactAccuracy), pct(sc.verifiedAccuracy), pct(sc.cellAccuracy),
-      String(format: "%.2f", sc.meanSteps),
+      String(format: "%.2f", sc.meanSupervisionSteps),
       String(format: "%.2f", sc.msPerExample), sc.flopsPerSolved.map { String(format: "%.3f", $0 / 1e9) } ?? "-",
       sc.msPerSolved.map { String(format: "%.2f", $0) } ?? "-",
     ]

@@ -20,7 +20,7 @@ extension CommandLineTool {
       out(s.line)
       if a.has("verify") {
         let confidence = s.confidence.map { String(format: " confidence %.3f", $0) } ?? ""
-        err("\(i + 1): \(s.verdict.map { "invalid (\($0))" } ?? "valid") steps \(s.steps)\(confidence)")
+        err("\(i + 1): \(s.verdict.map { "invalid (\($0))" } ?? "valid") steps \(s.supervisionSteps)\(confidence)")
       }
     }
     return 0

@@ -29,7 +29,7 @@ extension CommandLineTool {
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     var csv =
       "data,latent_steps,recursions,supervision_steps,effective_depth,exact_accuracy,verified_accuracy,cell_accuracy"
-        + ",mean_steps\n"
+      + ",mean_steps\n"
     var series: [LineChart.Series] = []
     let colors = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2", "#7f7f7f"]
     for (path, (set, r)) in zip(paths, suites) {
@@ -44,12 +44,12 @@ extension CommandLineTool {
             let depth = k * t * (n + 1) * r.model.config.blocks
             csv +=
               "\(path),\(n),\(t),\(k),\(depth),\(sc.exactAccuracy),\(sc.verifiedAccuracy),\(sc.cellAccuracy)"
-                + ",\(sc.meanSteps)\n"
+              + ",\(sc.meanSupervisionSteps)\n"
             pts.append((Double(k), sc.verifiedAccuracy))
             out(
               "\(r.layout.summary) n=\(n) T=\(t) steps \(k) (depth \(depth)): exact \(pct(sc.exactAccuracy)) "
                 + "verified \(pct(sc.verifiedAccuracy)) cells \(pct(sc.cellAccuracy)) mean steps "
-                + "\(String(format: "%.2f", sc.meanSteps))"
+                + "\(String(format: "%.2f", sc.meanSupervisionSteps))"
             )
           }
           var label = ns.count * ts.count == 1 ? "TRM" : "TRM n=\(n) T=\(t)"

@@ -10,7 +10,7 @@ extension CommandLineTool {
       aliases: ["steps": "supervision-steps"])
     let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
     let set = try loadSet(try a.required("data"), task: r.layout.task)
-    let index = try a.int("index", default: 1, min: 1)!
+    let index = try a.int("index", default: 1, min: 1)
     guard index <= set.puzzles.count else {
       throw UsageError("--index \(index): the file has \(set.puzzles.count) puzzles")
     }
@@ -24,7 +24,7 @@ extension CommandLineTool {
     }
     let title =
       "\(r.model.config.kind.rawValue.uppercased()) trained on \(r.layout.summary): puzzle \(index) of "
-        + "\(try a.required("data"))"
+      + "\(try a.required("data"))"
     do {
       try ThinkingTraceSVG(trace: t, title: title).svg().write(toFile: outPath, atomically: true, encoding: .utf8)
     } catch {

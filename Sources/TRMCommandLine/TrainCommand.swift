@@ -17,7 +17,7 @@ extension CommandLineTool {
     if let v = try run.validate() {
       out(
         "validation: exact \(pct(v.exactAccuracy)), verified \(pct(v.verifiedAccuracy)), cells \(pct(v.cellAccuracy)), "
-          + "mean steps \(String(format: "%.2f", v.meanSteps))")
+          + "mean steps \(String(format: "%.2f", v.meanSupervisionSteps))")
     }
     out("done in \(formatDuration(secs)); model: \(run.modelURL.path)")
     return 0

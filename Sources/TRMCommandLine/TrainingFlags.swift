@@ -87,10 +87,10 @@ extension CommandLineTool {
       guard ["open", "all"].contains(c) else { throw UsageError("--loss-cells must be open or all, got '\(c)'") }
       s.layout = s.layout.withOpenCellTargets(c == "open")
     }
-    s.training.seed = UInt64(try a.int("seed", default: 0, min: 0)!)
+    s.training.seed = UInt64(try a.int("seed", default: 0, min: 0))
     s.training.threads = try threads(a)
     do { s = try s.resolved() } catch { throw UsageError("\(error)") }
-    let train = data.augmented(copies: try a.int("augment", default: 0, min: 0, max: 1000)!, seed: s.training.seed)
+    let train = data.augmented(copies: try a.int("augment", default: 0, min: 0, max: 1000), seed: s.training.seed)
     return TrainingJob(setup: s, train: train, valid: valid)
   }
 
@@ -101,7 +101,7 @@ extension CommandLineTool {
     return try TrainingRun(
       trainer: trainer, layout: job.setup.layout, directory: directory, validation: job.valid,
       validationSupervisionSteps: try a.int("valid-supervision-steps", min: 1, max: 1024),
-      checkpointEvery: try a.int("checkpoint-every", default: 500, min: 0)!,
-      validateEvery: try a.int("validate-every", default: 250, min: 0)!)
+      checkpointEvery: try a.int("checkpoint-every", default: 500, min: 0),
+      validateEvery: try a.int("validate-every", default: 250, min: 0))
   }
 }

@@ -8,7 +8,7 @@ public struct Prediction: Sendable {
   /// Argmax tokens per cell.
   public var tokens: [Int32]
   /// Supervision steps used before the answer was taken.
-  public var steps: Int
+  public var supervisionSteps: Int
   /// σ(halt logit) at the step the answer was taken (nil for the baseline).
   public var haltProbability: Double?
 }
@@ -21,7 +21,7 @@ public struct EvaluationResult: Sendable {
   /// Supervised cells equal to the label.
   public var cellAccuracy: Double
   /// Mean supervision steps used per example.
-  public var meanSteps: Double
+  public var meanSupervisionSteps: Double
   public var millisecondsPerExample: Double
   public var predictions: [Prediction]
 }
@@ -53,7 +53,7 @@ public enum Evaluator {
         tokens += inputs[i]
       }
       var carry = model.initialCarry(batch: B)
-      var preds = [Prediction](repeating: Prediction(tokens: [], steps: 0, haltProbability: nil), count: B)
+      var preds = [Prediction](repeating: Prediction(tokens: [], supervisionSteps: 0, haltProbability: nil), count: B)
       // Rows still running (indices into this batch); halted rows are dropped from the
       // computation, so early halting saves wall time, not only FLOPs. Rows are independent,
       // so dropping others does not change a row's result.
@@ -68,7 +68,8 @@ public enum Evaluator {
         var keep: [Int] = []
         for (r, b) in active.enumerated() {
           let p = q.map { 1 / (1 + _exp(-Double($0[r]))) }
-          preds[b] = Prediction(tokens: Array(argmaxTokens[(r * L)..<((r + 1) * L)]), steps: k, haltProbability: p)
+          preds[b] = Prediction(
+            tokens: Array(argmaxTokens[(r * L)..<((r + 1) * L)]), supervisionSteps: k, haltProbability: p)
           let halted = halt && (q?[r] ?? 0) > 0
           if !halted { keep.append(r) }
         }
@@ -101,13 +102,13 @@ public enum Evaluator {
       cells += r.correctCells
       supervised += r.supervisedCells
       if r.exact { exact += 1 }
-      stepSum += p.steps
+      stepSum += p.supervisionSteps
     }
     let n = max(1, examples.count)
     return EvaluationResult(
       count: examples.count, exactAccuracy: Double(exact) / Double(n),
       cellAccuracy: Double(cells) / Double(max(1, supervised)),
-      meanSteps: Double(stepSum) / Double(n), millisecondsPerExample: ms / Double(n), predictions: preds)
+      meanSupervisionSteps: Double(stepSum) / Double(n), millisecondsPerExample: ms / Double(n), predictions: preds)
   }
 }
 

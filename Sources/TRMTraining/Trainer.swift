@@ -159,7 +159,7 @@ public struct StepMetrics: Sendable {
   public var cellAccuracy: Double
   public var haltedCount: Int
   /// Mean supervision steps of the halted slots.
-  public var meanHaltSteps: Double?
+  public var meanHaltSupervisionSteps: Double?
 }
 
 /// The reference training loop: a persistent batch of slots; one optimizer step = one
@@ -328,7 +328,7 @@ public final class Trainer {
       haltedExactAccuracy: haltedN > 0 ? Double(haltedExact) / Double(haltedN) : nil,
       exactAccuracy: Double(exact.filter { $0 }.count) / Double(B),
       cellAccuracy: Double(correctCells) / Double(max(1, supervised)),
-      haltedCount: haltedN, meanHaltSteps: haltedN > 0 ? Double(haltedStepSum) / Double(haltedN) : nil)
+      haltedCount: haltedN, meanHaltSupervisionSteps: haltedN > 0 ? Double(haltedStepSum) / Double(haltedN) : nil)
   }
 
   /// The supervision-step cap at the current step (N_sup, or less during `supervisionWarmup`).

@@ -13,7 +13,7 @@ public struct Solution: Sendable {
   /// Whether the answer equals the puzzle's stated solution (nil if it has none).
   public var matchesLabel: Bool?
   /// Supervision steps used.
-  public var steps: Int
+  public var supervisionSteps: Int
   /// σ(halt logit) when the answer was taken: the model's confidence that it is done.
   public var confidence: Double?
 }
@@ -24,7 +24,7 @@ public struct SuiteScore: Sendable, Codable {
   public var exactAccuracy: Double
   public var verifiedAccuracy: Double
   public var cellAccuracy: Double
-  public var meanSteps: Double
+  public var meanSupervisionSteps: Double
   public var msPerExample: Double
   /// Analytic forward FLOPs per example: FLOPs of one supervision step × mean steps used.
   public var flopsPerExample: Double = 0
@@ -35,19 +35,19 @@ public struct SuiteScore: Sendable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case count, exactAccuracy = "exact_accuracy", verifiedAccuracy = "verified_accuracy", cellAccuracy = "cell_accuracy"
-    case meanSteps = "mean_steps", msPerExample = "ms_per_example", flopsPerExample = "flops_per_example"
+    case meanSupervisionSteps = "mean_steps", msPerExample = "ms_per_example", flopsPerExample = "flops_per_example"
     case flopsPerSolved = "flops_per_solved", msPerSolved = "ms_per_solved"
   }
 
   public init(
-    count: Int, exactAccuracy: Double, verifiedAccuracy: Double, cellAccuracy: Double, meanSteps: Double,
+    count: Int, exactAccuracy: Double, verifiedAccuracy: Double, cellAccuracy: Double, meanSupervisionSteps: Double,
     msPerExample: Double, flopsPerExample: Double
   ) {
     self.count = count
     self.exactAccuracy = exactAccuracy
     self.verifiedAccuracy = verifiedAccuracy
     self.cellAccuracy = cellAccuracy
-    self.meanSteps = meanSteps
+    self.meanSupervisionSteps = meanSupervisionSteps
     self.msPerExample = msPerExample
     self.flopsPerExample = flopsPerExample
   }
@@ -58,7 +58,7 @@ public struct SuiteScore: Sendable, Codable {
     exactAccuracy = try c.decode(Double.self, forKey: .exactAccuracy)
     verifiedAccuracy = try c.decode(Double.self, forKey: .verifiedAccuracy)
     cellAccuracy = try c.decode(Double.self, forKey: .cellAccuracy)
-    meanSteps = try c.decode(Double.self, forKey: .meanSteps)
+    meanSupervisionSteps = try c.decode(Double.self, forKey: .meanSupervisionSteps)
     msPerExample = try c.decode(Double.self, forKey: .msPerExample)
     flopsPerExample = try c.decodeIfPresent(Double.self, forKey: .flopsPerExample) ?? 0
   }
@@ -69,7 +69,7 @@ public struct SuiteScore: Sendable, Codable {
     try c.encode(exactAccuracy, forKey: .exactAccuracy)
     try c.encode(verifiedAccuracy, forKey: .verifiedAccuracy)
     try c.encode(cellAccuracy, forKey: .cellAccuracy)
-    try c.encode(meanSteps, forKey: .meanSteps)
+    try c.encode(meanSupervisionSteps, forKey: .meanSupervisionSteps)
     try c.encode(msPerExample, forKey: .msPerExample)
     try c.encode(flopsPerExample, forKey: .flopsPerExample)
     try c.encode(flopsPerSolved, forKey: .flopsPerSolved)
@@ -83,7 +83,7 @@ public struct SuiteScore: Sendable, Codable {
 /// ```swift
 /// let reasoner = try Reasoner(checkpoint: URL(fileURLWithPath: "run/model.safetensors"))
 /// let s = try reasoner.solve("1.3.....2......1")
-/// print(s.answer, s.isValid, s.steps, s.confidence ?? 0)
+/// print(s.answer, s.isValid, s.supervisionSteps, s.confidence ?? 0)
 /// ```
 ///
 /// Not `Sendable`: a reasoner holds a mutable budget and thread count; give each thread its own
@@ -186,7 +186,7 @@ public final class Reasoner {
       let label = (try? layout.example(p)).map { $0.grade(pred.tokens).exact }
       return Solution(
         puzzle: p, answer: text, line: layout.outputLine(for: p, answer: text), verdict: verdict,
-        matchesLabel: label, steps: pred.steps, confidence: pred.haltProbability)
+        matchesLabel: label, supervisionSteps: pred.supervisionSteps, confidence: pred.haltProbability)
     }
   }
 
@@ -202,7 +202,8 @@ public final class Reasoner {
       func mean(_ f: (SuiteScore) -> Double) -> Double { parts.reduce(0) { $0 + f($1) * Double($1.count) } / n }
       return SuiteScore(
         count: puzzles.count, exactAccuracy: mean(\.exactAccuracy), verifiedAccuracy: mean(\.verifiedAccuracy),
-        cellAccuracy: mean(\.cellAccuracy), meanSteps: mean(\.meanSteps), msPerExample: mean(\.msPerExample),
+        cellAccuracy: mean(\.cellAccuracy), meanSupervisionSteps: mean(\.meanSupervisionSteps),
+        msPerExample: mean(\.msPerExample),
         flopsPerExample: mean(\.flopsPerExample))
     }
     return try scoreSuite(
@@ -239,8 +240,8 @@ public func scoreSuite(
   }
   return SuiteScore(
     count: r.count, exactAccuracy: r.exactAccuracy, verifiedAccuracy: Double(verified) / Double(max(1, r.count)),
-    cellAccuracy: r.cellAccuracy, meanSteps: r.meanSteps, msPerExample: r.millisecondsPerExample,
-    flopsPerExample: model.forwardFlopsPerExample(budget: budget) * r.meanSteps)
+    cellAccuracy: r.cellAccuracy, meanSupervisionSteps: r.meanSupervisionSteps, msPerExample: r.millisecondsPerExample,
+    flopsPerExample: model.forwardFlopsPerExample(budget: budget) * r.meanSupervisionSteps)
 }
 
 extension LoadedCheckpoint {

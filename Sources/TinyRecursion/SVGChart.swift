@@ -73,22 +73,22 @@ public struct LineChart: Sendable {
     for x in Set(xs).sorted() {
       s +=
         "<text x=\"\(px(x))\" y=\"\(top + ph + 18)\" text-anchor=\"middle\""
-          + ">\(x == x.rounded() ? String(Int(x)) : String(format: "%.2g", x))</text>\n"
+        + ">\(x == x.rounded() ? String(Int(x)) : String(format: "%.2g", x))</text>\n"
     }
     s += "<line x1=\"\(left)\" y1=\"\(top + ph)\" x2=\"\(left + pw)\" y2=\"\(top + ph)\" stroke=\"black\"/>\n"
     s += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + ph)\" stroke=\"black\"/>\n"
     s += "<text x=\"\(left + pw / 2)\" y=\"\(height - 12)\" text-anchor=\"middle\">\(Self.esc(xLabel))</text>\n"
     s +=
       "<text x=\"18\" y=\"\(top + ph / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(top + ph / 2))\""
-        + ">\(Self.esc(yLabel))</text>\n"
+      + ">\(Self.esc(yLabel))</text>\n"
     var legendY = top + 10
     for r in references {
       s +=
         "<line x1=\"\(left)\" y1=\"\(py(r.y))\" x2=\"\(left + pw)\" y2=\"\(py(r.y))\" stroke=\"\(r.color)\" "
-          + "stroke-dasharray=\"6 4\"/>\n"
+        + "stroke-dasharray=\"6 4\"/>\n"
       s +=
         "<line x1=\"\(left + pw + 12)\" y1=\"\(legendY)\" x2=\"\(left + pw + 32)\" y2=\"\(legendY)\" stroke"
-          + "=\"\(r.color)\" stroke-dasharray=\"6 4\"/>\n"
+        + "=\"\(r.color)\" stroke-dasharray=\"6 4\"/>\n"
       s += "<text x=\"\(left + pw + 38)\" y=\"\(legendY + 4)\">\(Self.esc(r.name))</text>\n"
       legendY += 20
     }
@@ -101,7 +101,7 @@ public struct LineChart: Sendable {
       }
       s +=
         "<line x1=\"\(left + pw + 12)\" y1=\"\(legendY)\" x2=\"\(left + pw + 32)\" y2=\"\(legendY)\" stroke"
-          + "=\"\(sr.color)\" stroke-width=\"2\"/>\n"
+        + "=\"\(sr.color)\" stroke-width=\"2\"/>\n"
       s += "<text x=\"\(left + pw + 38)\" y=\"\(legendY + 4)\">\(Self.esc(sr.name))</text>\n"
       legendY += 20
     }

@@ -69,19 +69,19 @@ public struct ThinkingTraceSVG: Sendable {
     let W = Double(perRow) * (frameW + 16) + 16, H = 56 + Double(rows) * (frameH + 40)
     var s =
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(W))\" height=\"\(Int(H))\" font-family=\"Helvetica, "
-        + "Arial, sans-serif\">\n"
+      + "Arial, sans-serif\">\n"
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     s += "<text x=\"16\" y=\"24\" font-size=\"15\">\(escape(title))</text>\n"
     s +=
       "<text x=\"16\" y=\"42\" font-size=\"11\" fill=\"#555\">answer after each supervision step; red outline: "
-        + "differs from the label; green title: the verifier accepts it</text>\n"
+      + "differs from the label; green title: the verifier accepts it</text>\n"
     for f in 0..<frames {
       let x0 = 16 + Double(f % perRow) * (frameW + 16), y0 = 56 + Double(f / perRow) * (frameH + 40)
       let ok = trace.verdicts[f] == nil
       let halt = f < trace.haltProbabilities.count ? String(format: " halt %.2f", trace.haltProbabilities[f]) : ""
       s +=
         "<text x=\"\(x0)\" y=\"\(y0 + 14)\" font-size=\"11\" fill=\"\(ok ? "#2ca02c" : "#333")\">step "
-          + "\(f + 1)\(ok ? " ✓" : "")\(halt)</text>\n"
+        + "\(f + 1)\(ok ? " ✓" : "")\(halt)</text>\n"
       s += frame(f, x0: x0, y0: y0 + 22, cell: cell)
     }
     return s + "</svg>\n"
@@ -93,7 +93,7 @@ public struct ThinkingTraceSVG: Sendable {
       let st = stroke.map { " stroke=\"\($0)\" stroke-width=\"1.5\"" } ?? ""
       s +=
         "<rect x=\(fmt(x0 + Double(c) * cell)) y=\(fmt(y0 + Double(r) * cell)) width=\(fmt(cell)) height=\(fmt(cell)) "
-          + "fill=\"\(fill)\"\(st)/>"
+        + "fill=\"\(fill)\"\(st)/>"
     }
     switch trace.puzzle {
     case .maze(let m):
@@ -123,8 +123,8 @@ public struct ThinkingTraceSVG: Sendable {
         if d != 0 {
           s +=
             "<text x=\(fmt(x0 + (Double(c) + 0.5) * cell)) y=\(fmt(y0 + (Double(r) + 0.72) * cell)) font-size=\"13\" "
-              + "text-anchor=\"middle\" fill=\"\(sd.givens[i] != 0 ? "#000" : (wrong ? "#d62728" : "#1f77b4"))\">\(d)<"
-              + "/text>"
+            + "text-anchor=\"middle\" fill=\"\(sd.givens[i] != 0 ? "#000" : (wrong ? "#d62728" : "#1f77b4"))\">\(d)<"
+            + "/text>"
         }
       }
       s += "\n"
@@ -132,7 +132,7 @@ public struct ThinkingTraceSVG: Sendable {
       let right = a.answer.map { String($0) == trace.answers[f] } ?? false
       s +=
         "<text x=\(fmt(x0)) y=\(fmt(y0 + 14)) font-size=\"13\" font-family=\"monospace\" fill"
-          + "=\"\(right ? "#2ca02c" : "#d62728")\">\(escape(a.inputText))=\(escape(trace.answers[f]))</text>\n"
+        + "=\"\(right ? "#2ca02c" : "#d62728")\">\(escape(a.inputText))=\(escape(trace.answers[f]))</text>\n"
     }
     return s
   }

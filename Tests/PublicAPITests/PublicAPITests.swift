@@ -29,7 +29,7 @@ final class PublicAPITests: XCTestCase {
 
     let solution = try reasoner.solve(heldOut.puzzles[0].inputText)
     XCTAssertEqual(solution.answer.count, 16)
-    XCTAssertTrue((1...setup.model.supervisionSteps).contains(solution.steps))
+    XCTAssertTrue((1...setup.model.supervisionSteps).contains(solution.supervisionSteps))
     XCTAssertNotNil(solution.confidence)
     let score = try reasoner.score(heldOut.puzzles)
     let untrained = try Reasoner(model: RecursiveModel(config: setup.model, seed: 0), layout: setup.layout).score(

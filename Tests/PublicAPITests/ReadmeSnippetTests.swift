@@ -21,7 +21,7 @@ func readmeExample() throws {
   let s = try reasoner.solve("451...2......3...1...56.546.1.3....5")  // a 6×6 puzzle line, blanks as "."
   print(s.answer)  // predicted grid, same text format
   print(s.isValid)  // exact verifier (constraints, givens kept), independent of the model
-  print(s.steps, s.confidence ?? 0)  // supervision steps used, halting probability
+  print(s.supervisionSteps, s.confidence ?? 0)  // supervision steps used, halting probability
   let score = try reasoner.score(try PuzzleSet.load(path: "Puzzles/sudoku6/test.txt").puzzles)
   print(score.exactAccuracy, score.verifiedAccuracy)
 

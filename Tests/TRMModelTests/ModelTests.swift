@@ -201,7 +201,7 @@ final class TrainingLoopTests: XCTestCase {
     for k in 1...5 {
       let m = t.trainStep()
       XCTAssertEqual(m.haltedCount, 4)
-      XCTAssertEqual(m.meanHaltSteps, 1)
+      XCTAssertEqual(m.meanHaltSupervisionSteps, 1)
       XCTAssertEqual(t.state.cursor, (4 * k - 1) % 10 + 1, "an epoch of 10 is reshuffled when used up")
     }
     // With exploration 1, every slot must first reach a random minimum of 2…N_sup steps.
@@ -257,7 +257,7 @@ final class TrainingLoopTests: XCTestCase {
       }
     }
     XCTAssertEqual(preds.map(\.tokens), answers.map { $0 ?? [] })
-    XCTAssertEqual(preds.map(\.steps), steps)
+    XCTAssertEqual(preds.map(\.supervisionSteps), steps)
     XCTAssertGreaterThan(Set(steps).count, 1, "puzzles halt at different steps: \(steps)")
   }
 }
@@ -470,7 +470,7 @@ final class CheckpointTests: XCTestCase {
       // steps when staggered, so slots 3 and 7 finish after the first step.
       let first = t.trainStep()
       XCTAssertEqual(first.haltedCount, stagger ? 2 : 0, "stagger \(stagger)")
-      if stagger { XCTAssertEqual(first.meanHaltSteps, 4) }
+      if stagger { XCTAssertEqual(first.meanHaltSupervisionSteps, 4) }
       let second = t.trainStep()
       XCTAssertEqual(second.haltedCount, stagger ? 2 : 0, "stagger \(stagger), second step")
     }
@@ -502,12 +502,12 @@ final class CheckpointTests: XCTestCase {
     XCTAssertEqual(t.effectiveSupervisionSteps, 1)
     let first = t.trainStep()
     XCTAssertEqual(first.haltedCount, 8, "with a cap of 1 every slot halts after one step")
-    XCTAssertEqual(first.meanHaltSteps, 1)
+    XCTAssertEqual(first.meanHaltSupervisionSteps, 1)
     var longest = 0.0
     for _ in 1..<30 {
       let cap = t.effectiveSupervisionSteps
       let m = t.trainStep()
-      if let s = m.meanHaltSteps { XCTAssertLessThanOrEqual(s, Double(cap)); longest = max(longest, s) }
+      if let s = m.meanHaltSupervisionSteps { XCTAssertLessThanOrEqual(s, Double(cap)); longest = max(longest, s) }
     }
     XCTAssertEqual(t.effectiveSupervisionSteps, 4)
     XCTAssertGreaterThan(longest, 2, "slots use more supervision steps once the cap has grown")
@@ -532,14 +532,16 @@ final class CheckpointTests: XCTestCase {
       Evaluator.predict(model: m, inputs: [$0.inputs], budget: sixSteps, halt: true, batchSize: 1)[0]
     }
     XCTAssertEqual(batched.map(\.tokens), alone.map(\.tokens))
-    XCTAssertEqual(batched.map(\.steps), alone.map(\.steps))
+    XCTAssertEqual(batched.map(\.supervisionSteps), alone.map(\.supervisionSteps))
     XCTAssertEqual(batched.map(\.haltProbability), alone.map(\.haltProbability))
     XCTAssertGreaterThan(
-      Set(batched.map(\.steps)).count, 1, "the check needs rows that halt at different steps: \(batched.map(\.steps))")
+      Set(batched.map(\.supervisionSteps)).count, 1,
+      "the check needs rows that halt at different steps: \(batched.map(\.supervisionSteps))")
     // Without halting every example runs all steps.
     XCTAssertEqual(
       Set(
-        Evaluator.predict(model: m, inputs: ex.map(\.inputs), budget: sixSteps, halt: false, batchSize: 12).map(\.steps)
+        Evaluator.predict(model: m, inputs: ex.map(\.inputs), budget: sixSteps, halt: false, batchSize: 12).map(
+          \.supervisionSteps)
       ), [6])
   }
 
