@@ -41,7 +41,7 @@ let package = Package(
     .testTarget(name: "TRMModelTests", dependencies: ["TRMTraining", "TRMTestSupport"], exclude: ["Golden"]),
     .testTarget(name: "TRMPuzzlesTests", dependencies: ["TRMPuzzles"]),
     .testTarget(name: "PublicAPITests", dependencies: ["TinyRecursion"]),
-    .testTarget(name: "CommandLineTests", dependencies: ["TRMCommandLine"]),
+    .testTarget(name: "CommandLineTests", dependencies: ["TRMCommandLine", "TRMModel"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -64,26 +64,34 @@ struct Arguments {
     return v
   }
 
-  func int(_ name: String, default d: Int? = nil, min lo: Int = Int.min, max hi: Int = Int.max) throws -> Int? {
+  /// Every integer a user types is bounded (no flag needs more than a billion), so a typo such as
+  /// 2^62 is an error rather than an overflow or a run that never ends.
+  static let largestInteger = 1_000_000_000
+
+  func int(_ name: String, default d: Int? = nil, min lo: Int = Int.min, max hi: Int = largestInteger) throws -> Int? {
     guard let s = options[name] else { return d }
     guard let v = Int(s), v >= lo, v <= hi else {
-      let range = hi == Int.max ? "≥ \(lo == Int.min ? 0 : lo)" : "in \(lo)…\(hi)"
+      let range = "in \(lo == Int.min ? -hi : lo)…\(hi)"
       throw UsageError("--\(name) expects an integer \(range), got '\(s)'")
     }
     return v
   }
 
   /// `int` with a default: never nil.
-  func int(_ name: String, default d: Int, min lo: Int = Int.min, max hi: Int = Int.max) throws -> Int {
+  func int(_ name: String, default d: Int, min lo: Int = Int.min, max hi: Int = largestInteger) throws -> Int {
     try int(name, default: Optional(d), min: lo, max: hi) ?? d
   }
 
   /// `double` with a default: never nil.
-  func double(_ name: String, default d: Double) throws -> Double { try double(name, default: Optional(d)) ?? d }
+  func double(_ name: String, default d: Double, min lo: Double = -1e9, max hi: Double = 1e9) throws -> Double {
+    try double(name, default: Optional(d), min: lo, max: hi) ?? d
+  }
 
-  func double(_ name: String, default d: Double? = nil) throws -> Double? {
+  func double(_ name: String, default d: Double? = nil, min lo: Double = -1e9, max hi: Double = 1e9) throws -> Double? {
     guard let s = options[name] else { return d }
-    guard let v = Double(s), v.isFinite else { throw UsageError("--\(name) expects a number, got '\(s)'") }
+    guard let v = Double(s), v.isFinite, v >= lo, v <= hi else {
+      throw UsageError("--\(name) expects a number in \(lo)…\(hi), got '\(s)'")
+    }
     return v
   }
 

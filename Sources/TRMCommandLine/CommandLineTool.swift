@@ -1,5 +1,11 @@
 import Dispatch
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TinyRecursion
 
 /// The `trm` command. `main` returns the exit code: 0 success, 1 failed check (e.g. invalid
@@ -10,11 +16,10 @@ public enum CommandLineTool {
   nonisolated(unsafe) public static var err: (String) -> Void = {
     FileHandle.standardError.write(Data(($0 + "\n").utf8))
   }
-  nonisolated(unsafe) public static var stdinLines: () -> [String] = {
-    var lines: [String] = []
-    while let l = readLine(strippingNewline: true) { lines.append(l) }
-    return lines
-  }
+  /// One line of standard input at a time (nil at the end); replaceable in tests.
+  nonisolated(unsafe) public static var stdinLine: () -> String? = { readLine(strippingNewline: true) }
+  /// Pushes buffered standard output out (after each batch of a streaming solve).
+  nonisolated(unsafe) public static var flushOut: () -> Void = { fflush(stdout) }
 
   static let usage = """
     trm — Tiny Recursion Models in pure Swift
@@ -129,7 +134,7 @@ public enum CommandLineTool {
   }
 
   static func threads(_ a: Arguments) throws -> Int {
-    try a.int("threads", default: min(2, ProcessInfo.processInfo.activeProcessorCount), min: 1)
+    try a.int("threads", default: min(2, ProcessInfo.processInfo.activeProcessorCount), min: 1, max: 256)
   }
 
   static func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }

@@ -29,10 +29,20 @@ extension CommandLineTool {
       let run = try makeRun(
         job, directory: dir.appendingPathComponent(kind.rawValue), heldOut: job.valid + test.puzzles, a)
       let model = run.trainer.model, s = job.setup
+      // The test file must be scoreable by this model before any training time is spent: one
+      // puzzle of each size, untrained, one supervision step (an MLP-mixer model and a test file
+      // of another size fail here, in a second).
+      var sizes: [Int: Puzzle] = [:]
+      for p in test.puzzles where sizes[p.inputText.count] == nil { sizes[p.inputText.count] = p }
+      _ = try Reasoner(model: model, layout: s.layout).score(Array(sizes.values), supervisionSteps: 1)
       out(
         "\(kind.rawValue): \(model.parameterCount) parameters, \(s.training.optimizerSteps) optimizer steps × batch "
           + "\(s.training.batchSize)")
       let secs = try runTraining(run, label: kind.rawValue)
+      if run.stopRequested {
+        err("interrupted during the \(kind.rawValue) leg: no comparison table (checkpoints are in \(dir.path))")
+        return 130
+      }
       let sc = try Reasoner(model: try run.trainer.evaluationModel(), layout: s.layout, threads: s.training.threads)
         .score(test.puzzles)
       rows.append(

@@ -10,26 +10,26 @@ extension CommandLineTool {
     guard let t = a.positional.first, let kind = TaskKind(rawValue: t) else {
       throw UsageError("generate needs a task: sudoku, maze or arithmetic")
     }
-    let count = try a.int("count", min: 1) ?? { throw UsageError("generate needs --count N") }()
+    let count = try a.int("count", min: 1, max: 10_000_000) ?? { throw UsageError("generate needs --count N") }()
     let seed = UInt64(try a.int("seed", default: 0, min: 0))
     let path = try a.required("out")
     var o = GeneratorOptions()
     o.sudokuSize = try a.int("size", default: 4)
     guard Sudoku.sizes.contains(o.sudokuSize) else { throw UsageError("--size must be 4, 6 or 9") }
-    o.sudokuGivens = try a.int("givens", default: [4: 6, 6: 14, 9: 30][o.sudokuSize] ?? 6, min: 0)
-    o.mazeSide = try a.int("side", default: 9)
+    o.sudokuGivens = try a.int("givens", default: [4: 6, 6: 14, 9: 30][o.sudokuSize] ?? 6, min: 0, max: 81)
+    o.mazeSide = try a.int("side", default: 9, min: 5, max: 255)
     guard o.mazeSide >= 5 && o.mazeSide % 2 == 1 else {
       throw UsageError("--side must be odd and ≥ 5, got \(o.mazeSide)")
     }
-    o.mazeLoops = try a.double("loops", default: 0.15)
+    o.mazeLoops = try a.double("loops", default: 0.15, min: 0, max: 1)
     guard (0...1).contains(o.mazeLoops) else { throw UsageError("--loops must be in [0, 1]") }
-    o.mazeMinPath = try a.int("min-path", default: o.mazeSide, min: 1)
+    o.mazeMinPath = try a.int("min-path", default: o.mazeSide, min: 1, max: 65_025)
     let op = a.string("op") ?? "+"
     guard let parsedOp = Arithmetic.Op(rawValue: Character(op.count == 1 ? op : "?")) else {
       throw UsageError("--op must be + or *")
     }
     o.op = parsedOp
-    o.digits = try a.int("digits", default: 3, min: 1)
+    o.digits = try a.int("digits", default: 3, min: 1, max: 9)
     guard o.digits <= 9 else { throw UsageError("--digits must be 1…9") }
     var excluded: [Puzzle] = []
     for file in (a.string("exclude") ?? "").split(separator: ",") where !file.isEmpty {

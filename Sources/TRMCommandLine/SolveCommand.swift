@@ -8,21 +8,35 @@ extension CommandLineTool {
       args, command: "solve", flags: ["verify", "no-halt"],
       options: ["checkpoint", "data", "supervision-steps", "threads"], aliases: ["steps": "supervision-steps"])
     let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
-    let set: PuzzleSet
-    if let path = a.string("data") {
-      set = try loadSet(path, task: r.layout.task)
-    } else {
-      set = try PuzzleSet.parse(stdinLines().joined(separator: "\n"), task: r.layout.task, source: "stdin")
-    }
-    let sols = try r.solve(
-      set.puzzles, supervisionSteps: try a.int("supervision-steps", min: 1, max: 1024), halt: !a.has("no-halt"))
-    for (i, s) in sols.enumerated() {
-      out(s.line)
-      if a.has("verify") {
-        let confidence = s.confidence.map { String(format: " confidence %.3f", $0) } ?? ""
-        err("\(i + 1): \(s.verdict.map { "invalid (\($0))" } ?? "valid") steps \(s.supervisionSteps)\(confidence)")
+    // Streamed: lines are read, solved and printed in batches of 256, so the first answers come
+    // out at once and memory stays flat whatever the input size.
+    let path = a.string("data")
+    let reader = try path.map { try LineReader(path: $0) }
+    var parser = PuzzleLineParser(task: r.layout.task, source: path ?? "stdin")
+    let k = try a.int("supervision-steps", min: 1, max: 1024)
+    var batch: [Puzzle] = []
+    var solved = 0
+    func flush() throws {
+      guard !batch.isEmpty else { return }
+      for s in try r.solve(batch, supervisionSteps: k, halt: !a.has("no-halt")) {
+        solved += 1
+        out(s.line)
+        if a.has("verify") {
+          let confidence = s.confidence.map { String(format: " confidence %.3f", $0) } ?? ""
+          err("\(solved): \(s.verdict.map { "invalid (\($0))" } ?? "valid") steps \(s.supervisionSteps)\(confidence)")
+        }
       }
+      flushOut()
+      batch.removeAll(keepingCapacity: true)
     }
+    let nextLine: () -> String? = reader.map { file in { file.next() } } ?? stdinLine
+    while let line = nextLine() {
+      guard let p = try parser.next(line) else { continue }
+      batch.append(p)
+      if batch.count == 256 { try flush() }
+    }
+    try flush()
+    if solved == 0 { throw UsageError("\(path ?? "stdin"): no puzzles found") }
     return 0
   }
 }

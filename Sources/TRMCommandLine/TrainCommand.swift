@@ -14,6 +14,7 @@ extension CommandLineTool {
         + "\(job.train.count) training examples, \(s.training.optimizerSteps) optimizer steps × batch "
         + "\(s.training.batchSize), \(s.training.threads) threads")
     let secs = try runTraining(run, label: "train")
+    if run.stopRequested { return 130 }
     if let v = try run.validate() {
       out(
         "validation: exact \(pct(v.exactAccuracy)), verified \(pct(v.verifiedAccuracy)), cells \(pct(v.cellAccuracy)), "
@@ -38,6 +39,7 @@ extension CommandLineTool {
     try ExampleStream.install(on: run.trainer, train: data.puzzles, heldOut: valid, layout: run.layout)
     out("resuming \(dir.path) at step \(run.trainer.step)/\(run.trainer.config.optimizerSteps)")
     let secs = try runTraining(run, label: "train")
+    if run.stopRequested { return 130 }
     out("done in \(formatDuration(secs)); model: \(run.modelURL.path)")
     return 0
   }

@@ -66,9 +66,9 @@ extension CommandLineTool {
     if modelKind == .baseline { s = s.baseline }
     if let n = try a.int("optimizer-steps", min: 1, max: 100_000_000) { s.training.optimizerSteps = n }
     if let b = try a.int("batch", min: 1, max: 65_536) { s.training.batchSize = b }
-    if let lr = try a.double("lr") { s.training.learningRate = lr }
-    if let wd = try a.double("weight-decay") { s.training.weightDecay = wd }
-    if let h = try a.double("halt-loss-weight") { s.training.haltLossWeight = h }
+    if let lr = try a.double("lr", min: 1e-9, max: 10) { s.training.learningRate = lr }
+    if let wd = try a.double("weight-decay", min: 0, max: 100) { s.training.weightDecay = wd }
+    if let h = try a.double("halt-loss-weight", min: 0, max: 100) { s.training.haltLossWeight = h }
     if let w = try a.int("supervision-warmup", min: 0, max: 100_000_000) { s.training.supervisionWarmup = w }
     if let l = a.string("loss") {
       guard let v = CrossEntropyKind(rawValue: l) else { throw UsageError("--loss must be stablemax or softmax") }
@@ -79,7 +79,7 @@ extension CommandLineTool {
     if a.has("augment-online") { s.training.onlineAugmentation = true }
     if a.has("generate-online") { s.training.onlineGeneration = true }
     if a.has("no-generate-online") { s.training.onlineGeneration = nil }
-    if let share = try a.double("loop-share") {
+    if let share = try a.double("loop-share", min: 0, max: 1) {
       guard (0...1).contains(share) else { throw UsageError("--loop-share must be in [0, 1], got \(share)") }
       s.training.generatedLoopShare = share
     }

@@ -366,6 +366,7 @@ package func crossEntropyBackward(
 /// Double-precision exp (range reduction + Taylor series), correct to ~1 ulp; for reference
 /// twins and losses, not hot loops.
 @inline(__always) package func _exp(_ x: Double) -> Double {
+  if x.isNaN { return .nan }  // a diverged run: a NaN loss to report, not a trap in Int(_:)
   if x > 709 { return .infinity }
   if x < -745 { return 0 }
   let n = (x * 1.4426950408889634).rounded()

@@ -40,9 +40,14 @@ public struct RecursionBudget: Codable, Hashable, Sendable {
     self.supervisionSteps = supervisionSteps
   }
 
-  /// Throws unless n ≥ 0, T ≥ 1 and N_sup ≥ 1.
+  /// Largest n and T (N_sup: 4×): a budget read from a file cannot make a run last for ever.
+  public static let limit = 256
+
+  /// Throws unless 0 ≤ n ≤ 256, 1 ≤ T ≤ 256 and 1 ≤ N_sup ≤ 1024.
   public func validate() throws {
-    guard latentSteps >= 0, recursions >= 1, supervisionSteps >= 1 else {
+    guard latentSteps >= 0, recursions >= 1, supervisionSteps >= 1, latentSteps <= Self.limit, recursions <= Self.limit,
+      supervisionSteps <= 4 * Self.limit
+    else {
       throw ModelError.invalidConfig(
         "need latentSteps ≥ 0, recursions ≥ 1, supervisionSteps ≥ 1 "
           + "(got n=\(latentSteps), T=\(recursions), N_sup=\(supervisionSteps))")
@@ -131,9 +136,65 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     return (raw + swigluMultiple - 1) / swigluMultiple * swigluMultiple
   }
 
+  /// Trainable scalars, computed from the configuration alone (no allocation), in Double so that
+  /// absurd configurations cannot overflow.
+  public var parameterCountEstimate: Double {
+    let D = Double(width), V = Double(vocabSize), I = Double(swigluHidden(width))
+    let Lt = Double(totalLength)
+    var block = 3 * D * I
+    switch mixer {
+    case .attention: block += 4 * D * D
+    case .mlp: block += 3 * Lt * Double(swigluHidden(totalLength))
+    case .conv: block += 9 * D * D
+    case .depthwise: block += 9 * I
+    }
+    return 2 * V * D + Double(prefixLength) * D + Double(blocks) * block + D + 1
+  }
+
+  /// Floats of activations one example needs in one supervision step: with `recording`, every
+  /// tensor of the graded recursion's (n + 1) network applications is kept for backward;
+  /// without, buffers are reused and about two applications' worth are live. An estimate for
+  /// memory checks (within a small factor), not an allocation plan.
+  public func activationFloatsPerExample(recording: Bool) -> Double {
+    let D = Double(width), I = Double(swigluHidden(width)), Lt = Double(totalLength)
+    var perBlock = Lt * (8 * D + 3 * I)
+    switch mixer {
+    case .attention: perBlock += Double(heads) * Lt * Lt + 3 * Lt * D
+    case .mlp: perBlock += D * 3 * Double(swigluHidden(totalLength))
+    case .conv: perBlock += 9 * Lt * D
+    case .depthwise: perBlock += 9 * Lt * I
+    }
+    let nets = recording ? Double(kind == .trm ? latentSteps + 1 : 1) : 2
+    return nets * Double(blocks) * perBlock + 4 * Lt * D
+  }
+
+  /// Largest sizes a configuration may have: far above anything trainable here, low enough that
+  /// no size product can overflow and no loop runs for ever.
+  public static let limits = (
+    vocabulary: 1 << 16, cells: 1 << 20, width: 8192, blocks: 64, prefix: 1024,
+    parameters: Double(1 << 31)
+  )
+
   /// Checks the configuration, throwing a descriptive error.
   public func validate() throws {
     func fail(_ s: String) throws { throw ModelError.invalidConfig(s) }
+    let lim = Self.limits
+    if vocabSize > lim.vocabulary || sequenceLength > lim.cells || width > lim.width || blocks > lim.blocks
+      || prefixLength > lim.prefix || expansion > 64 || swigluMultiple > 4096 || heads > width
+    {
+      try fail(
+        "sizes beyond the limits (vocabulary ≤ \(lim.vocabulary), cells ≤ \(lim.cells), width ≤ \(lim.width), "
+          + "blocks ≤ \(lim.blocks), prefix ≤ \(lim.prefix), expansion ≤ 64, heads ≤ width)")
+    }
+    if !expansion.isFinite || !haltExploration.isFinite || !(0...1).contains(haltExploration) || !ropeBase.isFinite {
+      try fail("expansion, haltExploration (0…1) and ropeBase must be finite numbers")
+    }
+    if parameterCountEstimate > lim.parameters {
+      try fail(
+        String(
+          format: "%.3g parameters (%.1f GB) is more than this library builds (2^31)", parameterCountEstimate,
+          parameterCountEstimate * 4 / 1e9))
+    }
     if vocabSize < 2 { try fail("vocabSize must be ≥ 2, got \(vocabSize)") }
     if sequenceLength < 1 { try fail("sequenceLength must be ≥ 1, got \(sequenceLength)") }
     if width < 2 { try fail("width must be ≥ 2, got \(width)") }

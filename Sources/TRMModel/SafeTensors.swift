@@ -1,4 +1,10 @@
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TRMTensor
 
 /// A set of named F32 tensors plus string metadata in the safetensors layout:
@@ -40,10 +46,23 @@ public struct SafeTensors {
     return out
   }
 
-  /// Writes atomically (temporary file, then rename), so an interrupted save never leaves a
-  /// half-written checkpoint in place.
+  /// Writes atomically: the bytes go to `partialURL(for: url)` first, which is then renamed over
+  /// `url`, so an interrupted save (even `kill -9`) never leaves a half-written checkpoint in
+  /// place, and the only leftover it can leave has a fixed name that the next save overwrites.
   public func write(to url: URL) throws {
-    try encoded().write(to: url, options: .atomic)
+    let partial = Self.partialURL(for: url)
+    do {
+      try encoded().write(to: partial)
+      try FileManager.default.moveItemReplacing(at: partial, to: url)
+    } catch {
+      try? FileManager.default.removeItem(at: partial)
+      throw ModelError.checkpoint("\(url.path): cannot write (\(error.localizedDescription))")
+    }
+  }
+
+  /// Where `write(to: url)` stages its bytes: a hidden file beside `url`.
+  public static func partialURL(for url: URL) -> URL {
+    url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
   }
 
   /// Parses bytes, throwing `ModelError.checkpoint` with the reason for anything malformed:
@@ -71,7 +90,15 @@ public struct SafeTensors {
       else { throw bad("entry '\(name)' lacks dtype/shape/data_offsets") }
       guard dtype == "F32" else { throw bad("tensor '\(name)' has dtype \(dtype); only F32 is supported") }
       guard shape.allSatisfy({ $0 >= 0 }) else { throw bad("tensor '\(name)' has a negative extent in \(shape)") }
-      let count = shape.reduce(1, *)
+      // Every size product is checked: a hostile shape such as [2^40, 2^40] is an error, not a trap.
+      var count = 1
+      for extent in shape {
+        let (c, overflow) = count.multipliedReportingOverflow(by: extent)
+        guard !overflow, c <= body.count / 4 else {
+          throw bad("tensor '\(name)' has shape \(shape), more than the \(body.count)-byte data section holds")
+        }
+        count = c
+      }
       guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= body.count else {
         throw bad(
           "tensor '\(name)' data [\(offs[0]), \(offs[1])) lies outside the \(body.count)-byte data section (file "
@@ -101,5 +128,15 @@ public struct SafeTensors {
       throw ModelError.checkpoint("\(url.path): cannot read (\(error.localizedDescription))")
     }
     try self.init(data: data, source: url.path)
+  }
+}
+
+extension FileManager {
+  /// rename(2): atomically replaces `destination` (same directory, same file system).
+  package func moveItemReplacing(at source: URL, to destination: URL) throws {
+    guard rename(source.path, destination.path) == 0 else {
+      throw ModelError.checkpoint(
+        "cannot rename \(source.lastPathComponent) to \(destination.lastPathComponent) (errno \(errno))")
+    }
   }
 }

@@ -29,7 +29,13 @@ public struct Arithmetic: Equatable, Sendable {
     self.answer = answer
   }
 
-  public var result: UInt64 { op == .add ? a + b : a * b }
+  /// a + b or a · b. Lines parsed from text are checked to fit in 64 bits (the parser throws
+  /// otherwise); a value built directly must fit too.
+  public var result: UInt64 {
+    let (r, overflow) = op == .add ? a.addingReportingOverflow(b) : a.multipliedReportingOverflow(by: b)
+    precondition(!overflow, "\(a)\(op.rawValue)\(b) does not fit in 64 bits")
+    return r
+  }
 
   public init(line: String) throws {
     let s = Substring(line).trimmingSpaces()
@@ -54,6 +60,7 @@ public struct Arithmetic: Equatable, Sendable {
     let c = sides.count == 2 ? try number(sides[1], "answer") : nil
     self.init(a: a, b: b, op: op, answer: c)
     if op == .multiply, a > 0, b > UInt64.max / a { throw PuzzleError.reason("product overflows 64 bits") }
+    if op == .add, a > UInt64.max - b { throw PuzzleError.reason("sum overflows 64 bits") }
     if let c, c != result {
       throw PuzzleError.reason("inconsistent answer: \(a)\(op.rawValue)\(b) is \(result), not \(c)")
     }
@@ -117,9 +124,28 @@ public struct Arithmetic: Equatable, Sendable {
     var v: UInt64 = 0
     for t in tokens[(1 + 2 * w)...].reversed() {
       guard t >= 2 && t <= 11 else { return nil }
-      v = v * 10 + UInt64(t - 2)
+      // A predicted answer can be longer than 64 bits hold (20 digits for 10-digit factors):
+      // no number then, not a crash. Every true answer fits (the parser checks).
+      let (times10, o1) = v.multipliedReportingOverflow(by: 10)
+      let (next, o2) = times10.addingReportingOverflow(UInt64(t - 2))
+      guard !o1 && !o2 else { return nil }
+      v = next
     }
     return v
+  }
+
+  /// The digits written by the answer positions, most significant first without leading zeros
+  /// (nil if any position is not a digit). Unlike `decode`, any length.
+  public static func decodeText(_ tokens: [Int32], digits: Int, op: Op) -> String? {
+    let w = width(op: op, digits: digits)
+    guard tokens.count == 1 + 3 * w else { return nil }
+    var text = ""
+    for t in tokens[(1 + 2 * w)...].reversed() {
+      guard t >= 2 && t <= 11 else { return nil }
+      text.append(Character(String(t - 2)))
+    }
+    let trimmed = text.drop { $0 == "0" }
+    return trimmed.isEmpty ? "0" : String(trimmed)
   }
 }
 

@@ -122,66 +122,38 @@ public struct PuzzleSet: Sendable {
   }
 
   /// Parses file contents. Blank lines and lines starting with `#` are skipped, except that a
-  /// maze line also starts with `#` (a wall): a `#` line whose first field is a square grid of
-  /// maze characters (`# .SGo` and space) with one S and one G is read as a maze.
-  /// A CSV header `source,question,answer,rating` switches to that layout (columns 2 and 3).
+  /// maze line also starts with `#` (a wall): see `looksLikeMaze`. A CSV header
+  /// `source,question,answer,rating` switches to that layout (columns 2 and 3). Lines may end in
+  /// LF, CRLF or CR; a UTF-8 byte-order mark is dropped. Errors name the source and line.
   public static func parse(
     _ text: String, task: TaskKind?, source: String = "input", skipMalformed: Bool = false
   ) throws -> PuzzleSet {
-    var task = task
+    var parser = PuzzleLineParser(task: task, source: source, skipMalformed: skipMalformed)
     var puzzles: [Puzzle] = []
     var lines: [Int] = []
-    var skipped: [PuzzleError] = []
-    var csv = false
-    var lineNo = 0
-    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      lineNo += 1
-      var line = String(raw)
-      if line.hasSuffix("\r") { line.removeLast() }
-      if lineNo == 1, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
-      if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-      if line.hasPrefix("#") && !(task == nil || task == .maze ? looksLikeMaze(line) : false) { continue }
-      if line.lowercased().hasPrefix("source,question,answer") { csv = true; continue }
-      if csv {
-        let f = line.split(separator: ",", omittingEmptySubsequences: false)
-        guard f.count >= 3 else {
-          let e = PuzzleError.file(
-            path: source, line: lineNo, reason: "CSV row has \(f.count) fields, expected source,question,answer,rating")
-          if skipMalformed { skipped.append(e); continue } else { throw e }
-        }
-        line = f[1] + "," + f[2]
-      }
-      if task == nil {
-        guard let t = inferTask(line: line) else {
-          throw PuzzleError.file(
-            path: source, line: lineNo,
-            reason: "cannot tell the task from this line; pass --task sudoku|maze|arithmetic")
-        }
-        task = t
-      }
-      do {
-        puzzles.append(try Puzzle(line: line, task: task!))
-        lines.append(lineNo)
-      } catch let e as PuzzleError {
-        let err = PuzzleError.file(path: source, line: lineNo, reason: e.description)
-        if skipMalformed { skipped.append(err) } else { throw err }
+    // "\r\n" is one Character in Swift, so split on all three line ends.
+    for raw in text.split(
+      omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+    {
+      if let p = try parser.next(String(raw)) {
+        puzzles.append(p)
+        lines.append(parser.lineNumber)
       }
     }
-    guard let t = task else { throw PuzzleError.io("\(source): no puzzles found") }
+    guard let t = parser.task else { throw PuzzleError.io("\(source): no puzzles found") }
     var set = PuzzleSet(task: t, puzzles: puzzles)
-    set.skipped = skipped
+    set.skipped = parser.skipped
     set.source = source
     set.lineNumbers = lines
     return set
   }
 
+  /// Whether a line starting with `#` is a maze row rather than a comment: its first field uses
+  /// only maze characters and marks something (S, G, an open cell or a path). Such a line is
+  /// parsed — and rejected with a reason if malformed (two S, not square…) — never skipped.
   static func looksLikeMaze(_ line: String) -> Bool {
     let first = line.split(separator: ",", omittingEmptySubsequences: false)[0]
-    let n = first.count
-    let side = Int(Double(n).squareRoot().rounded())
-    guard side >= 2, side * side == n else { return false }
-    return first.allSatisfy { "# .SGo".contains($0) } && first.filter { $0 == "S" }.count == 1
-      && first.filter { $0 == "G" }.count == 1
+    return first.count >= 4 && first.allSatisfy { "# .SGo".contains($0) } && first.contains { "SG.o".contains($0) }
   }
 
   /// Loads a file (UTF-8); errors name the file and line.
@@ -253,5 +225,66 @@ extension PuzzleSet {
       if seen.insert(p.inputText).inserted { out.append(p) }
     }
     return PuzzleSet(task: task, puzzles: out)
+  }
+}
+
+/// Reads puzzle lines one at a time, for files too large to hold (`trm solve` on a stream): the
+/// same rules and errors as `PuzzleSet.parse`, which is built on it.
+public struct PuzzleLineParser: Sendable {
+  /// The task: given, or inferred from the first puzzle line.
+  public private(set) var task: TaskKind?
+  public let source: String
+  public let skipMalformed: Bool
+  /// 1-based number of the last line read.
+  public private(set) var lineNumber = 0
+  /// Malformed lines skipped (only with `skipMalformed`), with their errors.
+  public private(set) var skipped: [PuzzleError] = []
+  var csv = false
+
+  public init(task: TaskKind?, source: String, skipMalformed: Bool = false) {
+    self.task = task
+    self.source = source
+    self.skipMalformed = skipMalformed
+  }
+
+  /// The puzzle on the next line, nil for a blank, comment or header line (or a skipped
+  /// malformed one); throws `PuzzleError.file` naming the source and line otherwise.
+  public mutating func next(_ raw: String) throws -> Puzzle? {
+    lineNumber += 1
+    var line = raw
+    if line.hasSuffix("\r") { line.removeLast() }
+    if lineNumber == 1, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
+    if line.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+    if line.hasPrefix("#") && !(task == nil || task == .maze ? PuzzleSet.looksLikeMaze(line) : false) { return nil }
+    if line.lowercased().hasPrefix("source,question,answer") {
+      csv = true
+      return nil
+    }
+    if csv {
+      let f = line.split(separator: ",", omittingEmptySubsequences: false)
+      guard f.count >= 3 else {
+        return try fail("CSV row has \(f.count) fields, expected source,question,answer,rating")
+      }
+      line = f[1] + "," + f[2]
+    }
+    if task == nil {
+      guard let t = PuzzleSet.inferTask(line: line) else {
+        throw PuzzleError.file(
+          path: source, line: lineNumber,
+          reason: "cannot tell the task from this line; pass --task sudoku|maze|arithmetic")
+      }
+      task = t
+    }
+    guard let task else { return nil }
+    do { return try Puzzle(line: line, task: task) } catch let e as PuzzleError { return try fail(e.description) }
+  }
+
+  mutating func fail(_ reason: String) throws -> Puzzle? {
+    let e = PuzzleError.file(path: source, line: lineNumber, reason: reason)
+    if skipMalformed {
+      skipped.append(e)
+      return nil
+    }
+    throw e
   }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import TRMKernels
 import TRMModel
 import TRMTensor
@@ -37,6 +38,10 @@ public enum Evaluator {
     batchSize: Int = 64, threads: Int = 1
   ) -> [Prediction] {
     let budget = budget ?? model.config.budget
+    // Big puzzles (a 301×301 maze) get smaller batches: at most a quarter of the machine's memory.
+    let perExample = model.config.activationFloatsPerExample(recording: false) * 4
+    let memoryCap = Int(min(1e9, Double(ProcessInfo.processInfo.physicalMemory) / 4 / max(perExample, 1)))
+    let batchSize = max(1, min(batchSize, memoryCap))
     let L = model.config.sequenceLength, V = model.config.vocabSize
     let pool = BufferPool()
     var out: [Prediction] = []

@@ -96,8 +96,14 @@ public final class AdamW {
   }
 }
 
-/// Exponential moving average of weights (reference `EMAHelper`, decay 0.999):
-/// shadow ← decay · shadow + (1 − decay) · p, the shadow starting at the initial weights.
+/// Exponential moving average of weights (reference `EMAHelper`, decay 0.999), bias-corrected
+/// as Adam's moments are: after t updates the shadow is
+///   (1 − d) Σ_{k=1…t} d^(t−k) p_k / (1 − d^t),
+/// an average of the trained weights only. The reference's shadow also keeps d^t of the initial
+/// weights, which dominates short runs (150 steps at d = 0.995: 47% initialisation, validation 0%
+/// while the raw weights score 93%); for long runs the two agree (d^t → 0). Recurrence: with
+/// `update(step: t)`, shadow ← d_t · shadow + (1 − d_t) · p, d_t = d (1 − d^(t−1)) / (1 − d^t)
+/// (d_1 = 0: the first update copies the weights).
 public final class EMA {
   public let decay: Double
   public private(set) var shadow: [String: Tensor] = [:]
@@ -107,8 +113,15 @@ public final class EMA {
     for p in params { shadow[p.name] = p.value.copy() }
   }
 
-  public func update(_ params: [Parameter]) {
-    let d = Float(decay)
+  /// One update. `step` is the 1-based count of updates so far including this one (the trainer
+  /// passes its optimizer step, so a resumed run continues the same sequence); nil applies the
+  /// plain decay (no bias correction).
+  public func update(_ params: [Parameter], step: Int? = nil) {
+    var dt = decay
+    if let t = step, t >= 1, decay < 1 {
+      dt = decay * (1 - Foundation.pow(decay, Double(t - 1))) / (1 - Foundation.pow(decay, Double(t)))
+    }
+    let d = Float(dt)
     for p in params {
       guard var s = shadow[p.name] else { continue }
       shadow[p.name] = nil

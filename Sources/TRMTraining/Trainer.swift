@@ -87,6 +87,27 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
   public init() {}
 
+  /// Throws unless every setting is in range (a config read from a checkpoint is untrusted).
+  public func validate() throws {
+    func fail(_ s: String) throws { throw ModelError.invalidConfig(s) }
+    if batchSize < 1 || batchSize > 65_536 { try fail("batchSize must be in 1…65536, got \(batchSize)") }
+    if threads < 1 || threads > 256 { try fail("threads must be in 1…256, got \(threads)") }
+    if optimizerSteps < 0 || optimizerSteps > 1_000_000_000 { try fail("optimizerSteps must be in 0…10^9") }
+    if warmupSteps < 0 || gradientRecursions < 1 || gradientRecursions > 256 || (supervisionWarmup ?? 0) < 0 {
+      try fail("warmupSteps and supervisionWarmup must be ≥ 0, gradientRecursions in 1…256")
+    }
+    let rates = [
+      learningRate, weightDecay, beta1, beta2, emaDecay, haltLossWeight, gradientClip ?? 1, generatedLoopShare ?? 0,
+    ]
+    if !rates.allSatisfy({ $0.isFinite && $0 >= 0 }) || beta1 >= 1 || beta2 >= 1 || emaDecay > 1
+      || (generatedLoopShare ?? 0) > 1 || (gradientClip ?? 1) <= 0
+    {
+      try fail(
+        "rates must be finite: learningRate ≥ 0, weightDecay ≥ 0, betas in [0, 1), emaDecay in [0, 1], "
+          + "haltLossWeight ≥ 0, gradientClip > 0, generatedLoopShare in [0, 1]")
+    }
+  }
+
   // `optimizerSteps` keeps its original key `steps`, so earlier checkpoints load.
   enum CodingKeys: String, CodingKey {
     case batchSize, optimizerSteps = "steps", learningRate, warmupSteps, schedule, weightDecay, beta1, beta2, emaDecay
@@ -129,7 +150,7 @@ public struct TrainerState: Codable, Equatable, Sendable {
 
   /// Throws unless this state fits a trainer with `batchSize` slots on `dataCount` examples of
   /// `length` tokens (a checkpoint resumed on other data, or edited by hand).
-  func validate(batchSize: Int, dataCount: Int, length: Int) throws {
+  func validate(batchSize: Int, dataCount: Int, length: Int, vocabulary: Int) throws {
     let perSlot = [slotExample.count, slotInputs.count, slotTargets.count, slotSteps.count, halted.count]
     guard perSlot.allSatisfy({ $0 == batchSize }) else {
       throw ModelError.checkpoint("training state has \(perSlot) slot entries for batch size \(batchSize)")
@@ -141,6 +162,13 @@ public struct TrainerState: Codable, Equatable, Sendable {
     }
     guard slotInputs.allSatisfy({ $0.count == length }), slotTargets.allSatisfy({ $0.count == length }) else {
       throw ModelError.checkpoint("slot contents are not \(length) tokens long")
+    }
+    let tokenRange = Int32(0)..<Int32(vocabulary)
+    guard slotInputs.allSatisfy({ $0.allSatisfy(tokenRange.contains) }),
+      slotTargets.allSatisfy({ $0.allSatisfy { $0 == Example.ignore || tokenRange.contains($0) } }),
+      slotSteps.allSatisfy({ $0 >= 0 })
+    else {
+      throw ModelError.checkpoint("slot contents hold tokens outside the vocabulary 0..<\(vocabulary)")
     }
   }
 }
@@ -200,9 +228,20 @@ public final class Trainer {
         throw ModelError.shapeMismatch(
           "example \(i) has token \(bad) outside the vocabulary 0..<\(model.config.vocabSize)")
       }
+      if let bad = e.targets.first(where: { $0 != Example.ignore && ($0 < 0 || Int($0) >= model.config.vocabSize) }) {
+        throw ModelError.shapeMismatch(
+          "example \(i) has target \(bad) outside the vocabulary 0..<\(model.config.vocabSize)")
+      }
     }
-    guard config.batchSize >= 1, config.optimizerSteps >= 0, config.threads >= 1 else {
-      throw ModelError.invalidConfig("batchSize and threads must be ≥ 1 and optimizerSteps ≥ 0")
+    try config.validate()
+    let need = Double(config.batchSize) * model.config.activationFloatsPerExample(recording: true) * 4
+    let have = Double(ProcessInfo.processInfo.physicalMemory)
+    guard need < 0.8 * have else {
+      throw ModelError.invalidConfig(
+        String(
+          format: "training needs about %.1f GB of activations (batch %d of %d cells), "
+            + "this machine has %.1f GB: lower the batch or the puzzle size", need / 1e9, config.batchSize,
+          model.config.sequenceLength, have / 1e9))
     }
     self.model = model
     self.config = config
@@ -221,7 +260,9 @@ public final class Trainer {
   package func restore(
     state s: TrainerState, moments: (m: [String: Tensor], v: [String: Tensor]), carry c: Carry
   ) throws {
-    try s.validate(batchSize: config.batchSize, dataCount: data.count, length: model.config.sequenceLength)
+    try s.validate(
+      batchSize: config.batchSize, dataCount: data.count, length: model.config.sequenceLength,
+      vocabulary: model.config.vocabSize)
     guard c.y.shape == carry.y.shape, c.z.shape == carry.z.shape else {
       throw ModelError.checkpoint("carry has shape \(c.y.shape)/\(c.z.shape), the trainer expects \(carry.y.shape)")
     }
@@ -299,8 +340,8 @@ public final class Trainer {
     if let clip = config.gradientClip { clipGradientNorm(params, maxNorm: clip) }
     let lr = schedule.rate(at: step)
     optimizer.step(params, learningRate: lr)
-    ema.update(params)
     state.step += 1
+    ema.update(params, step: state.step)
 
     // Halting decisions for the next step (reference ACT wrapper, training mode).
     var haltedExact = 0, haltedN = 0, haltedStepSum = 0

@@ -151,9 +151,12 @@ public final class Reasoner {
     return r
   }
 
-  func budget(supervisionSteps: Int?) -> RecursionBudget {
+  /// The budget for one call, checked (n ≤ 256, T ≤ 256, N_sup ≤ 1024): a typo cannot make a
+  /// solve run for ever.
+  func budget(supervisionSteps: Int?) throws -> RecursionBudget {
     var b = budget
     if let supervisionSteps { b.supervisionSteps = supervisionSteps }
+    try b.validate()
     return b
   }
 
@@ -179,7 +182,7 @@ public final class Reasoner {
     }
     let inputs = try puzzles.map { try layout.inputTokens($0) }
     let preds = Evaluator.predict(
-      model: model, inputs: inputs, budget: budget(supervisionSteps: supervisionSteps),
+      model: model, inputs: inputs, budget: try budget(supervisionSteps: supervisionSteps),
       halt: halt, threads: threads)
     return zip(puzzles, preds).map { p, pred in
       let (text, verdict) = layout.answer(for: p, tokens: pred.tokens)
@@ -207,7 +210,7 @@ public final class Reasoner {
         flopsPerExample: mean(\.flopsPerExample))
     }
     return try scoreSuite(
-      model: model, layout: layout, puzzles: puzzles, budget: budget(supervisionSteps: supervisionSteps),
+      model: model, layout: layout, puzzles: puzzles, budget: try budget(supervisionSteps: supervisionSteps),
       halt: halt, threads: threads)
   }
 }

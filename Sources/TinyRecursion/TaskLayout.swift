@@ -158,8 +158,10 @@ public enum TaskLayout: Hashable, Sendable {
       return (m.answerText(a), m.verify(a))
     case .arithmetic(let x):
       guard case .arithmetic(_, let digits) = self else { return ("?", "not an arithmetic layout") }
-      let v = Arithmetic.decode(tokens, digits: digits, op: x.op)
-      return (v.map(String.init) ?? "?", x.verify(v))
+      let value = Arithmetic.decode(tokens, digits: digits, op: x.op)
+      guard let text = Arithmetic.decodeText(tokens, digits: digits, op: x.op) else { return ("?", x.verify(nil)) }
+      // Too many digits for 64 bits: certainly not the (64-bit) true answer.
+      return (text, value == nil ? "\(x.inputText) is \(x.result), not \(text)" : x.verify(value))
     }
   }
 

@@ -22,7 +22,7 @@ extension Reasoner {
     if let other = try sizeGroups([puzzle]).first?.reasoner, other !== self {
       return try other.trace(puzzle, supervisionSteps: supervisionSteps)
     }
-    let budget = budget(supervisionSteps: supervisionSteps)
+    let budget = try budget(supervisionSteps: supervisionSteps)
     let input = try layout.inputTokens(puzzle)
     let L = model.config.sequenceLength, V = model.config.vocabSize
     var carry = model.initialCarry(batch: 1)

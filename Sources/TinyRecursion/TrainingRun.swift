@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+import TRMModel
+import TRMTraining
 
 /// One line of `metrics.jsonl`.
 public struct MetricsRecord: Codable, Sendable {
@@ -88,10 +90,15 @@ public final class TrainingRun {
   ) throws -> Double {
     let t0 = DispatchTime.now().uptimeNanoseconds
     func elapsed() -> Double { elapsedBefore + Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+    // A save interrupted by kill -9 can leave its staging file; the next save would overwrite it.
+    for url in [checkpointURL, modelURL] { try? FileManager.default.removeItem(at: SafeTensors.partialURL(for: url)) }
     // A fresh run (step 0) starts a new metrics file, even in a directory used before; a resumed
-    // run appends to its own.
+    // run keeps the records up to its checkpoint's step (a killed run may have written later
+    // ones, or half a line) and appends.
     if trainer.step == 0 || !FileManager.default.fileExists(atPath: metricsURL.path) {
       _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil)
+    } else {
+      try truncateMetrics(after: trainer.step)
     }
     guard let handle = try? FileHandle(forWritingTo: metricsURL) else {
       throw TaskError.invalid("cannot write \(metricsURL.path)")
@@ -102,8 +109,15 @@ public final class TrainingRun {
     enc.outputFormatting = .sortedKeys
     var windowStart = elapsed(), windowSteps = 0, lastExact: Double? = nil
     let total = trainer.config.optimizerSteps
+    var savedStep = trainer.step
     while trainer.step < total && !stopRequested {
       let m = trainer.trainStep()
+      func diverged(_ what: String) -> TaskError {
+        TaskError.invalid(
+          "training diverged: \(what) at optimizer step \(m.step) (learning rate \(m.learningRate)); stopped without "
+            + "saving, so \(checkpointURL.path) still holds step \(savedStep) (train again with a lower --lr)")
+      }
+      guard m.loss.isFinite else { throw diverged("the loss is \(m.loss)") }
       windowSteps += 1
       if let e = m.haltedExactAccuracy { lastExact = e }
       let now = elapsed()
@@ -120,9 +134,34 @@ public final class TrainingRun {
         windowStart = elapsed()
         windowSteps = 0
       }
-      if isLast || (checkpointEvery > 0 && trainer.step % checkpointEvery == 0) { try save(elapsed: elapsed()) }
+      if isLast || (checkpointEvery > 0 && trainer.step % checkpointEvery == 0) {
+        // The loss is computed before the update: check the updated weights before saving them.
+        guard trainer.model.parameters.allSatisfy({ $0.value.scalars.allSatisfy(\.isFinite) }) else {
+          throw diverged("the weights are no longer finite")
+        }
+        try save(elapsed: elapsed())
+        savedStep = trainer.step
+      }
     }
     if stopRequested { try save(elapsed: elapsed()) }
     return elapsed()
+  }
+
+  /// Keeps the complete metrics records with step ≤ `step` (atomically rewritten).
+  func truncateMetrics(after step: Int) throws {
+    guard let data = FileManager.default.contents(atPath: metricsURL.path) else { return }
+    let text = String(decoding: data, as: UTF8.self)
+    let decoder = JSONDecoder()
+    let kept = text.split(separator: "\n").filter { line in
+      guard let rec = try? decoder.decode(MetricsRecord.self, from: Data(line.utf8)) else { return false }
+      return rec.step <= step
+    }
+    let partial = directory.appendingPathComponent(".metrics.jsonl.partial")
+    do {
+      try Data(kept.map { $0 + "\n" }.joined().utf8).write(to: partial)
+      try FileManager.default.moveItemReplacing(at: partial, to: metricsURL)
+    } catch {
+      throw TaskError.invalid("cannot rewrite \(metricsURL.path): \(error.localizedDescription)")
+    }
   }
 }

@@ -395,6 +395,28 @@ final class OptimizerTests: XCTestCase {
     XCTAssertEqual(p.value.scalars, [4, -4])
   }
 
+  /// The bias-corrected EMA is an average of the trained weights only: after t updates it equals
+  /// (1 − d) Σ d^(t−k) p_k / (1 − d^t) (an independent double-precision sum), and after one
+  /// update it is the weights themselves (no trace of the initialisation).
+  func testBiasCorrectedEMAAveragesTheTrainedWeightsOnly() {
+    let p = Parameter(name: "w", value: Tensor([100, -100], shape: [2]))  // the initialisation
+    let ema = EMA(decay: 0.9, params: [p])
+    var history: [[Double]] = []
+    for t in 1...6 {
+      let w = [Double(t), Double(t * t) / 3]
+      history.append(w)
+      p.value = Tensor(w.map(Float.init), shape: [2])
+      ema.update([p], step: t)
+      for j in 0..<2 {
+        let num = history.enumerated().reduce(0.0) {
+          $0 + 0.1 * Foundation.pow(0.9, Double(t - 1 - $1.offset)) * $1.element[j]
+        }
+        let expected = num / (1 - Foundation.pow(0.9, Double(t)))
+        XCTAssertEqual(Double(ema.shadow["w"]![flat: j]), expected, accuracy: 1e-4 * max(1, abs(expected)), "t=\(t)")
+      }
+    }
+  }
+
   func testScheduleWarmupThenCosine() {
     let s = LearningRateSchedule(peak: 1, warmupSteps: 4, totalSteps: 14, shape: .cosine, minRatio: 0)
     XCTAssertEqual(s.rate(at: 0), 0.25, accuracy: 1e-12)
@@ -543,6 +565,56 @@ final class CheckpointTests: XCTestCase {
         Evaluator.predict(model: m, inputs: ex.map(\.inputs), budget: sixSteps, halt: false, batchSize: 12).map(
           \.supervisionSteps)
       ), [6])
+  }
+
+  /// Hostile checkpoints: every one is a thrown error naming the problem, none a trap or a hang.
+  func testHostileCheckpointsAreErrorsNotCrashes() throws {
+    let data = tinySudoku(count: 8, blanks: 6, seed: 61)
+    var tc = TrainingConfig()
+    tc.batchSize = 4
+    let t = try Trainer(model: try RecursiveModel(config: tinyConfig(), seed: 62), config: tc, data: data)
+    t.trainStep()
+    let url = dir.appendingPathComponent("t.safetensors")
+    try Checkpoint.save(trainer: t, to: url)
+    func expectError(_ edit: (inout SafeTensors) throws -> Void, _ fragment: String, line: UInt = #line) throws {
+      var st = try SafeTensors(contentsOf: url)
+      try edit(&st)
+      let bad = dir.appendingPathComponent("bad.safetensors")
+      try st.write(to: bad)
+      XCTAssertThrowsError(try Checkpoint.read(bad).trainer(data: data), line: line) { e in
+        XCTAssertTrue("\(e)".contains(fragment), "'\(e)' does not mention '\(fragment)'", line: line)
+      }
+    }
+    func editJSON(_ key: String, _ st: inout SafeTensors, _ f: (inout [String: Any]) -> Void) throws {
+      var obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(st.metadata[key]!.utf8)) as? [String: Any])
+      f(&obj)
+      st.metadata[key] = String(decoding: try JSONSerialization.data(withJSONObject: obj), as: UTF8.self)
+    }
+    try expectError({ try editJSON("model", &$0) { $0["supervisionSteps"] = 1 << 40 } }, "supervisionSteps")
+    try expectError({ try editJSON("model", &$0) { $0["width"] = 1 << 40 } }, "limits")
+    try expectError(
+      { try editJSON("model", &$0) { $0["widht"] = $0.removeValue(forKey: "width") } }, "model configuration")
+    try expectError({ try editJSON("training", &$0) { $0["batchSize"] = 1 << 62 } }, "batchSize")
+    try expectError({ try editJSON("loop", &$0) { $0["halted"] = [true] } }, "slot entries")
+    try expectError(
+      { try editJSON("loop", &$0) { $0["slotInputs"] = Array(repeating: Array(repeating: 99, count: 16), count: 4) } },
+      "outside the vocabulary")
+    try expectError({ try editJSON("loop", &$0) { $0["cursor"] = -5 } }, "does not match")
+    try expectError({ $0.tensors["carry.y"] = Tensor([Float.nan], shape: [1]) }, "carry.y")
+    // A shape whose size product overflows, written by hand into the header.
+    let bytes = try Data(contentsOf: url)
+    let n = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+    var header = try XCTUnwrap(JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + n))) as? [String: Any])
+    var entry = try XCTUnwrap(header["lmHead.weight"] as? [String: Any])
+    entry["shape"] = [1 << 40, 1 << 40]
+    header["lmHead.weight"] = entry
+    let newHeader = try JSONSerialization.data(withJSONObject: header)
+    var hostile = Data()
+    var len = UInt64(newHeader.count).littleEndian
+    withUnsafeBytes(of: &len) { hostile.append(contentsOf: $0) }
+    hostile.append(newHeader)
+    hostile.append(bytes.subdata(in: (8 + n)..<bytes.count))
+    XCTAssertThrowsError(try SafeTensors(data: hostile)) { XCTAssertTrue("\($0)".contains("lmHead.weight"), "\($0)") }
   }
 
   func testCorruptTruncatedWrongVersionAndMisshapenFilesAreRejected() throws {

@@ -1,0 +1,54 @@
+import Foundation
+import TinyRecursion
+import XCTest
+
+/// Issue 16 regressions that need the library API: a short run's evaluation weights, and answers
+/// too long for 64 bits.
+final class RobustTrainingTests: XCTestCase {
+  var dir: URL!
+  override func setUp() {
+    dir = FileManager.default.temporaryDirectory.appendingPathComponent("trm-robust-api-\(UUID().uuidString)")
+  }
+  override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+
+  func sudoku4(count: Int, seed: UInt64, excluding: [Puzzle] = []) -> PuzzleSet {
+    var o = GeneratorOptions()
+    o.sudokuSize = 4
+    o.sudokuGivens = 8
+    return PuzzleSet.generate(task: .sudoku, count: count, seed: seed, options: o, excluding: excluding)
+  }
+
+  /// A short run must not read 0% because the evaluation (EMA) weights are still mostly the
+  /// initialisation: the bias-corrected EMA scores like the raw weights do.
+  func testAShortRunsEvaluationWeightsAreTrainedWeights() throws {
+    let heldOut = sudoku4(count: 100, seed: 2)
+    let train = sudoku4(count: 400, seed: 3, excluding: heldOut.puzzles)
+    var setup = try TrainingSetup(puzzles: train, preset: "tiny")
+    setup.training.optimizerSteps = 150
+    setup.training.threads = 2
+    setup.training.emaDecay = 0.999  // a long-run decay on a short run: the reference EMA is 86% init here
+    let ema = try Reasoner.train(setup, on: train.puzzles).score(heldOut.puzzles)
+    setup.training.useEMA = false
+    let raw = try Reasoner.train(setup, on: train.puzzles).score(heldOut.puzzles)
+    XCTAssertGreaterThan(raw.verifiedAccuracy, 0.2, "the raw weights learned something: \(raw.verifiedAccuracy)")
+    XCTAssertGreaterThanOrEqual(
+      ema.verifiedAccuracy, 0.5 * raw.verifiedAccuracy,
+      "EMA \(ema.verifiedAccuracy) vs raw \(raw.verifiedAccuracy)")
+  }
+
+  /// 10-digit factors: valid input, a 20-digit answer layout. A predicted 20-digit answer beyond
+  /// 64 bits is a wrong answer with its digits shown, not an overflow trap.
+  func testTwentyDigitAnswersAreScoredNotTrapped() throws {
+    let set = try PuzzleSet.parse("1234567890*9876543210\n", task: .arithmetic)
+    let layout = try TaskLayout.infer(from: set)
+    XCTAssertEqual(layout, .arithmetic(op: .multiply, digits: 10))
+    var tokens = try layout.inputTokens(set.puzzles[0])
+    for i in (tokens.count - 20)..<tokens.count { tokens[i] = 11 }  // twenty 9s
+    let (text, verdict) = layout.answer(for: set.puzzles[0], tokens: tokens)
+    XCTAssertEqual(text, String(repeating: "9", count: 20))
+    XCTAssertTrue(verdict?.contains("12193263111263526900") == true, verdict ?? "accepted")
+    XCTAssertThrowsError(try PuzzleSet.parse("98765432109*98765432109\n", task: .arithmetic)) {
+      XCTAssertTrue("\($0)".contains("input:1") && "\($0)".contains("64 bits"), "\($0)")
+    }
+  }
+}
