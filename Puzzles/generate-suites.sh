@@ -8,12 +8,18 @@ g() { local dir=$1; shift; mkdir -p "Puzzles/$dir"; "$T" generate "$@"; }
 # name            task        options                                  train / valid / test (seeds 1/2/3)
 for split in train:1:1000 valid:2:100 test:3:200; do
   IFS=: read -r name seed count <<<"$split"
-  g sudoku4   sudoku     --size 4 --givens 6            --count "$count" --seed "$seed"  --out "Puzzles/sudoku4/$name.txt"
   g sudoku6   sudoku     --size 6 --givens 14           --count "$count" --seed "$((seed+10))" --out "Puzzles/sudoku6/$name.txt"
   g maze9     maze       --side 9 --loops 0.15 --min-path 8   --count "$count" --seed "$((seed+20))" --out "Puzzles/maze9/$name.txt"
   g add4      arithmetic --op + --digits 4              --count "$count" --seed "$((seed+30))" --out "Puzzles/add4/$name.txt"
   g mul2      arithmetic --op '*' --digits 2            --count "$count" --seed "$((seed+40))" --out "Puzzles/mul2/$name.txt"
 done
+# 4×4 sudoku with 6 givens has few puzzles up to symmetry: test first, then valid and train
+# drawn without any puzzle equal to a held-out one up to the training augmentations.
+S4=(sudoku --size 4 --givens 6)
+g sudoku4 "${S4[@]}" --count 200 --seed 3 --out Puzzles/sudoku4/test.txt
+g sudoku4 "${S4[@]}" --count 100 --seed 2 --exclude Puzzles/sudoku4/test.txt --out Puzzles/sudoku4/valid.txt
+g sudoku4 "${S4[@]}" --count 1000 --seed 1 --exclude Puzzles/sudoku4/test.txt,Puzzles/sudoku4/valid.txt \
+  --out Puzzles/sudoku4/train.txt
 # Benchmark-scale suites (the headline results, Benchmarks/results).
 for split in train:1:2000 valid:2:100 test:3:300; do
   IFS=: read -r name seed count <<<"$split"
@@ -34,11 +40,25 @@ for spec in 9:200:101 15:300:102 21:100:103 31:100:104 59:50:105; do
   IFS=: read -r side count seed <<<"$spec"
   g "maze$side" maze --side "$side" --loops 0 --min-path "$side" --count "$count" --seed "$seed" --out "Puzzles/maze$side/perfect.txt"
 done
-# Train/test overlap is removed for the small arithmetic spaces (see Puzzles/README.md).
-for d in mul2 mul3 add4; do
-  grep -v '^#' "Puzzles/$d/train.txt" | sort > /tmp/trm-train-$d.txt
+# Held-out splits are held out up to augmentation: valid drops puzzles of train, test drops
+# puzzles of train and valid, with arithmetic operands in either order (A*B is B*A after the
+# swap augmentation). Checked for every suite by Tests/TRMPuzzlesTests (HeldOutSuiteTests).
+for d in mul2 mul3 add4 add8; do
+  seen=/tmp/trm-seen-$d.txt
+  grep -v '^#' "Puzzles/$d/train.txt" > "$seen"
   for split in valid test; do
-    { grep '^#' "Puzzles/$d/$split.txt"; grep -v '^#' "Puzzles/$d/$split.txt" | grep -vxF -f /tmp/trm-train-$d.txt || true; } > "Puzzles/$d/$split.txt.tmp"
+    awk -v seen="$seen" '
+      function key(line,   eq, lhs, op, i, a, b) {
+        eq = index(line, "="); lhs = eq ? substr(line, 1, eq - 1) : line
+        op = index(lhs, "*") ? "*" : "+"; i = index(lhs, op)
+        a = substr(lhs, 1, i - 1) + 0; b = substr(lhs, i + 1) + 0
+        return (a < b) ? a op b : b op a
+      }
+      BEGIN { while ((getline l < seen) > 0) known[key(l)] = 1 }
+      /^#/ { print; next }
+      { k = key($0); if (!(k in known)) { print; known[k] = 1 } }
+    ' "Puzzles/$d/$split.txt" > "Puzzles/$d/$split.txt.tmp"
     mv "Puzzles/$d/$split.txt.tmp" "Puzzles/$d/$split.txt"
+    grep -v '^#' "Puzzles/$d/$split.txt" >> "$seen"
   done
 done

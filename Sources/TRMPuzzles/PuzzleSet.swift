@@ -48,11 +48,12 @@ public enum Puzzle: Equatable, Sendable {
   }
 
   /// A key shared by a puzzle and the variants the training augmentation can turn it into
-  /// (maze: its 8 symmetries; arithmetic: the operands in either order; sudoku: the exact
-  /// grid). Generators use it to keep training sets disjoint from held-out suites.
+  /// (maze: its 8 symmetries; arithmetic: the operands in either order; sudoku:
+  /// `Sudoku.canonicalKey`, exact up to augmentation for 4×4 and 6×6). Generators use it to keep
+  /// training sets disjoint from held-out suites.
   public var variantKey: String {
     switch self {
-    case .sudoku(let s): return s.inputText
+    case .sudoku(let s): return "\(s.size):" + s.canonicalKey
     case .maze(let m): return (0..<8).map { m.dihedral($0).inputText }.min()!
     case .arithmetic(let a): return min(a.inputText, a.swapped.inputText)
     }

@@ -198,6 +198,59 @@ public struct Sudoku: Equatable, Sendable {
 
   /// A validity-preserving random transform: digit relabelling, band and stack permutations,
   /// row/column permutations within bands/stacks, and (square boxes only) transpose.
+  /// A key shared by this puzzle and every variant `augmented` can produce: the smallest
+  /// digit-relabelled (first appearance → 1, 2, …) givens string over all band/stack and
+  /// row/column permutations and transposes. Exact for 4×4 (128 arrangements) and 6×6 (3,456);
+  /// for 9×9 (3.4 million) it is the givens string itself — two random 9×9 puzzles with 17–40
+  /// givens that coincide up to these symmetries are not a practical concern, and the key then
+  /// still catches exact duplicates.
+  public var canonicalKey: String {
+    let n = size
+    guard n <= 6 else { return Sudoku.text(givens) }
+    func perms(_ k: Int) -> [[Int]] {
+      k <= 1
+        ? [[0]]
+        : perms(k - 1).flatMap { p in
+          (0...p.count).map { i in
+            var q = p; q.insert(k - 1, at: i); return q
+          }
+        }
+    }
+    func lines(groups: Int, width: Int) -> [[Int]] {
+      var out: [[Int]] = [[]]
+      for _ in 0..<groups {
+        out = out.flatMap { prefix in perms(width).map { prefix + $0 } }
+      }
+      let inner = out
+      return perms(groups).flatMap { order in
+        inner.map { w in order.enumerated().flatMap { slot, g in (0..<width).map { g * width + w[slot * width + $0] } }
+        }
+      }
+    }
+    let rowOrders = lines(groups: n / boxRows, width: boxRows), colOrders = lines(groups: n / boxCols, width: boxCols)
+    var best: [UInt8]? = nil
+    var cells = [UInt8](repeating: 0, count: n * n)
+    for transpose in boxRows == boxCols ? [false, true] : [false] {
+      for rows in rowOrders {
+        for cols in colOrders {
+          var label = [UInt8](repeating: 0, count: n + 1), next: UInt8 = 1
+          for r in 0..<n {
+            for c in 0..<n {
+              let v = transpose ? givens[cols[c] * n + rows[r]] : givens[rows[r] * n + cols[c]]
+              if v != 0 && label[v] == 0 {
+                label[v] = next
+                next += 1
+              }
+              cells[r * n + c] = v == 0 ? 0 : label[v]
+            }
+          }
+          if best.map({ cells.lexicographicallyPrecedes($0) }) ?? true { best = cells }
+        }
+      }
+    }
+    return (best ?? []).map { $0 == 0 ? "." : String($0) }.joined()
+  }
+
   public func augmented(rng: inout SplitMix64) -> Sudoku {
     let n = size
     let digits = [0] + rng.permutation(n).map { $0 + 1 }

@@ -334,3 +334,42 @@ final class PuzzleFileTests: XCTestCase {
     }
   }
 }
+
+/// Held-out suites are held out: no valid or test puzzle is a training puzzle up to the
+/// augmentations training applies (and valid and test are disjoint too).
+final class HeldOutSuiteTests: XCTestCase {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Puzzles")
+
+  func testSudokuKeysAreSharedByEveryAugmentedVariantOnly() {
+    var rng = SplitMix64(seed: 81)
+    for size in [4, 6] {
+      let s = Sudoku.generate(size: size, givens: size * 2, rng: &rng)
+      for _ in 0..<20 { XCTAssertEqual(s.augmented(rng: &rng).canonicalKey, s.canonicalKey) }
+      let other = Sudoku.generate(size: size, givens: size * 2, rng: &rng)
+      XCTAssertNotEqual(other.canonicalKey, s.canonicalKey)
+    }
+  }
+
+  func testNoHeldOutPuzzleIsATrainingPuzzleUpToAugmentation() throws {
+    var checked = 0
+    for suite in try FileManager.default.contentsOfDirectory(atPath: Self.root.path).sorted() {
+      let dir = Self.root.appendingPathComponent(suite)
+      let train = dir.appendingPathComponent("train.txt")
+      guard FileManager.default.fileExists(atPath: train.path) else { continue }
+      var seen = Set(try PuzzleSet.load(path: train.path).puzzles.map(\.variantKey))
+      for split in ["valid", "test"] {
+        let url = dir.appendingPathComponent("\(split).txt")
+        guard FileManager.default.fileExists(atPath: url.path) else { continue }
+        let keys = try PuzzleSet.load(path: url.path).puzzles.map(\.variantKey)
+        let overlap = keys.filter { seen.contains($0) }.count
+        XCTAssertEqual(
+          overlap, 0,
+          "\(suite)/\(split).txt: \(overlap) of \(keys.count) puzzles are earlier-split puzzles up to augmentation")
+        seen.formUnion(keys)
+        checked += keys.count
+      }
+    }
+    XCTAssertGreaterThan(checked, 2000)
+  }
+}
