@@ -35,12 +35,17 @@ let package = Package(
     .executableTarget(name: "trm", dependencies: ["TRMCommandLine"]),
     .executableTarget(name: "KernelBench", dependencies: ["TRMKernels", "TRMRandom"], path: "Benchmarks/KernelBench"),
     .executableTarget(name: "TrainBench", dependencies: ["TinyRecursion", "TRMTraining", "TRMTensor", "TRMKernels"], path: "Benchmarks/TrainBench"),
+    .target(
+      name: "TRMFuzzing", dependencies: ["TinyRecursion", "TRMTraining", "TRMModel", "TRMTensor", "TRMRandom"],
+      path: "Benchmarks/Fuzzing"),
+    .executableTarget(name: "Fuzz", dependencies: ["TRMFuzzing"], path: "Benchmarks/Fuzz"),
     .target(name: "TRMTestSupport", dependencies: ["TRMTensor", "TRMRandom"], path: "Tests/TRMTestSupport"),
     .testTarget(name: "TRMKernelsTests", dependencies: ["TRMKernels", "TRMRandom", "TRMTestSupport"]),
     .testTarget(name: "TRMTensorTests", dependencies: ["TRMTensor", "TRMTestSupport"]),
     .testTarget(name: "TRMModelTests", dependencies: ["TRMTraining", "TRMTestSupport"], exclude: ["Golden"]),
     .testTarget(name: "TRMPuzzlesTests", dependencies: ["TRMPuzzles"]),
     .testTarget(name: "PublicAPITests", dependencies: ["TinyRecursion"]),
+    .testTarget(name: "FuzzTests", dependencies: ["TRMFuzzing"]),
     .testTarget(name: "CommandLineTests", dependencies: ["TRMCommandLine", "TRMModel"]),
   ],
   swiftLanguageModes: [.v5]

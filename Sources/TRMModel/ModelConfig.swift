@@ -49,7 +49,7 @@ public struct RecursionBudget: Codable, Hashable, Sendable {
       supervisionSteps <= 4 * Self.limit
     else {
       throw ModelError.invalidConfig(
-        "need latentSteps ≥ 0, recursions ≥ 1, supervisionSteps ≥ 1 "
+        "need 0 ≤ latentSteps ≤ 256, 1 ≤ recursions ≤ 256, 1 ≤ supervisionSteps ≤ 1024 "
           + "(got n=\(latentSteps), T=\(recursions), N_sup=\(supervisionSteps))")
     }
   }
@@ -189,16 +189,19 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     if !expansion.isFinite || !haltExploration.isFinite || !(0...1).contains(haltExploration) || !ropeBase.isFinite {
       try fail("expansion, haltExploration (0…1) and ropeBase must be finite numbers")
     }
+    // Lower bounds before anything is computed from the sizes (a zero multiple divides by zero).
+    if vocabSize < 2 { try fail("vocabSize must be ≥ 2, got \(vocabSize)") }
+    if sequenceLength < 1 { try fail("sequenceLength must be ≥ 1, got \(sequenceLength)") }
+    if width < 2 { try fail("width must be ≥ 2, got \(width)") }
+    if blocks < 1 { try fail("blocks must be ≥ 1, got \(blocks)") }
+    if prefixLength < 0 { try fail("prefixLength must be ≥ 0") }
+    if swigluMultiple < 1 || expansion <= 0 { try fail("expansion and swigluMultiple must be positive") }
     if parameterCountEstimate > lim.parameters {
       try fail(
         String(
           format: "%.3g parameters (%.1f GB) is more than this library builds (2^31)", parameterCountEstimate,
           parameterCountEstimate * 4 / 1e9))
     }
-    if vocabSize < 2 { try fail("vocabSize must be ≥ 2, got \(vocabSize)") }
-    if sequenceLength < 1 { try fail("sequenceLength must be ≥ 1, got \(sequenceLength)") }
-    if width < 2 { try fail("width must be ≥ 2, got \(width)") }
-    if blocks < 1 { try fail("blocks must be ≥ 1, got \(blocks)") }
     if mixer == .attention {
       if heads < 1 || width % heads != 0 { try fail("width \(width) must be divisible by heads \(heads)") }
       if (width / heads) % headDimMultiple != 0 {
@@ -221,9 +224,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         try fail("the \(mixer.rawValue) mixer runs on grid cells only: prefixLength must be 0, got \(prefixLength)")
       }
     }
-    if prefixLength < 0 { try fail("prefixLength must be ≥ 0") }
     try budget.validate()
-    if swigluMultiple < 1 || expansion <= 0 { try fail("expansion and swigluMultiple must be positive") }
   }
 }
 

@@ -84,7 +84,15 @@ public enum Checkpoint {
 
   /// Reads a checkpoint file once, checking its format, version and model configuration.
   public static func read(_ url: URL) throws -> LoadedCheckpoint {
-    let st = try SafeTensors(contentsOf: url)
+    try read(SafeTensors(contentsOf: url), url: url)
+  }
+
+  /// Reads checkpoint bytes held in memory (`source` names them in errors).
+  public static func read(data: Data, source: String = "checkpoint") throws -> LoadedCheckpoint {
+    try read(SafeTensors(data: data, source: source), url: URL(fileURLWithPath: source))
+  }
+
+  static func read(_ st: SafeTensors, url: URL) throws -> LoadedCheckpoint {
     let meta = st.metadata
     guard meta[Key.format.rawValue] == format else {
       let found = meta[Key.format.rawValue].map { "'\($0)'" } ?? "missing"

@@ -592,6 +592,8 @@ final class CheckpointTests: XCTestCase {
     }
     try expectError({ try editJSON("model", &$0) { $0["supervisionSteps"] = 1 << 40 } }, "supervisionSteps")
     try expectError({ try editJSON("model", &$0) { $0["width"] = 1 << 40 } }, "limits")
+    // Found by the fuzzer: a zero rounding multiple divided by zero while sizing the model.
+    try expectError({ try editJSON("model", &$0) { $0["swigluMultiple"] = 0 } }, "swigluMultiple")
     try expectError(
       { try editJSON("model", &$0) { $0["widht"] = $0.removeValue(forKey: "width") } }, "model configuration")
     try expectError({ try editJSON("training", &$0) { $0["batchSize"] = 1 << 62 } }, "batchSize")
