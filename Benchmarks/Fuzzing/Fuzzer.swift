@@ -18,7 +18,8 @@ public enum Fuzzer {
     public var rejected = 0
     public var slowest = 0.0
     public var description: String {
-      String(format: "%d cases: %d accepted, %d rejected with an error, slowest %.3f s", cases, accepted, rejected, slowest)
+      String(
+        format: "%d cases: %d accepted, %d rejected with an error, slowest %.3f s", cases, accepted, rejected, slowest)
     }
   }
 
@@ -65,7 +66,8 @@ public enum Fuzzer {
             _ = p.randomVariant(rng: &rng)
             guard let layout = try? TaskLayout.infer(from: set) else { continue }
             _ = try? layout.example(p)
-            let tokens = (0..<layout.sequenceLength).map { _ in Int32(rng.nextInt(below: layout.vocabularySize + 2)) - 1 }
+            let tokens = (0..<layout.sequenceLength).map { _ in Int32(rng.nextInt(below: layout.vocabularySize + 2)) - 1
+            }
             _ = layout.answer(for: p, tokens: tokens)
           }
         } catch {}
@@ -86,15 +88,19 @@ public enum Fuzzer {
     let trainer = try setup.makeTrainer(train: set.puzzles)
     trainer.trainStep()
     trainer.trainStep()
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-seed-\(UUID().uuidString).safetensors")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "fuzz-seed-\(UUID().uuidString).safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
-    try Checkpoint.save(trainer: trainer, annotations: .init(task: try setup.layout.checkpointJSON(), elapsedSeconds: 1),
-                        to: url)
+    try Checkpoint.save(
+      trainer: trainer, annotations: .init(task: try setup.layout.checkpointJSON(), elapsedSeconds: 1),
+      to: url)
     return (try Data(contentsOf: url), try set.puzzles.map { try setup.layout.example($0) })
   }
 
-  static let extremes: [Any] = [-1, 0, 1, 3, 1 << 31, 1 << 62, -(1 << 62), 1e300, -1e-300, "x", "", [Int](), [1 << 40, 1 << 40],
-                                NSNull(), true, [String: Int]()]
+  static let extremes: [Any] = [
+    -1, 0, 1, 3, 1 << 31, 1 << 62, -(1 << 62), 1e300, -1e-300, "x", "", [Int](), [1 << 40, 1 << 40],
+    NSNull(), true, [String: Int](),
+  ]
 
   /// Replaces a random value (or renames a random key) somewhere inside a JSON object.
   static func mutateJSON(_ obj: inout [String: Any], _ rng: inout SplitMix64, depth: Int = 0) {
@@ -181,7 +187,9 @@ public enum Fuzzer {
   /// Real lines to mutate: the first lines of every shipped suite (and `../shared/data` files).
   public static func corpus(root: URL) -> [String] {
     var lines: [String] = []
-    for dir in [root.appendingPathComponent("Puzzles"), root.deletingLastPathComponent().appendingPathComponent("shared/data")] {
+    for dir in [
+      root.appendingPathComponent("Puzzles"), root.deletingLastPathComponent().appendingPathComponent("shared/data"),
+    ] {
       guard let walk = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil) else { continue }
       for case let url as URL in walk where ["txt", "csv"].contains(url.pathExtension) {
         guard let h = FileHandle(forReadingAtPath: url.path) else { continue }

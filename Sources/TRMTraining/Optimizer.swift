@@ -96,14 +96,15 @@ public final class AdamW {
   }
 }
 
-/// Exponential moving average of weights (reference `EMAHelper`, decay 0.999), bias-corrected
-/// as Adam's moments are: after t updates the shadow is
-///   (1 − d) Σ_{k=1…t} d^(t−k) p_k / (1 − d^t),
-/// an average of the trained weights only. The reference's shadow also keeps d^t of the initial
-/// weights, which dominates short runs (150 steps at d = 0.995: 47% initialisation, validation 0%
-/// while the raw weights score 93%); for long runs the two agree (d^t → 0). Recurrence: with
-/// `update(step: t)`, shadow ← d_t · shadow + (1 − d_t) · p, d_t = d (1 − d^(t−1)) / (1 − d^t)
-/// (d_1 = 0: the first update copies the weights).
+/// Exponential moving average of weights (reference `EMAHelper`, decay 0.999) with a warm-up:
+/// with `update(step: t)`, shadow ← d_t · shadow + (1 − d_t) · p where
+///   d_t = min(d (1 − d^(t−1)) / (1 − d^t),  (1 + t) / (10 + t)).
+/// The first term is Adam-style bias correction (d_1 = 0: the first update copies the weights,
+/// so the initialisation never enters the average); the second is TensorFlow's
+/// `ExponentialMovingAverage(num_updates:)` warm-up, so the average spans about the last tenth
+/// of a short run instead of ~1/(1 − d) steps. The reference's plain EMA keeps d^t of the
+/// initial weights, which dominates short runs (sudoku 4×4, 150 steps at d = 0.995: validation
+/// 0% while the raw weights score 93%; now 96%). From t ≈ 1,800 (d = 0.995) on, d_t = d to 1e-6.
 public final class EMA {
   public let decay: Double
   public private(set) var shadow: [String: Tensor] = [:]
@@ -119,7 +120,8 @@ public final class EMA {
   public func update(_ params: [Parameter], step: Int? = nil) {
     var dt = decay
     if let t = step, t >= 1, decay < 1 {
-      dt = decay * (1 - Foundation.pow(decay, Double(t - 1))) / (1 - Foundation.pow(decay, Double(t)))
+      let corrected = decay * (1 - Foundation.pow(decay, Double(t - 1))) / (1 - Foundation.pow(decay, Double(t)))
+      dt = min(corrected, Double(1 + t) / Double(10 + t))
     }
     let d = Float(dt)
     for p in params {
