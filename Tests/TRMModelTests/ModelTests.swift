@@ -603,6 +603,14 @@ final class CheckpointTests: XCTestCase {
       "outside the vocabulary")
     try expectError({ try editJSON("loop", &$0) { $0["cursor"] = -5 } }, "does not match")
     try expectError({ $0.tensors["carry.y"] = Tensor([Float.nan], shape: [1]) }, "carry.y")
+    // A NaN weight: refused when loading for evaluation too, not a trap in the first kernel.
+    var poisoned = try SafeTensors(contentsOf: url)
+    let w = try XCTUnwrap(poisoned.tensors["lmHead.weight"])
+    poisoned.tensors["lmHead.weight"] = Tensor([Float](repeating: .nan, count: w.count), shape: w.shape)
+    poisoned.tensors = poisoned.tensors.filter { !$0.key.hasPrefix("ema.") }
+    let nanURL = dir.appendingPathComponent("nan.safetensors")
+    try poisoned.write(to: nanURL)
+    XCTAssertThrowsError(try Checkpoint.loadModel(from: nanURL)) { XCTAssertTrue("\($0)".contains("NaN"), "\($0)") }
     // A shape whose size product overflows, written by hand into the header.
     let bytes = try Data(contentsOf: url)
     let n = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
