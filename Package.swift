@@ -8,6 +8,7 @@
 //         -> TRMModel (layers, TRM, baseline, checkpoints)
 //           -> TRMTraining (losses, AdamW, EMA, trainer, evaluator)
 //   TRMPuzzles (sudoku, maze, arithmetic; depends on nothing)
+//   TRMDistributed (MPI loaded at run time: data-parallel training) -> TRMTraining
 //   TinyRecursion (umbrella: re-exports everything, task glue, Reasoner facade)
 //     -> TRMCommandLine -> trm (CLI); KernelBench, TrainBench
 import PackageDescription
@@ -31,7 +32,8 @@ let package = Package(
     .target(name: "TRMTraining", dependencies: ["TRMModel"]),
     .target(name: "TRMPuzzles", dependencies: ["TRMRandom"]),
     .target(name: "TinyRecursion", dependencies: ["TRMTraining", "TRMPuzzles"]),
-    .target(name: "TRMCommandLine", dependencies: ["TinyRecursion"]),
+    .target(name: "TRMDistributed", dependencies: ["TRMTraining"]),
+    .target(name: "TRMCommandLine", dependencies: ["TinyRecursion", "TRMDistributed"]),
     .executableTarget(name: "trm", dependencies: ["TRMCommandLine"]),
     .executableTarget(name: "KernelBench", dependencies: ["TRMKernels", "TRMRandom"], path: "Benchmarks/KernelBench"),
     .executableTarget(name: "TrainBench", dependencies: ["TinyRecursion", "TRMTraining", "TRMTensor", "TRMKernels"], path: "Benchmarks/TrainBench"),
@@ -46,7 +48,7 @@ let package = Package(
     .testTarget(name: "TRMPuzzlesTests", dependencies: ["TRMPuzzles"]),
     .testTarget(name: "PublicAPITests", dependencies: ["TinyRecursion"]),
     .testTarget(name: "FuzzTests", dependencies: ["TRMFuzzing"]),
-    .testTarget(name: "CommandLineTests", dependencies: ["TRMCommandLine", "TRMModel"]),
+    .testTarget(name: "CommandLineTests", dependencies: ["TRMCommandLine", "TRMModel", "TRMTraining"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TRMDistributed
 import TinyRecursion
 
 /// The `trm` command. `main` returns the exit code: 0 success, 1 failed check (e.g. invalid
@@ -41,7 +42,31 @@ public enum CommandLineTool {
   /// The version `trm --version` prints (also `TinyRecursion.version`).
   public static var version: String { TinyRecursionVersion.string }
 
+  /// The MPI process group when `trm train` runs under mpiexec/srun with several processes.
+  nonisolated(unsafe) static var communicator: MPICommunicator?
+
   public static func main(_ args: [String]) -> Int32 {
+    if args.first == "train" && MPICommunicator.launchedInParallel {
+      do { communicator = try MPICommunicator() } catch {
+        err("error: \(error.localizedDescription)")
+        return 2
+      }
+    }
+    guard let c = communicator, c.size > 1 else { return dispatch(args) }
+    // Rank 0 alone prints; an error on any rank ends the whole job (no rank waits for ever).
+    if c.rank > 0 { out = { _ in } }
+    let errOut = err
+    if c.rank > 0 { err = { line in if line.hasPrefix("error:") { errOut("rank \(c.rank): " + line) } } }
+    let code = dispatch(args)
+    if code != 0 && code != 130 {
+      errOut("rank \(c.rank) of \(c.size) stopped (exit \(code)); ending the job")
+      c.abort(code: code)
+    }
+    c.finalize()
+    return code
+  }
+
+  static func dispatch(_ args: [String]) -> Int32 {
     guard let cmd = args.first else { out(usage); return 0 }
     if cmd == "--version" || cmd == "version" { out("trm \(version)"); return 0 }
     let rest = Array(args.dropFirst())

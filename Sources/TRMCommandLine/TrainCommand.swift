@@ -1,4 +1,5 @@
 import Foundation
+import TRMDistributed
 import TinyRecursion
 
 extension CommandLineTool {
@@ -9,6 +10,11 @@ extension CommandLineTool {
     let job = try trainingJob(a)
     let run = try makeRun(job, directory: URL(fileURLWithPath: try a.required("out")), heldOut: job.valid, a)
     let s = job.setup
+    if let c = communicator {
+      out(
+        "data-parallel over \(c.size) processes (\(c.implementation)): each computes \(run.trainer.shard.count) of the "
+          + "\(s.training.batchSize) slots")
+    }
     out(
       "\(s.model.kind.rawValue) on \(s.layout.summary): \(run.trainer.model.parameterCount) parameters, "
         + "\(job.train.count) training examples, \(s.training.optimizerSteps) optimizer steps × batch "
@@ -32,7 +38,7 @@ extension CommandLineTool {
     let run = try TrainingRun.resume(
       directory: dir, train: data.puzzles, validation: valid,
       threads: try a.int("threads", min: 1, max: 256),
-      optimizerSteps: try a.int("optimizer-steps", min: 1, max: 100_000_000))
+      optimizerSteps: try a.int("optimizer-steps", min: 1, max: 100_000_000), communicator: communicator)
     if let c = try a.int("checkpoint-every", min: 0) { run.checkpointEvery = c }
     if let v = try a.int("validate-every", min: 0) { run.validateEvery = v }
     if let k = try a.int("valid-supervision-steps", min: 1, max: 1024) { run.validationSupervisionSteps = k }

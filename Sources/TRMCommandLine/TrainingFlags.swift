@@ -1,4 +1,5 @@
 import Foundation
+import TRMDistributed
 import TinyRecursion
 
 /// The flags `train` and `compare` share, turned into a `TrainingSetup`: one setup for both.
@@ -97,7 +98,7 @@ extension CommandLineTool {
   /// The run for a job in `directory`: fresh model, trainer and example stream (never
   /// generating one of `heldOut`).
   static func makeRun(_ job: TrainingJob, directory: URL, heldOut: [Puzzle], _ a: Arguments) throws -> TrainingRun {
-    let trainer = try job.setup.makeTrainer(train: job.train, heldOut: heldOut)
+    let trainer = try job.setup.makeTrainer(train: job.train, heldOut: heldOut, communicator: communicator)
     return try TrainingRun(
       trainer: trainer, layout: job.setup.layout, directory: directory, validation: job.valid,
       validationSupervisionSteps: try a.int("valid-supervision-steps", min: 1, max: 1024),

@@ -74,8 +74,10 @@ public enum Checkpoint {
     for (k, v) in t.ema.shadow { st.tensors["ema." + k] = v }
     for (k, v) in t.optimizer.m { st.tensors["optim.m." + k] = v }
     for (k, v) in t.optimizer.v { st.tensors["optim.v." + k] = v }
-    st.tensors["carry.y"] = t.carry.y
-    st.tensors["carry.z"] = t.carry.z
+    let carry = t.fullCarry()  // collective in a data-parallel run: every process calls save
+    guard (t.communicator?.rank ?? 0) == 0 else { return }  // rank 0 alone writes
+    st.tensors["carry.y"] = carry.y
+    st.tensors["carry.z"] = carry.z
     st.metadata = try metadata(config: t.model.config, annotations: annotations)
     st.metadata[Key.training.rawValue] = try encodeJSON(t.config)
     st.metadata[Key.loop.rawValue] = try encodeJSON(t.state)
@@ -161,7 +163,10 @@ public struct LoadedCheckpoint {
 
   /// Rebuilds the trainer saved in this file, on the same data. `optimizerSteps` replaces the
   /// run's total (to train longer, or stop earlier); the learning-rate schedule then spans it.
-  public func trainer(data: [Example], threads: Int? = nil, optimizerSteps: Int? = nil) throws -> Trainer {
+  public func trainer(
+    data: [Example], threads: Int? = nil, optimizerSteps: Int? = nil,
+    communicator: Communicator? = nil
+  ) throws -> Trainer {
     let meta = contents.metadata
     guard let tj = meta[Checkpoint.Key.training.rawValue],
       var tc = try? JSONDecoder().decode(TrainingConfig.self, from: Data(tj.utf8)),
@@ -177,7 +182,7 @@ public struct LoadedCheckpoint {
       tc.optimizerSteps = optimizerSteps
     }
     let model = try model(prefix: "")
-    let t = try Trainer(model: model, config: tc, data: data)
+    let t = try Trainer(model: model, config: tc, data: data, communicator: communicator)
     var ema: [String: Tensor] = [:], m: [String: Tensor] = [:], v: [String: Tensor] = [:]
     for p in model.parameters {
       ema[p.name] = try tensor("ema." + p.name, shape: p.shape)

@@ -195,6 +195,14 @@ public struct StepMetrics: Sendable {
 /// > 0 or N_sup steps, with exploration), then takes the next example of the shuffled data.
 ///
 /// The baseline has no carry: every step takes a fresh batch.
+///
+/// Data-parallel (`communicator` with P processes): every process keeps the whole loop state
+/// (all B slots, the shuffled order, the RNG — identical everywhere, since every process makes
+/// the same draws) but computes only its `shard` of B/P slots; the per-slot exactness and halting
+/// logits and the loss figures are summed across processes once per step, the gradients once
+/// more (one flat buffer), and averaged. So P processes train what one process with batch B
+/// trains, up to the order of float sums (`DataParallelTests` states the tolerance), and a
+/// checkpoint (the full carry is gathered into it) resumes with any P.
 public final class Trainer {
   public let model: RecursiveModel
   public let config: TrainingConfig
@@ -213,10 +221,15 @@ public final class Trainer {
   /// time a slot loads that example; returns the example to train on. Deterministic from the
   /// seed, and resumable (the RNG state and slot contents are checkpointed).
   public var augmentation: ((Int, inout SplitMix64) -> Example)?
-  /// The latent state of every slot (the TRM's y and z).
+  /// The latent state of this process's slots (the TRM's y and z), [shard.count, P + L, D].
   var carry: Carry
+  /// The process group of a data-parallel run (nil: this process trains alone).
+  public let communicator: Communicator?
+  /// The slots this process computes: all B, or its rank's B/P of a data-parallel batch.
+  public let shard: Range<Int>
 
-  public init(model: RecursiveModel, config: TrainingConfig, data: [Example]) throws {
+  public init(model: RecursiveModel, config: TrainingConfig, data: [Example], communicator: Communicator? = nil) throws
+  {
     guard !data.isEmpty else { throw ModelError.invalidConfig("training data is empty") }
     let L = model.config.sequenceLength
     for (i, e) in data.enumerated() where e.inputs.count != L || e.targets.count != L {
@@ -243,6 +256,26 @@ public final class Trainer {
             + "this machine has %.1f GB: lower the batch or the puzzle size", need / 1e9, config.batchSize,
           model.config.sequenceLength, have / 1e9))
     }
+    let P = communicator?.size ?? 1, rank = communicator?.rank ?? 0
+    guard config.batchSize % P == 0 else {
+      throw ModelError.invalidConfig("the batch of \(config.batchSize) does not split evenly over \(P) processes")
+    }
+    shard = (rank * config.batchSize / P)..<((rank + 1) * config.batchSize / P)
+    self.communicator = communicator
+    if let communicator, P > 1 {
+      // Every process starts from rank 0's weights and init vectors.
+      var flat = model.parameters.flatMap { $0.value.scalars } + model.yInit.scalars + model.zInit.scalars
+      flat.withUnsafeMutableBufferPointer { communicator.broadcastFromRoot($0) }
+      var offset = 0
+      for p in model.parameters {
+        p.value = Tensor(Array(flat[offset..<(offset + p.value.count)]), shape: p.shape)
+        offset += p.value.count
+      }
+      let D = model.config.width
+      try model.setInits(
+        y: Tensor(Array(flat[offset..<(offset + D)]), shape: [D]),
+        z: Tensor(Array(flat[(offset + D)..<(offset + 2 * D)]), shape: [D]))
+    }
     self.model = model
     self.config = config
     self.data = data
@@ -252,7 +285,21 @@ public final class Trainer {
       peak: config.learningRate, warmupSteps: config.warmupSteps,
       totalSteps: config.optimizerSteps, shape: config.schedule)
     state = TrainerState(seed: config.seed, batchSize: config.batchSize, filler: data[0])
-    carry = model.initialCarry(batch: config.batchSize)
+    carry = model.initialCarry(batch: shard.count)
+  }
+
+  /// The carry of all B slots: this process's rows, or (data-parallel; collective) every
+  /// process's rows gathered by a sum over zero-filled buffers.
+  public func fullCarry() -> Carry {
+    guard let communicator, communicator.size > 1 else { return carry }
+    let rowFloats = carry.y.count / max(1, shard.count)
+    func gather(_ local: Tensor) -> Tensor {
+      var all = [Float](repeating: 0, count: config.batchSize * rowFloats)
+      for i in 0..<local.count { all[shard.lowerBound * rowFloats + i] = local[flat: i] }
+      all.withUnsafeMutableBufferPointer { communicator.allReduceSum($0) }
+      return Tensor(all, shape: [config.batchSize] + local.shape.dropFirst())
+    }
+    return Carry(y: gather(carry.y), z: gather(carry.z))
   }
 
   /// Continues from a saved state, optimizer moments and carry (what `Checkpoint` stores).
@@ -263,12 +310,14 @@ public final class Trainer {
     try s.validate(
       batchSize: config.batchSize, dataCount: data.count, length: model.config.sequenceLength,
       vocabulary: model.config.vocabSize)
-    guard c.y.shape == carry.y.shape, c.z.shape == carry.z.shape else {
-      throw ModelError.checkpoint("carry has shape \(c.y.shape)/\(c.z.shape), the trainer expects \(carry.y.shape)")
+    let fullShape = [config.batchSize] + carry.y.shape.dropFirst()
+    guard c.y.shape == fullShape, c.z.shape == fullShape else {
+      throw ModelError.checkpoint("carry has shape \(c.y.shape)/\(c.z.shape), the trainer expects \(fullShape)")
     }
     state = s
     optimizer.restore(stepCount: s.step, m: moments.m, v: moments.v)
-    carry = c
+    carry =
+      shard.count == config.batchSize ? c : Carry(y: gatherRows(c.y, Array(shard)), z: gatherRows(c.z, Array(shard)))
   }
 
   /// A copy of the model with the weights evaluation should use: the EMA weights (or the raw
@@ -297,6 +346,7 @@ public final class Trainer {
   public func trainStep() -> StepMetrics {
     let B = config.batchSize, L = model.config.sequenceLength, V = model.config.vocabSize
     let isTRM = model.config.kind == .trm
+    let local = shard, b = local.count, P = Double(communicator?.size ?? 1)
     // Refill halted slots (all slots for the baseline).
     let firstFill = step == 0 && state.slotExample.allSatisfy { $0 < 0 }
     for s in 0..<B where state.halted[s] || !isTRM {
@@ -306,9 +356,9 @@ public final class Trainer {
       state.slotInputs[s] = e.inputs
       state.slotTargets[s] = e.targets
       state.slotSteps[s] = firstFill && config.staggerSlots == true ? s % effectiveSupervisionSteps : 0
-      if isTRM { model.resetCarry(&carry, row: s) }
+      if isTRM && local.contains(s) { model.resetCarry(&carry, row: s - local.lowerBound) }
     }
-    let tokens = Array(state.slotInputs.joined()), labels = Array(state.slotTargets.joined())
+    let tokens = Array(state.slotInputs[local].joined()), labels = Array(state.slotTargets[local].joined())
     let params = model.parameters
     for p in params { p.zeroGrad() }
     let g = Graph(recording: true, threads: config.threads, pool: pool)
@@ -317,11 +367,11 @@ public final class Trainer {
       oneStepGradient: config.oneStepGradient)
 
     // Correctness of each slot's current answer (argmax over logits).
-    let predicted = argmax(out.logits.value, rows: B * L, vocab: V)
+    let predicted = argmax(out.logits.value, rows: b * L, vocab: V)
     var correctCells = 0, supervised = 0
     var exact = [Bool](repeating: false, count: B)
-    for s in 0..<B {
-      let r = Example.grade(predicted[(s * L)..<((s + 1) * L)], targets: state.slotTargets[s])
+    for (row, s) in local.enumerated() {
+      let r = Example.grade(predicted[(row * L)..<((row + 1) * L)], targets: state.slotTargets[s])
       correctCells += r.correctCells
       supervised += r.supervisedCells
       exact[s] = r.exact
@@ -330,13 +380,39 @@ public final class Trainer {
     var loss = lm
     var haltLossValue = 0.0
     if let q = out.haltLogits {
-      let bce = g.mean(g.bceWithLogits(q, targets: exact.map { $0 ? 1 : 0 }))
+      let bce = g.mean(g.bceWithLogits(q, targets: exact[local].map { $0 ? 1 : 0 }))
       haltLossValue = Double(bce.value[flat: 0])
       loss = g.add(lm, g.scale(bce, Float(config.haltLossWeight)))
     }
-    let lossValue = Double(loss.value[flat: 0]), lmValue = Double(lm.value[flat: 0])
-    let haltLogits = out.haltLogits?.value.scalars
+    var lossValue = Double(loss.value[flat: 0]), lmValue = Double(lm.value[flat: 0])
+    var haltLogits = out.haltLogits.map { q in
+      var all = [Float](repeating: 0, count: B)
+      for (row, s) in local.enumerated() { all[s] = q.value[flat: row] }
+      return all
+    }
+    if let communicator, communicator.size > 1 {
+      // One sum over processes: every slot's exactness and halting logit, and the loss figures.
+      var shared = [Double](repeating: 0, count: 2 * B + 5)
+      for s in local {
+        shared[s] = exact[s] ? 1 : 0
+        shared[B + s] = Double(haltLogits?[s] ?? 0)
+      }
+      shared[2 * B] = lossValue
+      shared[2 * B + 1] = lmValue
+      shared[2 * B + 2] = haltLossValue
+      shared[2 * B + 3] = Double(correctCells)
+      shared[2 * B + 4] = Double(supervised)
+      communicator.allReduceSum(&shared)
+      exact = (0..<B).map { shared[$0] > 0.5 }
+      if haltLogits != nil { haltLogits = (0..<B).map { Float(shared[B + $0]) } }
+      lossValue = shared[2 * B] / P
+      lmValue = shared[2 * B + 1] / P
+      haltLossValue = shared[2 * B + 2] / P
+      correctCells = Int(shared[2 * B + 3])
+      supervised = Int(shared[2 * B + 4])
+    }
     g.backward(loss)
+    if let communicator, communicator.size > 1 { averageGradients(params, over: communicator) }
     if let clip = config.gradientClip { clipGradientNorm(params, maxNorm: clip) }
     let lr = schedule.rate(at: step)
     optimizer.step(params, learningRate: lr)
@@ -370,6 +446,27 @@ public final class Trainer {
       exactAccuracy: Double(exact.filter { $0 }.count) / Double(B),
       cellAccuracy: Double(correctCells) / Double(max(1, supervised)),
       haltedCount: haltedN, meanHaltSupervisionSteps: haltedN > 0 ? Double(haltedStepSum) / Double(haltedN) : nil)
+  }
+
+  /// Sums every parameter's gradient over the processes (one flat buffer, one collective) and
+  /// divides by their number: the gradient of the mean loss over the whole batch.
+  func averageGradients(_ params: [Parameter], over communicator: Communicator) {
+    let total = params.reduce(0) { $0 + $1.grad.count }
+    var flat = [Float](repeating: 0, count: total)
+    var offset = 0
+    for p in params {
+      let n = p.grad.count
+      p.grad.withMutableData { g in for i in 0..<n { flat[offset + i] = g[i] } }
+      offset += n
+    }
+    flat.withUnsafeMutableBufferPointer { communicator.allReduceSum($0) }
+    let scale = 1 / Float(communicator.size)
+    offset = 0
+    for p in params {
+      let n = p.grad.count
+      p.grad.withMutableData { g in for i in 0..<n { g[i] = flat[offset + i] * scale } }
+      offset += n
+    }
   }
 
   /// The supervision-step cap at the current step (N_sup, or less during `supervisionWarmup`).

@@ -21,3 +21,4 @@
 @_exported import enum TRMTraining.Evaluator
 @_exported import struct TRMTraining.Prediction
 @_exported import struct TRMTraining.EvaluationResult
+@_exported import protocol TRMTraining.Communicator

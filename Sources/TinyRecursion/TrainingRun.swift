@@ -45,6 +45,7 @@ public final class TrainingRun {
     self.validationSupervisionSteps = validationSupervisionSteps ?? trainer.model.config.supervisionSteps
     self.checkpointEvery = checkpointEvery
     self.validateEvery = validateEvery
+    guard isWriter else { return }
     do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
       throw TaskError.invalid("cannot create run directory \(directory.path): \(error.localizedDescription)")
     }
@@ -54,28 +55,35 @@ public final class TrainingRun {
   /// `optimizerSteps` extends (or shortens) the run's total optimizer steps.
   public static func resume(
     directory: URL, train: [Puzzle], validation: [Puzzle], threads: Int?,
-    optimizerSteps: Int? = nil
+    optimizerSteps: Int? = nil, communicator: Communicator? = nil
   ) throws -> TrainingRun {
     let file = try Checkpoint.read(directory.appendingPathComponent("checkpoint.safetensors"))
     let layout = try file.taskLayout()
     let trainer = try file.trainer(
       data: try train.map { try layout.example($0) }, threads: threads,
-      optimizerSteps: optimizerSteps)
+      optimizerSteps: optimizerSteps, communicator: communicator)
     let run = try TrainingRun(trainer: trainer, layout: layout, directory: directory, validation: validation)
     run.elapsedBefore = file.annotations.elapsedSeconds ?? 0
     return run
   }
 
-  /// Saves the resumable checkpoint and the evaluation model (EMA weights).
+  /// Whether this process writes files: always, except ranks > 0 of a data-parallel run (rank 0
+  /// alone writes checkpoints, the model and metrics, and validates).
+  public var isWriter: Bool { (trainer.communicator?.rank ?? 0) == 0 }
+
+  /// Saves the resumable checkpoint and the evaluation model (EMA weights). Collective in a
+  /// data-parallel run (the carry is gathered); rank 0 writes.
   public func save(elapsed: Double) throws {
     let notes = Checkpoint.Annotations(task: try layout.checkpointJSON(), elapsedSeconds: elapsed)
     try Checkpoint.save(trainer: trainer, annotations: notes, to: checkpointURL)
+    guard isWriter else { return }
     try Checkpoint.save(model: try trainer.evaluationModel(), annotations: notes, to: modelURL)
   }
 
-  /// Validation score with the evaluation weights.
+  /// Validation score with the evaluation weights (nil without validation puzzles, and on ranks
+  /// other than 0).
   public func validate() throws -> SuiteScore? {
-    guard !validation.isEmpty else { return nil }
+    guard !validation.isEmpty, isWriter else { return nil }
     var budget = trainer.model.config.budget
     budget.supervisionSteps = validationSupervisionSteps
     return try scoreSuite(
@@ -91,26 +99,32 @@ public final class TrainingRun {
     let t0 = DispatchTime.now().uptimeNanoseconds
     func elapsed() -> Double { elapsedBefore + Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
     // A save interrupted by kill -9 can leave its staging file; the next save would overwrite it.
-    for url in [checkpointURL, modelURL] { try? FileManager.default.removeItem(at: SafeTensors.partialURL(for: url)) }
+    if isWriter {
+      for url in [checkpointURL, modelURL] { try? FileManager.default.removeItem(at: SafeTensors.partialURL(for: url)) }
+    }
     // A fresh run (step 0) starts a new metrics file, even in a directory used before; a resumed
     // run keeps the records up to its checkpoint's step (a killed run may have written later
     // ones, or half a line) and appends.
-    if trainer.step == 0 || !FileManager.default.fileExists(atPath: metricsURL.path) {
-      _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil)
-    } else {
-      try truncateMetrics(after: trainer.step)
+    var handle: FileHandle? = nil
+    if isWriter {
+      if trainer.step == 0 || !FileManager.default.fileExists(atPath: metricsURL.path) {
+        _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil)
+      } else {
+        try truncateMetrics(after: trainer.step)
+      }
+      guard let h = try? FileHandle(forWritingTo: metricsURL) else {
+        throw TaskError.invalid("cannot write \(metricsURL.path)")
+      }
+      h.seekToEndOfFile()
+      handle = h
     }
-    guard let handle = try? FileHandle(forWritingTo: metricsURL) else {
-      throw TaskError.invalid("cannot write \(metricsURL.path)")
-    }
-    defer { try? handle.close() }
-    handle.seekToEndOfFile()
+    defer { try? handle?.close() }
     let enc = JSONEncoder()
     enc.outputFormatting = .sortedKeys
     var windowStart = elapsed(), windowSteps = 0, lastExact: Double? = nil
     let total = trainer.config.optimizerSteps
     var savedStep = trainer.step
-    while trainer.step < total && !stopRequested {
+    while trainer.step < total && !agreedStop() {
       let m = trainer.trainStep()
       func diverged(_ what: String) -> TaskError {
         TaskError.invalid(
@@ -129,7 +143,7 @@ public final class TrainingRun {
         let rec = MetricsRecord(
           step: trainer.step, elapsedSeconds: now, loss: m.loss, learningRate: m.learningRate,
           trainExactAccuracy: lastExact, examplesPerSecond: rate, validation: doValidate ? try validate() : nil)
-        handle.write(try enc.encode(rec) + Data("\n".utf8))
+        handle?.write(try enc.encode(rec) + Data("\n".utf8))
         onRecord(rec)
         windowStart = elapsed()
         windowSteps = 0
@@ -145,6 +159,16 @@ public final class TrainingRun {
     }
     if stopRequested { try save(elapsed: elapsed()) }
     return elapsed()
+  }
+
+  /// Whether to stop now. Data-parallel: a stop requested on any process (Ctrl-C reaches them at
+  /// slightly different moments) stops all of them after the same step (collective).
+  func agreedStop() -> Bool {
+    guard let c = trainer.communicator, c.size > 1 else { return stopRequested }
+    var flag = [stopRequested ? 1.0 : 0.0]
+    flag.withUnsafeMutableBufferPointer { c.allReduceSum($0) }
+    if flag[0] > 0 { stopRequested = true }
+    return stopRequested
   }
 
   /// Keeps the complete metrics records with step ≤ `step` (atomically rewritten).

@@ -81,10 +81,14 @@ public struct TrainingSetup: Sendable {
   /// A fresh model and its trainer on `train`, with the example stream the config asks for
   /// (fresh generated mazes never equal, up to symmetry, to one of `heldOut`; or on-line
   /// augmentation). Same setup and seed → same run.
-  public func makeTrainer(train: [Puzzle], heldOut: [Puzzle] = []) throws -> Trainer {
+  /// With a `communicator`, this process computes its share of a data-parallel batch
+  /// (`Trainer.shard`).
+  public func makeTrainer(train: [Puzzle], heldOut: [Puzzle] = [], communicator: Communicator? = nil) throws -> Trainer
+  {
     let s = try resolved()
     let model = try RecursiveModel(config: s.model, seed: s.training.seed)
-    let trainer = try Trainer(model: model, config: s.training, data: try train.map { try s.layout.example($0) })
+    let trainer = try Trainer(
+      model: model, config: s.training, data: try train.map { try s.layout.example($0) }, communicator: communicator)
     try ExampleStream.install(on: trainer, train: train, heldOut: heldOut, layout: s.layout)
     return trainer
   }
