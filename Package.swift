@@ -9,7 +9,7 @@
 //           -> TRMTraining (losses, AdamW, EMA, trainer, evaluator)
 //   TRMPuzzles (sudoku, maze, arithmetic; depends on nothing)
 //   TRMDistributed (MPI loaded at run time: data-parallel training) -> TRMTraining
-//   TinyRecursion (umbrella: re-exports everything, task glue, Reasoner facade)
+//   TinyRecursion (umbrella: re-exports the component API, task glue, Reasoner facade, training setup)
 //     -> TRMCommandLine -> trm (CLI); KernelBench, TrainBench
 import PackageDescription
 
