@@ -1,9 +1,14 @@
 // TrainBench: training and inference throughput of the TRM on 9×9-sudoku shapes, next to the
 // PyTorch reference (../shared/bench/trm_torch.py, eager CPU, same thread count) in the same run.
 //
-//   swift run -c release TrainBench [--quick] [--no-torch] [--steps N]
+//   swift run -c release TrainBench [--quick] [--no-torch] [--steps N] [--profile]
 //                                   [--mode train|infer] [--mixer mlp|attention] [--threads N]
 //                                   (the filters are for profiling one configuration)
+//
+// Every figure is also given as a share of this machine's FMA peak, measured at start (a
+// calibrated loop of independent FMAs), so runs on different machines compare. `--profile`
+// prints, per configuration, where one step's time goes: each differentiable op (forward and
+// backward), the phases outside the graph (optimizer, EMA, slots, scoring), and the rest.
 //
 // Unit: sample-steps/s = batch rows × supervision steps per second (inference: puzzles/s at 16
 // supervision steps = that / 16). Last line: JSON with min_train_ratio_vs_torch and
@@ -25,6 +30,36 @@ func option(_ name: String) -> String? {
 let timedSteps = option("--steps").flatMap { Int($0) } ?? 5
 let modes = option("--mode").map { [$0 == "train"] } ?? [true, false]
 let threadCounts = option("--threads").flatMap { Int($0) }.map { [$0] } ?? [1, 2]
+let profiling = args.contains("--profile")
+let peak = measuredFMAPeakGflops()
+print(String(format: "measured FMA peak: %.1f GFLOP/s per core (ISA %@)", peak, "\(KernelISA.best)"))
+
+func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
+let widths = [6, 10, 5, 5, 4, 12, 15, 13, 8, 13, 16, 13, 7]
+
+/// The profile of one configuration's timed steps, as a table (ms per step, share of the step).
+func report(_ p: OpProfile, steps: Int, stepSeconds: Double, label: String) {
+  let per = 1000 / Double(steps)
+  let step = stepSeconds * 1000
+  print("  profile, \(label): \(String(format: "%.1f", step)) ms per step")
+  print(
+    "  "
+      + ["op / phase", "calls", "fwd ms", "bwd ms", "share"].enumerated()
+      .map { pad($1, [30, 7, 9, 9, 8][$0]) }.joined())
+  for (name, e) in p.entries.sorted(by: { $0.value.total > $1.value.total }) {
+    let row = [
+      name, String(format: "%.1f", Double(e.calls) / Double(steps)), String(format: "%.2f", e.forwardSeconds * per),
+      String(format: "%.2f", e.backwardSeconds * per), String(format: "%.1f%%", 100 * e.total * per / step),
+    ]
+    print("  " + row.enumerated().map { pad($1, [30, 7, 9, 9, 8][$0]) }.joined())
+  }
+  let gemm = p.entries.filter { OpProfile.gemmOps.contains($0.key) }.reduce(0) { $0 + $1.value.total } * per
+  let timed = p.totalSeconds * per
+  print(
+    String(
+      format: "  GEMM ops %.1f%%, other ops and phases %.1f%%, untimed (graph set-up, between steps) %.1f%%",
+      100 * gemm / step, 100 * (timed - gemm) / step, 100 * max(0, step - timed) / step))
+}
 
 struct Setting { let mixer: TokenMixer; let width: Int; let batch: Int }
 var settings = [
@@ -71,21 +106,35 @@ func measureOurs(_ s: Setting, threads: Int, train: Bool) throws -> Double {
     tc.weightDecay = 1.0
     let t = try Trainer(model: model, config: tc, data: data)
     for _ in 0..<2 { t.trainStep() }
+    let profile = profiling ? OpProfile() : nil
+    t.profile = profile
     for _ in 0..<timedSteps {
       let t0 = now(); t.trainStep(); times.append(now() - t0);
       if args.contains("--debug-pool") { print("pool floats", t.pool.floatsOwned) }
+    }
+    if let profile {
+      report(
+        profile, steps: timedSteps, stepSeconds: times.reduce(0, +) / Double(times.count),
+        label: "train \(s.mixer.rawValue) D=\(s.width) B=\(s.batch) \(threads) thr")
     }
   } else {
     let tokens = data.prefix(s.batch).flatMap(\.inputs)
     let pool = BufferPool()
     var carry = model.initialCarry(batch: s.batch)
+    let profile = profiling ? OpProfile() : nil
     for i in 0..<(2 + timedSteps) {
       let t0 = now()
       let g = Graph(recording: false, threads: threads, pool: pool)
+      if i >= 2 { g.profile = profile }
       let o = model.step(g, tokens: tokens, carry: carry)
       carry = o.carry
       _ = argmax(o.logits.value, rows: s.batch * 81, vocab: 11)
       if i >= 2 { times.append(now() - t0) }
+    }
+    if let profile {
+      report(
+        profile, steps: timedSteps, stepSeconds: times.reduce(0, +) / Double(times.count),
+        label: "infer \(s.mixer.rawValue) D=\(s.width) B=\(s.batch) \(threads) thr")
     }
   }
   return median(times)
@@ -117,16 +166,14 @@ func measureTorch(_ s: Setting, threads: Int, train: Bool) -> Double? {
   return med
 }
 
-func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
-
 print(
   "TRM throughput, 9×9 sudoku shapes (L=81, V=11), n=6, T=3; ISA \(KernelISA.best); \(timedSteps) timed steps, median")
 print(
   [
-    "mode", "mixer", "D", "B", "thr", "ours s/step", "ours samp-st/s", "ours GFLOP/s", "torch s/step",
-    "torch samp-st/s", "ratio",
+    "mode", "mixer", "D", "B", "thr", "ours s/step", "ours samp-st/s", "ours GFLOP/s", "% peak", "torch s/step",
+    "torch samp-st/s", "torch % peak", "ratio",
   ].enumerated()
-    .map { pad($1, [6, 10, 5, 5, 4, 12, 15, 13, 13, 16, 7][$0]) }.joined())
+    .map { pad($1, widths[$0]) }.joined())
 var worst: [Bool: Double] = [:]
 var torchSeen = false
 for train in modes {
@@ -138,20 +185,23 @@ for train in modes {
       let torch = measureTorch(s, threads: threads, train: train)
       let ratio = torch.map { $0 / ours }
       if let ratio { torchSeen = true; worst[train] = min(worst[train] ?? .infinity, ratio) }
-      let row = [
-        train ? "train" : "infer", s.mixer.rawValue, "\(s.width)", "\(s.batch)", "\(threads)",
-        String(format: "%.3f", ours), String(format: "%.1f", Double(s.batch) / ours),
-        String(format: "%.1f", Double(s.batch) * flops / ours / 1e9),
-        torch.map { String(format: "%.3f", $0) } ?? "-",
-        torch.map { String(format: "%.1f", Double(s.batch) / $0) } ?? "-",
-        ratio.map { String(format: "%.2f", $0) } ?? "-",
-      ]
-      print(row.enumerated().map { pad($1, [6, 10, 5, 5, 4, 12, 15, 13, 13, 16, 7][$0]) }.joined())
+      let B = Double(s.batch), machine = peak * Double(threads)
+      let oursGflops: Double = B * flops / ours / 1e9
+      let torchGflops: Double? = torch.map { B * flops / $0 / 1e9 }
+      var row: [String] = [train ? "train" : "infer", s.mixer.rawValue, "\(s.width)", "\(s.batch)", "\(threads)"]
+      row += [String(format: "%.3f", ours), String(format: "%.1f", B / ours), String(format: "%.1f", oursGflops)]
+      row.append(String(format: "%.0f%%", 100 * oursGflops / machine))
+      row.append(torch.map { String(format: "%.3f", $0) } ?? "-")
+      row.append(torch.map { String(format: "%.1f", B / $0) } ?? "-")
+      row.append(torchGflops.map { String(format: "%.0f%%", 100 * $0 / machine) } ?? "-")
+      row.append(ratio.map { String(format: "%.2f", $0) } ?? "-")
+      print(row.enumerated().map { pad($1, widths[$0]) }.joined())
     }
   }
 }
 func js(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "null" }
 print(
-  "{\"isa\":\"\(KernelISA.best)\",\"min_train_ratio_vs_torch\":\(torchSeen ? js(worst[true]) : "null")"
+  "{\"isa\":\"\(KernelISA.best)\",\"fma_peak_gflops\":" + String(format: "%.1f", peak)
+    + ",\"min_train_ratio_vs_torch\":\(torchSeen ? js(worst[true]) : "null")"
     + ",\"min_infer_ratio_vs_torch\":\(torchSeen ? js(worst[false]) : "null")}"
 )

@@ -27,13 +27,27 @@ extension CommandLineTool {
     defer { activeRun = nil }
     let tty = isatty(STDERR_FILENO) != 0
     let total = run.trainer.config.optimizerSteps, startStep = run.trainer.step
-    var lastPrint = -1.0, lastExact: Double? = nil
+    var lastPrint = -1.0, lastExact: Double? = nil, estimated = false
+    var afterFirst: Double? = nil
     let t0 = DispatchTime.now().uptimeNanoseconds
     let secs = try run.run(
       onStep: { m, _ in
         if let e = m.haltedExactAccuracy { lastExact = e }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let done = m.step - startStep
+        // A measured estimate for this machine, from steps 2…6 (the first step warms up the
+        // buffer pool), so a preset's "≤ N min" reads in this machine's minutes.
+        if done == 1 { afterFirst = wall }
+        if done == 6, let a = afterFirst, !estimated, total - m.step > 0 {
+          estimated = true
+          let perStep = (wall - a) / 5
+          let line =
+            "time estimate on this machine: \(formatDuration(perStep * Double(total - startStep))) for "
+            + "\(total - startStep) optimizer steps (\(String(format: "%.3f", perStep)) s per step, measured on "
+            + "steps 2–6; validation adds to it)"
+          if tty { err("") }
+          err(line)
+        }
         let rate = Double(done * run.trainer.config.batchSize) / max(wall, 1e-9)
         let eta = wall / Double(max(done, 1)) * Double(total - m.step)
         let line = String(

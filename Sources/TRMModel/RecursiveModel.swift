@@ -214,6 +214,7 @@ public final class RecursiveModel {
       var yv = carry.y, zv = carry.z
       if free > 0 {
         let ng = Graph(recording: false, threads: g.threads, pool: g.pool)
+        ng.profile = g.profile  // the gradient-free recursions are timed too
         let xc = ng.constant(x.value)
         var y = ng.constant(yv), z = ng.constant(zv)
         for _ in 0..<free { (y, z) = recursion(ng, x: xc, y: y, z: z, latentSteps: n) }
@@ -223,6 +224,7 @@ public final class RecursiveModel {
       var y = g.constant(yv), z = g.constant(zv)
       if oneStepGradient && g.isRecording && n > 1 {
         let ng = Graph(recording: false, threads: g.threads, pool: g.pool)
+        ng.profile = g.profile  // the gradient-free recursions are timed too
         let xc = ng.constant(x.value), yc = ng.constant(yv)
         var zc = ng.constant(zv)
         for _ in 0..<(n - 1) { zc = net(ng, zc, injection: ng.add(yc, xc)) }

@@ -1,3 +1,4 @@
+import Dispatch
 /// A value flowing through a `Graph`: its tensor plus, when the graph records, the tape node
 /// that will receive its gradient.
 public struct Var: @unchecked Sendable {
@@ -28,9 +29,13 @@ public final class Graph {
   public let threads: Int
   /// Where op outputs and gradients are allocated.
   public let pool: BufferPool?
+  /// Per-op timing (nil: none). Setting it starts the forward clock.
+  public var profile: OpProfile? { didSet { profile?.restart() } }
 
   final class Node {
     let shape: [Int]
+    /// The op that made the node (for `OpProfile`).
+    var op = ""
     var grad: Tensor?
     let parameter: Parameter?
     var backward: ((Graph, UnsafePointer<Float>) -> Void)?
@@ -71,9 +76,14 @@ public final class Graph {
 
   /// Records an op output. `backward` receives the output gradient and must *accumulate* into
   /// its inputs' gradient buffers via `gradBuffer(for:)`.
-  func record(_ value: Tensor, inputs: [Var], backward: @escaping (Graph, UnsafePointer<Float>) -> Void) -> Var {
+  func record(
+    _ value: Tensor, inputs: [Var], op: String = #function, backward: @escaping (Graph, UnsafePointer<Float>) -> Void
+  ) -> Var {
+    let name = profile.map { _ in String(op.prefix { $0 != "(" }) }
+    if let name { profile?.forward(name) }
     guard isRecording, inputs.contains(where: \.requiresGrad) else { return Var(value: value, id: -1) }
     nodes.append(Node(shape: value.shape, parameter: nil, backward: backward))
+    if let name { nodes[nodes.count - 1].op = name }
     return Var(value: value, id: nodes.count - 1)
   }
 
@@ -108,7 +118,13 @@ public final class Graph {
           axpyInto(dst, g.data, g.count)
         }
       } else if let bw = node.backward {
-        bw(self, g.data)
+        if let profile {
+          let t0 = DispatchTime.now().uptimeNanoseconds
+          bw(self, g.data)
+          profile.backward(node.op, seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        } else {
+          bw(self, g.data)
+        }
       }
       node.grad = nil  // free as we go: the gradient, and the activations the closure kept
       node.backward = nil

@@ -223,6 +223,8 @@ public final class Trainer {
   public var augmentation: ((Int, inout SplitMix64) -> Example)?
   /// The latent state of this process's slots (the TRM's y and z), [shard.count, P + L, D].
   var carry: Carry
+  /// Per-op and per-phase timing of every step (`TrainBench --profile`; nil: none).
+  public var profile: OpProfile?
   /// The process group of a data-parallel run (nil: this process trains alone).
   public let communicator: Communicator?
   /// The slots this process computes: all B, or its rank's B/P of a data-parallel batch.
@@ -348,6 +350,7 @@ public final class Trainer {
     let isTRM = model.config.kind == .trm
     let local = shard, b = local.count, P = Double(communicator?.size ?? 1)
     // Refill halted slots (all slots for the baseline).
+    let refillStart = DispatchTime.now().uptimeNanoseconds
     let firstFill = step == 0 && state.slotExample.allSatisfy { $0 < 0 }
     for s in 0..<B where state.halted[s] || !isTRM {
       let i = nextExample()
@@ -359,22 +362,26 @@ public final class Trainer {
       if isTRM && local.contains(s) { model.resetCarry(&carry, row: s - local.lowerBound) }
     }
     let tokens = Array(state.slotInputs[local].joined()), labels = Array(state.slotTargets[local].joined())
+    profile?.add("slots (refill, batch)", seconds: Double(DispatchTime.now().uptimeNanoseconds - refillStart) / 1e9)
     let params = model.parameters
     for p in params { p.zeroGrad() }
     let g = Graph(recording: true, threads: config.threads, pool: pool)
+    g.profile = profile
     let out = model.step(
       g, tokens: tokens, carry: carry, gradientRecursions: config.gradientRecursions,
       oneStepGradient: config.oneStepGradient)
 
     // Correctness of each slot's current answer (argmax over logits).
-    let predicted = argmax(out.logits.value, rows: b * L, vocab: V)
     var correctCells = 0, supervised = 0
     var exact = [Bool](repeating: false, count: B)
-    for (row, s) in local.enumerated() {
-      let r = Example.grade(predicted[(row * L)..<((row + 1) * L)], targets: state.slotTargets[s])
-      correctCells += r.correctCells
-      supervised += r.supervisedCells
-      exact[s] = r.exact
+    profiled(profile, "scoring (argmax, grading)") {
+      let predicted = argmax(out.logits.value, rows: b * L, vocab: V)
+      for (row, s) in local.enumerated() {
+        let r = Example.grade(predicted[(row * L)..<((row + 1) * L)], targets: state.slotTargets[s])
+        correctCells += r.correctCells
+        supervised += r.supervisedCells
+        exact[s] = r.exact
+      }
     }
     let lm = g.mean(g.crossEntropy(out.logits, labels: labels, kind: config.loss, ignore: Example.ignore))
     var loss = lm
@@ -412,12 +419,16 @@ public final class Trainer {
       supervised = Int(shared[2 * B + 4])
     }
     g.backward(loss)
-    if let communicator, communicator.size > 1 { averageGradients(params, over: communicator) }
-    if let clip = config.gradientClip { clipGradientNorm(params, maxNorm: clip) }
+    if let communicator, communicator.size > 1 {
+      profiled(profile, "gradient averaging (MPI)") { averageGradients(params, over: communicator) }
+    }
+    if let clip = config.gradientClip {
+      profiled(profile, "gradient clipping") { clipGradientNorm(params, maxNorm: clip) }
+    }
     let lr = schedule.rate(at: step)
-    optimizer.step(params, learningRate: lr)
+    profiled(profile, "optimizer (AdamW)") { optimizer.step(params, learningRate: lr) }
     state.step += 1
-    ema.update(params, step: state.step)
+    profiled(profile, "EMA") { ema.update(params, step: state.step) }
 
     // Halting decisions for the next step (reference ACT wrapper, training mode).
     var haltedExact = 0, haltedN = 0, haltedStepSum = 0
