@@ -6,7 +6,8 @@ extension CommandLineTool {
   static func solve(_ args: [String]) throws -> Int32 {
     let a = try Arguments(
       args, command: "solve", flags: ["verify", "no-halt"],
-      options: ["checkpoint", "data", "supervision-steps", "threads"], aliases: ["steps": "supervision-steps"])
+      options: ["checkpoint", "data", "supervision-steps", "threads", "attempts"],
+      aliases: ["steps": "supervision-steps"])
     let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
     // Streamed: lines are read, solved and printed in batches of 256, so the first answers come
     // out at once and memory stays flat whatever the input size.
@@ -14,16 +15,19 @@ extension CommandLineTool {
     let reader = try path.map { try LineReader(path: $0) }
     var parser = PuzzleLineParser(task: r.layout.task, source: path ?? "stdin")
     let k = try a.int("supervision-steps", min: 1, max: 1024)
+    let attempts = try a.int("attempts", default: 1, min: 1, max: 1024)
     var batch: [Puzzle] = []
     var solved = 0
     func flush() throws {
       guard !batch.isEmpty else { return }
-      for s in try r.solve(batch, supervisionSteps: k, halt: !a.has("no-halt")) {
+      for s in try r.solve(batch, supervisionSteps: k, halt: !a.has("no-halt"), attempts: attempts) {
         solved += 1
         out(s.line)
         if a.has("verify") {
           let confidence = s.confidence.map { String(format: " confidence %.3f", $0) } ?? ""
-          err("\(solved): \(s.verdict.map { "invalid (\($0))" } ?? "valid") steps \(s.supervisionSteps)\(confidence)")
+          err(
+            "\(solved): \(s.verdict.map { "invalid (\($0))" } ?? "valid") steps \(s.supervisionSteps)\(confidence)"
+              + (attempts > 1 ? " attempts \(s.attempts)" : ""))
         }
       }
       flushOut()

@@ -69,6 +69,18 @@ public struct Maze: Equatable, Sendable {
     if let sol, let reason = verify(sol) { throw PuzzleError.reason("inconsistent solution: \(reason)") }
   }
 
+  /// The cell an answer character stands for (`#`, `.` or space, `S`, `G`, `o`), nil otherwise.
+  static func cell(_ ch: Character) -> Cell? {
+    switch ch {
+    case "#": return .wall
+    case ".", " ": return .open
+    case "S": return .start
+    case "G": return .goal
+    case "o": return .path
+    default: return nil
+    }
+  }
+
   static func char(_ c: Cell) -> Character {
     switch c {
     case .wall: return "#"
@@ -258,6 +270,15 @@ public struct Maze: Equatable, Sendable {
   // MARK: - Augmentation
 
   /// The `k`-th of the 8 dihedral symmetries (k in 0..<8: rotations, then mirrored rotations).
+  /// The symmetry that undoes `dihedral(k)`: rotations invert to the opposite rotation; the four
+  /// reflections are their own inverses.
+  public static func inverseDihedral(_ k: Int) -> Int { k < 4 ? (4 - k) % 4 : k }
+
+  /// Cells (an answer) of `dihedral(k)` brought back to this maze's frame.
+  public func undihedral(_ cells: [Cell], _ k: Int) -> [Cell] {
+    Maze(side: side, cells: cells).dihedral(Maze.inverseDihedral(k)).cells
+  }
+
   public func dihedral(_ k: Int) -> Maze {
     let n = side
     func map(_ a: [Cell]) -> [Cell] {

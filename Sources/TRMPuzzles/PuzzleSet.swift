@@ -72,6 +72,69 @@ public enum Puzzle: Equatable, Sendable {
     }
   }
 
+  /// A transform of a puzzle that training augments with, kept so that an answer to the
+  /// transformed puzzle maps back (verified test-time search, `Reasoner.solve(attempts:)`).
+  public enum Symmetry: Sendable, Equatable {
+    case identity
+    case sudoku(Sudoku.Symmetry)
+    case maze(Int)
+    case swap
+  }
+
+  /// A random symmetry of this puzzle's kind (never the identity for mazes and arithmetic).
+  public func randomSymmetry(rng: inout SplitMix64) -> Symmetry {
+    switch self {
+    case .sudoku(let s): return .sudoku(s.randomSymmetry(rng: &rng))
+    case .maze: return .maze(1 + rng.nextInt(below: 7))
+    case .arithmetic: return .swap
+    }
+  }
+
+  public func applying(_ s: Symmetry) -> Puzzle {
+    switch (self, s) {
+    case (.sudoku(let p), .sudoku(let t)): return .sudoku(p.applying(t))
+    case (.maze(let m), .maze(let k)): return .maze(m.dihedral(k))
+    case (.arithmetic(let a), .swap): return .arithmetic(a.swapped)
+    default: return self
+    }
+  }
+
+  /// An answer text written for `applying(s)` in this puzzle's frame (same text format).
+  public func answerBack(_ text: String, from s: Symmetry) -> String {
+    switch (self, s) {
+    case (.sudoku(let p), .sudoku(let t)):
+      let grid = p.parseAnswer(Substring(text))
+      guard grid.count == p.size * p.size else { return text }
+      return p.answerText(p.unmap(grid, by: t))
+    case (.maze(let m), .maze(let k)):
+      let cells = text.compactMap { Maze.cell($0) }
+      guard cells.count == m.cells.count else { return text }
+      return m.answerText(m.undihedral(cells, k))
+    default: return text  // identity; a sum or product does not depend on the operand order
+    }
+  }
+
+  /// The stated solution as answer text (nil when the line had none).
+  public var labelText: String? {
+    switch self {
+    case .sudoku(let s): return s.solution.map { s.answerText($0) }
+    case .maze(let m): return m.solution.map { m.answerText($0) }
+    case .arithmetic(let a): return a.answer.map { String($0) }
+    }
+  }
+
+  /// The verifier's verdict on an answer text (nil = valid).
+  public func verify(answerText text: String) -> String? {
+    switch self {
+    case .sudoku(let s): return s.verify(s.parseAnswer(Substring(text)))
+    case .maze(let m):
+      let cells = text.compactMap { Maze.cell($0) }
+      return cells.count == m.cells.count
+        ? m.verify(cells) : "answer has \(cells.count) cells, expected \(m.cells.count)"
+    case .arithmetic(let a): return a.verify(UInt64(text))
+    }
+  }
+
   public var hasSolution: Bool {
     switch self {
     case .sudoku(let s): return s.solution != nil

@@ -251,7 +251,19 @@ public struct Sudoku: Equatable, Sendable {
     return (best ?? []).map { $0 == 0 ? "." : String($0) }.joined()
   }
 
-  public func augmented(rng: inout SplitMix64) -> Sudoku {
+  public func augmented(rng: inout SplitMix64) -> Sudoku { applying(randomSymmetry(rng: &rng)) }
+
+  /// One validity-preserving transform: digit relabelling (`digits[d]`, 0 stays 0), row and
+  /// column orders (band/stack permutations with permutations inside them), transpose.
+  public struct Symmetry: Sendable, Equatable {
+    public var digits: [Int]
+    public var rows: [Int]
+    public var cols: [Int]
+    public var transpose: Bool
+  }
+
+  /// A random symmetry (the draws `augmented` has always made, in the same order).
+  public func randomSymmetry(rng: inout SplitMix64) -> Symmetry {
     let n = size
     let digits = [0] + rng.permutation(n).map { $0 + 1 }
     func perm(groups: Int, width: Int) -> [Int] {
@@ -260,17 +272,40 @@ public struct Sudoku: Equatable, Sendable {
     let rows = perm(groups: n / boxRows, width: boxRows)
     let cols = perm(groups: n / boxCols, width: boxCols)
     let transpose = boxRows == boxCols && rng.nextInt(below: 2) == 1
-    func map(_ cells: [Int]) -> [Int] {
-      var out = [Int](repeating: 0, count: n * n)
-      for r in 0..<n {
-        for c in 0..<n {
-          let v = digits[cells[rows[r] * n + cols[c]]]
-          if transpose { out[c * n + r] = v } else { out[r * n + c] = v }
-        }
+    return Symmetry(digits: digits, rows: rows, cols: cols, transpose: transpose)
+  }
+
+  /// A grid (givens or an answer) in the transformed frame.
+  public func map(_ cells: [Int], by s: Symmetry) -> [Int] {
+    let n = size
+    var out = [Int](repeating: 0, count: n * n)
+    for r in 0..<n {
+      for c in 0..<n {
+        let d = cells[s.rows[r] * n + s.cols[c]]
+        let v = d >= 0 && d < s.digits.count ? s.digits[d] : d
+        if s.transpose { out[c * n + r] = v } else { out[r * n + c] = v }
       }
-      return out
     }
-    return Sudoku(size: n, givens: map(givens), solution: solution.map(map))
+    return out
+  }
+
+  /// A grid of the transformed puzzle brought back to this puzzle's frame (inverse of `map`).
+  public func unmap(_ cells: [Int], by s: Symmetry) -> [Int] {
+    let n = size
+    var inverse = [Int](repeating: 0, count: s.digits.count)
+    for (d, v) in s.digits.enumerated() { inverse[v] = d }
+    var out = [Int](repeating: 0, count: n * n)
+    for r in 0..<n {
+      for c in 0..<n {
+        let v = s.transpose ? cells[c * n + r] : cells[r * n + c]
+        out[s.rows[r] * n + s.cols[c]] = v >= 0 && v < inverse.count ? inverse[v] : v
+      }
+    }
+    return out
+  }
+
+  public func applying(_ s: Symmetry) -> Sudoku {
+    Sudoku(size: size, givens: map(givens, by: s), solution: solution.map { map($0, by: s) })
   }
 
   // MARK: - Encoding

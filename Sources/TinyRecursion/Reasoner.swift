@@ -16,6 +16,8 @@ public struct Solution: Sendable {
   public var supervisionSteps: Int
   /// σ(halt logit) when the answer was taken: the model's confidence that it is done.
   public var confidence: Double?
+  /// Views of the puzzle tried (`solve(attempts:)`): 1 unless the first answer failed to verify.
+  public var attempts = 1
 }
 
 /// Accuracy of a model on a labelled suite.
@@ -212,6 +214,94 @@ public final class Reasoner {
     return try scoreSuite(
       model: model, layout: layout, puzzles: puzzles, budget: try budget(supervisionSteps: supervisionSteps),
       halt: halt, threads: threads)
+  }
+}
+
+// MARK: - Verified test-time search
+
+extension Reasoner {
+  /// Verified test-time search: each puzzle is solved as given; a puzzle whose answer the
+  /// verifier rejects is solved again on a random symmetric view (sudoku relabelling,
+  /// permutations, transpose; maze symmetries; swapped operands), the answer mapped back and
+  /// verified, up to `attempts` views in all; it stops at the first verified answer, so easy
+  /// puzzles cost one attempt. When no view verifies, the answer is the cell-wise majority of
+  /// all views' answers (ties: the earliest). Deterministic from `seed`.
+  public func solve(
+    _ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = true, attempts: Int,
+    seed: UInt64 = 0
+  ) throws -> [Solution] {
+    guard (1...1024).contains(attempts) else { throw TaskError.invalid("attempts must be in 1…1024, got \(attempts)") }
+    var best = try solve(puzzles, supervisionSteps: supervisionSteps, halt: halt)
+    var answers = best.map { [$0.answer] }
+    var rng = SplitMix64(seed: seed ^ 0xA77E_3975)
+    var open = best.indices.filter { best[$0].verdict != nil }
+    for _ in 1..<attempts where !open.isEmpty {
+      let views = open.map { puzzles[$0].randomSymmetry(rng: &rng) }
+      let solved = try solve(
+        zip(open, views).map { puzzles[$0].applying($1) }, supervisionSteps: supervisionSteps, halt: halt)
+      for (j, i) in open.enumerated() {
+        let text = puzzles[i].answerBack(solved[j].answer, from: views[j])
+        answers[i].append(text)
+        best[i].attempts += 1
+        if puzzles[i].verify(answerText: text) == nil {
+          best[i] = solution(puzzles[i], text: text, from: solved[j], attempts: best[i].attempts)
+        }
+      }
+      open = open.filter { best[$0].verdict != nil }
+    }
+    for i in open where answers[i].count > 1 {
+      best[i] = solution(puzzles[i], text: Self.majority(answers[i]), from: best[i], attempts: best[i].attempts)
+    }
+    return best
+  }
+
+  func solution(_ p: Puzzle, text: String, from s: Solution, attempts: Int) -> Solution {
+    Solution(
+      puzzle: p, answer: text, line: layout.outputLine(for: p, answer: text), verdict: p.verify(answerText: text),
+      matchesLabel: p.labelText.map { $0 == text }, supervisionSteps: s.supervisionSteps,
+      confidence: s.confidence, attempts: attempts)
+  }
+
+  /// The cell-wise majority of equally long answers (whole answers otherwise); ties go to the
+  /// earliest answer's choice.
+  static func majority(_ answers: [String]) -> String {
+    let rows = answers.map(Array.init)
+    guard let n = rows.first?.count, rows.allSatisfy({ $0.count == n }), n > 0 else {
+      var counts: [String: Int] = [:]
+      for a in answers { counts[a, default: 0] += 1 }
+      return answers.max { counts[$0, default: 0] < counts[$1, default: 0] } ?? ""
+    }
+    return String(
+      (0..<n).map { i -> Character in
+        var counts: [Character: Int] = [:]
+        for r in rows { counts[r[i], default: 0] += 1 }
+        return rows.map { $0[i] }.max { counts[$0, default: 0] < counts[$1, default: 0] } ?? rows[0][i]
+      })
+  }
+
+  /// Accuracy with verified test-time search: exact (label) and verified accuracy, the mean
+  /// number of views tried, and the forward FLOPs spent per puzzle (all views, all steps).
+  public func score(
+    _ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = false, attempts: Int,
+    seed: UInt64 = 0
+  ) throws -> (score: SuiteScore, meanAttempts: Double) {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let sols = try solve(puzzles, supervisionSteps: supervisionSteps, halt: halt, attempts: attempts, seed: seed)
+    let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+    let n = Double(max(1, puzzles.count))
+    var cells = 0, total = 0
+    for s in sols {
+      guard let label = s.puzzle.labelText else { continue }
+      cells += zip(label, s.answer).filter { $0 == $1 }.count
+      total += label.count
+    }
+    let steps = sols.reduce(0.0) { $0 + Double($1.supervisionSteps * $1.attempts) } / n
+    let score = SuiteScore(
+      count: puzzles.count, exactAccuracy: Double(sols.filter { $0.matchesLabel == true }.count) / n,
+      verifiedAccuracy: Double(sols.filter(\.isValid).count) / n, cellAccuracy: Double(cells) / Double(max(1, total)),
+      meanSupervisionSteps: steps, msPerExample: ms / n,
+      flopsPerExample: model.forwardFlopsPerExample(budget: try budget(supervisionSteps: supervisionSteps)) * steps)
+    return (score, sols.reduce(0.0) { $0 + Double($1.attempts) } / n)
   }
 }
 

@@ -51,4 +51,27 @@ final class RobustTrainingTests: XCTestCase {
       XCTAssertTrue("\($0)".contains("input:1") && "\($0)".contains("64 bits"), "\($0)")
     }
   }
+
+  /// Verified test-time search on a weakly trained model: more views never lose a verified
+  /// answer, solve more, and a puzzle verified on the first view costs one attempt.
+  func testVerifiedSearchSolvesMoreAndStopsAtTheFirstVerifiedAnswer() throws {
+    let heldOut = sudoku4(count: 100, seed: 2)
+    let train = sudoku4(count: 400, seed: 3, excluding: heldOut.puzzles)
+    var setup = try TrainingSetup(puzzles: train, preset: "tiny")
+    setup.training.optimizerSteps = 60
+    setup.training.threads = 2
+    let r = try Reasoner.train(setup, on: train.puzzles)
+    let one = try r.solve(heldOut.puzzles, halt: false)
+    let eight = try r.solve(heldOut.puzzles, halt: false, attempts: 8)
+    for (a, b) in zip(one, eight) {
+      if a.isValid { XCTAssertEqual(b.attempts, 1) }
+      XCTAssertEqual(b.isValid, b.puzzle.verify(answerText: b.answer) == nil)
+      XCTAssertLessThanOrEqual(b.attempts, 8)
+    }
+    let solvedOne = one.filter(\.isValid).count, solvedEight = eight.filter(\.isValid).count
+    XCTAssertLessThan(solvedOne, 100, "a weak model leaves puzzles for the search")
+    XCTAssertGreaterThan(solvedEight, solvedOne, "search solved more: \(solvedOne) → \(solvedEight)")
+    XCTAssertEqual(
+      try r.solve(heldOut.puzzles, halt: false, attempts: 8).map(\.answer), eight.map(\.answer), "deterministic")
+  }
 }

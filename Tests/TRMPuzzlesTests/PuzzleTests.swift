@@ -373,3 +373,26 @@ final class HeldOutSuiteTests: XCTestCase {
     XCTAssertGreaterThan(checked, 2000)
   }
 }
+
+/// Symmetries keep their inverse: the stated solution of a transformed puzzle maps back to the
+/// original's (what verified test-time search relies on).
+final class SymmetryTests: XCTestCase {
+  func testEveryViewsSolutionMapsBackToTheOriginalSolution() throws {
+    var rng = SplitMix64(seed: 91)
+    var puzzles: [Puzzle] = [4, 6, 9].map { .sudoku(Sudoku.generate(size: $0, givens: $0 * $0 / 2, rng: &rng)) }
+    puzzles.append(.maze(Maze.generate(side: 9, loops: 0.2, minPathLength: 8, rng: &rng)))
+    puzzles.append(try Puzzle(line: "123*45=5535", task: .arithmetic))
+    for p in puzzles {
+      for _ in 0..<16 {
+        let s = p.randomSymmetry(rng: &rng)
+        let view = p.applying(s)
+        XCTAssertNil(view.verifyStatedSolution(), "the view is a valid puzzle with its solution")
+        XCTAssertEqual(p.answerBack(try XCTUnwrap(view.labelText), from: s), p.labelText)
+        XCTAssertNil(p.verify(answerText: p.answerBack(view.labelText!, from: s)))
+      }
+    }
+    // Mazes: all 8 symmetries invert.
+    guard case .maze(let m) = puzzles[3] else { return XCTFail() }
+    for k in 0..<8 { XCTAssertEqual(m.dihedral(k).dihedral(Maze.inverseDihedral(k)).cells, m.cells, "k=\(k)") }
+  }
+}
