@@ -230,7 +230,9 @@ extension Reasoner {
     _ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = true, attempts: Int,
     seed: UInt64 = 0
   ) throws -> [Solution] {
-    guard (1...1024).contains(attempts) else { throw TaskError.invalid("attempts must be in 1…1024, got \(attempts)") }
+    guard (1...1024).contains(attempts) else {
+      throw TaskError.invalid("attempts must be in 1…1024, got \(attempts)")
+    }
     var best = try solve(puzzles, supervisionSteps: supervisionSteps, halt: halt)
     var answers = best.map { [$0.answer] }
     var rng = SplitMix64(seed: seed ^ 0xA77E_3975)
