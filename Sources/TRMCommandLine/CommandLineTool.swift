@@ -33,6 +33,7 @@ public enum CommandLineTool {
       eval       accuracy of a checkpoint on a labelled file
       solve      print INPUT,ANSWER lines for puzzles from a file or stdin
       verify     check every INPUT,ANSWER line of a file with the exact verifiers
+    grade      sudoku difficulty by our solver's search: counts per level, percentiles
       sweep      accuracy vs. test-time supervision steps: sweep.csv and sweep.svg
       trace      one puzzle's answer after every supervision step, as an SVG strip (watch it think)
       compare    train TRM and the baseline under the same budget; Markdown + JSON table
@@ -79,6 +80,7 @@ public enum CommandLineTool {
       case "eval": return try evaluate(rest)
       case "solve": return try solve(rest)
       case "verify": return try verify(rest)
+      case "grade": return try grade(rest)
       case "sweep": return try sweep(rest)
       case "trace": return try trace(rest)
       case "compare": return try compare(rest)
@@ -95,6 +97,7 @@ public enum CommandLineTool {
     "generate": """
     trm generate <sudoku|maze|arithmetic> --count N --seed S --out FILE [task options]
       sudoku:     --size 4|6|9 (4) --givens G (size-dependent default: 6, 14, 30)
+                  --difficulty easy|medium|hard|extreme: keep only puzzles of that grade (see trm grade)
       maze:       --side S odd ≥ 5 (9) --loops P in [0,1] (0.15) --min-path K (side)
       arithmetic: --op + or * (+) --digits D (3)
       --exclude FILE[,FILE]: skip puzzles equal, up to the training augmentation's symmetries, to one in these
@@ -129,6 +132,10 @@ public enum CommandLineTool {
     "trace":
       "trm trace --checkpoint FILE --data FILE [--index N (1)] [--supervision-steps K] --out FILE.svg [--threads N]",
     "verify": "trm verify --data FILE [--task sudoku|maze|arithmetic]   (exit 0 only if every line is valid)",
+    "grade": """
+    trm grade --data FILE [--limit N]   sudoku difficulty: guesses of a most-constrained-first backtracking solver
+      beyond forced moves (easy ≤ 20, medium ≤ 300, hard ≤ 3,000, extreme > 3,000)
+    """,
     "sweep": """
     trm sweep --checkpoint FILE --data FILE[,FILE…] --supervision-steps 1,2,4,8,16,32 [--latent-steps 2,6]
               [--recursions 1,3] [--baseline CHECKPOINT] [--halt] --out DIR [--threads N]

@@ -6,7 +6,9 @@ extension CommandLineTool {
   static func generate(_ args: [String]) throws -> Int32 {
     let a = try Arguments(
       args, command: "generate", flags: [],
-      options: ["count", "seed", "out", "size", "givens", "side", "loops", "min-path", "op", "digits", "exclude"])
+      options: [
+        "count", "seed", "out", "size", "givens", "side", "loops", "min-path", "op", "digits", "exclude", "difficulty",
+      ])
     guard let t = a.positional.first, let kind = TaskKind(rawValue: t) else {
       throw UsageError("generate needs a task: sudoku, maze or arithmetic")
     }
@@ -34,6 +36,12 @@ extension CommandLineTool {
     var excluded: [Puzzle] = []
     for file in (a.string("exclude") ?? "").split(separator: ",") where !file.isEmpty {
       excluded += try loadSet(String(file), task: kind).puzzles
+    }
+    if let d = a.string("difficulty") {
+      guard kind == .sudoku, let level = Sudoku.Difficulty(rawValue: d) else {
+        throw UsageError("--difficulty is for sudoku: easy, medium, hard or extreme, got '\(d)'")
+      }
+      o.sudokuDifficulty = level
     }
     let set = PuzzleSet.generate(task: kind, count: count, seed: seed, options: o, excluding: excluded)
     let cmdline = (["trm", "generate"] + args).joined(separator: " ")

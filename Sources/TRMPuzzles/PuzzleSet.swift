@@ -241,6 +241,8 @@ public struct PuzzleSet: Sendable {
 
 /// Generator settings for each task.
 public struct GeneratorOptions: Sendable {
+  /// Keep only sudoku puzzles of this grade (nil: any).
+  public var sudokuDifficulty: Sudoku.Difficulty? = nil
   public var sudokuSize = 4
   /// Target number of givens (clues) for sudoku.
   public var sudokuGivens = 6
@@ -278,7 +280,17 @@ extension PuzzleSet {
       attempts += 1
       let p: Puzzle
       switch task {
-      case .sudoku: p = .sudoku(Sudoku.generate(size: options.sudokuSize, givens: options.sudokuGivens, rng: &rng))
+      case .sudoku:
+        if let level = options.sudokuDifficulty {
+          guard
+            let s = Sudoku.generate(
+              size: options.sudokuSize, givens: options.sudokuGivens, difficulty: level, tries: 50,
+              rng: &rng)
+          else { continue }
+          p = .sudoku(s)
+        } else {
+          p = .sudoku(Sudoku.generate(size: options.sudokuSize, givens: options.sudokuGivens, rng: &rng))
+        }
       case .maze:
         p = .maze(
           Maze.generate(side: options.mazeSide, loops: options.mazeLoops, minPathLength: options.mazeMinPath, rng: &rng)

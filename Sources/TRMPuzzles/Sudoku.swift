@@ -120,6 +120,51 @@ public struct Sudoku: Equatable, Sendable {
     return effort
   }
 
+  /// Difficulty levels by `guesses`, the search our solver needs beyond forced moves.
+  public enum Difficulty: String, CaseIterable, Sendable {
+    /// At most 20 guesses (0: naked singles alone solve it).
+    case easy
+    /// 21–300 guesses (the median of the public kaggle "beginner" file is 115).
+    case medium
+    /// 301–3,000 guesses (kaggle "hard" median: 583).
+    case hard
+    /// More than 3,000 guesses (top1465 median: 3,504).
+    case extreme
+
+    public var guesses: ClosedRange<Int> {
+      switch self {
+      case .easy: return 0...20
+      case .medium: return 21...300
+      case .hard: return 301...3000
+      case .extreme: return 3001...Int.max
+      }
+    }
+
+    public init(guesses: Int) {
+      self = Difficulty.allCases.first { $0.guesses.contains(guesses) } ?? .extreme
+    }
+  }
+
+  /// Search nodes of the most-constrained-first backtracking solver beyond one per blank cell:
+  /// 0 when naked singles alone solve the puzzle, growing with the guessing a solver needs. The
+  /// difficulty grade of `generate(size:givens:difficulty:)` and `trm grade`.
+  public var guesses: Int { max(0, effort() - givens.filter { $0 == 0 }.count - 1) }
+
+  public var difficulty: Difficulty { Difficulty(guesses: guesses) }
+
+  /// A puzzle of the given difficulty: puzzles are drawn (clues removed down to `givens`, or
+  /// as far as uniqueness allows) until one grades at `difficulty`; nil after `tries` draws.
+  public static func generate(
+    size: Int, givens: Int, difficulty: Difficulty, tries: Int = 2000,
+    rng: inout SplitMix64
+  ) -> Sudoku? {
+    for _ in 0..<tries {
+      let s = generate(size: size, givens: givens, rng: &rng)
+      if s.difficulty == difficulty { return s }
+    }
+    return nil
+  }
+
   /// The first solution found (nil if none).
   public func solved() -> [Int]? {
     var grid = givens

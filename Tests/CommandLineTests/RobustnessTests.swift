@@ -51,6 +51,18 @@ final class RobustnessTests: XCTestCase {
     XCTAssertEqual(stdout.count, 2)
   }
 
+  func testGenerateByDifficultyAndGrade() throws {
+    XCTAssertEqual(
+      run([
+        "generate", "sudoku", "--size", "9", "--givens", "22", "--difficulty", "hard", "--count", "5", "--seed", "3",
+        "--out", p("hard.txt"),
+      ]), 0, stderr.joined())
+    XCTAssertEqual(run(["grade", "--data", p("hard.txt")]), 0, stderr.joined())
+    let lines = stdout.joined(separator: "\n").split(separator: "\n")
+    XCTAssertTrue(lines.contains { $0.hasPrefix("hard ") && $0.contains("100.0%") }, "\(lines)")
+    XCTAssertEqual(run(["generate", "maze", "--difficulty", "hard", "--count", "1", "--out", p("m.txt")]), 2)
+  }
+
   func testAMalformedMazeLineStartingWithAWallIsRejectedNotSkipped() throws {
     // Two S on a line that starts with '#': a maze row, so an error, not a comment.
     try "# a real comment\n######S.S##...##..G######\n".write(toFile: p("m.txt"), atomically: true, encoding: .utf8)

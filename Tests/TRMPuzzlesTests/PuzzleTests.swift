@@ -396,3 +396,24 @@ final class SymmetryTests: XCTestCase {
     for k in 0..<8 { XCTAssertEqual(m.dihedral(k).dihedral(Maze.inverseDihedral(k)).cells, m.cells, "k=\(k)") }
   }
 }
+
+final class DifficultyTests: XCTestCase {
+  func testGradesFollowTheSolversSearchAndTheGeneratorHitsALevel() throws {
+    // One blank: a naked single, no guess.
+    let one = try Sudoku(
+      line: "123456789456789123789123456214365897365897214897214365531642978642978531978531642".replacingOccurrences(
+        of: "123456789456", with: ".23456789456"))
+    XCTAssertEqual(one.guesses, 0)
+    XCTAssertEqual(one.difficulty, .easy)
+    var rng = SplitMix64(seed: 5)
+    let hard = try XCTUnwrap(Sudoku.generate(size: 9, givens: 22, difficulty: .hard, rng: &rng))
+    XCTAssertEqual(hard.difficulty, .hard)
+    XCTAssertTrue((301...3000).contains(hard.guesses), "\(hard.guesses)")
+    XCTAssertEqual(hard.countSolutions(limit: 2), 1)
+    XCTAssertTrue(independentlySolves(hard, try XCTUnwrap(hard.solution)))
+    // Fewer givens mean more search, on average.
+    let easyGuesses = (0..<20).map { _ in Sudoku.generate(size: 9, givens: 40, rng: &rng).guesses }
+    let minimalGuesses = (0..<20).map { _ in Sudoku.generate(size: 9, givens: 17, rng: &rng).guesses }
+    XCTAssertLessThan(easyGuesses.reduce(0, +), minimalGuesses.reduce(0, +))
+  }
+}
