@@ -120,7 +120,8 @@ public enum CommandLineTool {
                       the flattened grid
       --mixer conv: 3×3 convolution over the grid (sudoku, maze): the checkpoint runs on grids of any size
       --mixer depthwise: a depthwise 3×3 convolution inside the SwiGLU instead (nano-trm's variant), also any size
-      --generate-online (maze; on in the maze preset): every slot gets a freshly generated maze of the training side
+      --generate-online (maze, sudoku; on in the maze preset): every slot gets a freshly generated puzzle of the
+                        training size (sudoku: givens drawn over a range that reaches minimal, hard puzzles)
       --loop-share P: share of generated mazes with loops (unique shortest path), the rest perfect (default 0.75)
       --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
       writes RUN_DIR/checkpoint.safetensors (resumable), RUN_DIR/model.safetensors (EMA, for eval),

@@ -19,7 +19,9 @@ public enum ExampleStream {
   /// Installs the stream a training config asks for on its trainer: fresh generated mazes
   /// (never one of `heldOut`), or on-line augmentation of `train`, or nothing (the file's examples).
   public static func install(on trainer: Trainer, train: [Puzzle], heldOut: [Puzzle], layout: TaskLayout) throws {
-    if trainer.config.onlineGeneration == true {
+    if trainer.config.onlineGeneration == true, case .sudoku = layout {
+      trainer.augmentation = try generatingSudokus(layout: layout, excluding: heldOut)
+    } else if trainer.config.onlineGeneration == true {
       trainer.augmentation = try generatingMazes(
         layout: layout, excluding: heldOut,
         loopShare: trainer.config.generatedLoopShare ?? mazeLoopShare)
@@ -37,6 +39,38 @@ public enum ExampleStream {
   /// Fresh mazes of the layout's side for every slot refill, never one of `excluding` (up to
   /// symmetry): perfect mazes, and `loopShare` of them with loops (15% of the inner walls
   /// removed, unique shortest path). S and G at least a random 1…side moves apart.
+  /// The givens targets fresh sudoku puzzles are drawn with, uniformly (clues are removed while
+  /// the solution stays unique, so the low end gives minimal puzzles: 9×9 at 22 targets lands at
+  /// 23–26 givens, kaggle-"hard" grade): every difficulty from easy to hard in one stream.
+  public static func sudokuGivens(size: Int) -> ClosedRange<Int> {
+    switch size {
+    case 4: return 4...10
+    case 6: return 9...22
+    default: return 22...36
+    }
+  }
+
+  /// Fresh sudoku puzzles of the layout's size for every slot refill (unique solution, givens
+  /// drawn from `givens`), never one of `excluding` up to the augmentations.
+  public static func generatingSudokus(layout: TaskLayout, excluding: [Puzzle], givens: ClosedRange<Int>? = nil) throws
+    -> (Int, inout SplitMix64) -> Example
+  {
+    guard case .sudoku(let size) = layout else {
+      throw TaskError.invalid("on-line sudoku generation needs a sudoku suite, not \(layout.summary)")
+    }
+    let range = givens ?? sudokuGivens(size: size)
+    let held = Set(excluding.map(\.variantKey))
+    return { _, rng in
+      while true {
+        let target = range.lowerBound + rng.nextInt(below: range.count)
+        let p = Puzzle.sudoku(Sudoku.generate(size: size, givens: target, rng: &rng))
+        if !held.isEmpty && held.contains(p.variantKey) { continue }
+        guard let e = try? layout.example(p) else { preconditionFailure("a generated sudoku has no solution") }
+        return e
+      }
+    }
+  }
+
   public static func generatingMazes(
     layout: TaskLayout, excluding: [Puzzle],
     loopShare: Double = mazeLoopShare

@@ -66,9 +66,11 @@ public struct TrainingSetup: Sendable {
         "the model is sized for \(model.sequenceLength) cells of vocabulary \(model.vocabSize), "
           + "\(layout.summary) needs \(layout.sequenceLength) and \(layout.vocabularySize)")
     }
+    // On-line generation: mazes of a side the generator makes (odd, ≥ 5), and sudoku.
     if s.training.onlineGeneration == true {
       var generatable = false
       if case .maze(let side, _) = layout { generatable = side >= 5 && side % 2 == 1 }
+      if case .sudoku = layout { generatable = true }
       if !generatable {
         s.training.onlineGeneration = nil
         s.training.onlineAugmentation = true

@@ -119,3 +119,29 @@ final class MazeLearningTests: XCTestCase {
     XCTAssertEqual(stream(0, &a), stream(3, &b))
   }
 }
+
+final class SudokuStreamTests: XCTestCase {
+  /// Fresh 9×9 puzzles for every refill: unique solutions, never a held-out puzzle, givens over
+  /// the range down to minimal puzzles, deterministic from the trainer's RNG.
+  func testGeneratedSudokusAreFreshVariedAndNeverHeldOut() throws {
+    var o = GeneratorOptions()
+    o.sudokuSize = 9
+    let heldOut = PuzzleSet.generate(task: .sudoku, count: 20, seed: 4, options: o)
+    let layout = try TaskLayout.infer(from: heldOut)
+    let stream = try ExampleStream.generatingSudokus(layout: layout, excluding: heldOut.puzzles)
+    let held = Set(heldOut.puzzles.map { try! layout.inputTokens($0) })
+    var rng = SplitMix64(seed: 1)
+    var givens: [Int] = []
+    for _ in 0..<60 {
+      let e = stream(0, &rng)
+      XCTAssertFalse(held.contains(e.inputs))
+      givens.append(e.inputs.filter { $0 != 1 }.count)
+      let line = e.inputs.map { $0 == 1 ? "." : String($0 - 1) }.joined()
+      XCTAssertEqual(try Sudoku(line: line).countSolutions(limit: 2), 1)
+    }
+    XCTAssertLessThanOrEqual(givens.min()!, 27, "minimal puzzles come up: \(givens.sorted())")
+    XCTAssertGreaterThanOrEqual(givens.max()!, 33)
+    var a = SplitMix64(seed: 9), b = SplitMix64(seed: 9)
+    XCTAssertEqual(stream(0, &a), stream(5, &b))
+  }
+}
