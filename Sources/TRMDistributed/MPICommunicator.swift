@@ -156,28 +156,25 @@ public final class MPICommunicator: Communicator {
   }
 
   public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) {
-    guard let base = values.baseAddress else { return }
-    chunks(values.count) { start, n in
-      // Open MPI: MPI_IN_PLACE is (void *) 1; MPICH: (void *) -1.
-      switch api {
-      case .pointers(let allreduce, _, _, let world, let float, _, let sum):
-        _ = allreduce(UnsafeRawPointer(bitPattern: 1), base + start, n, float, sum, world)
-      case .integers(let allreduce, _, _):
-        _ = allreduce(
-          UnsafeRawPointer(bitPattern: -1), base + start, n, Self.mpichFloat, Self.mpichSum, Self.mpichWorld)
-      }
-    }
+    allReduceSum(UnsafeMutableRawPointer(values.baseAddress), count: values.count, bytes: 4)
   }
 
   public func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) {
-    guard let base = values.baseAddress else { return }
-    chunks(values.count) { start, n in
+    allReduceSum(UnsafeMutableRawPointer(values.baseAddress), count: values.count, bytes: 8)
+  }
+
+  /// In-place MPI_Allreduce(MPI_SUM) of `count` floats (`bytes` 4) or doubles (`bytes` 8).
+  func allReduceSum(_ base: UnsafeMutableRawPointer?, count: Int, bytes: Int) {
+    guard let base else { return }
+    chunks(count) { start, n in
+      let at = base + start * bytes
+      // Open MPI: MPI_IN_PLACE is (void *) 1; MPICH: (void *) -1.
       switch api {
-      case .pointers(let allreduce, _, _, let world, _, let double, let sum):
-        _ = allreduce(UnsafeRawPointer(bitPattern: 1), base + start, n, double, sum, world)
+      case .pointers(let allreduce, _, _, let world, let float, let double, let sum):
+        _ = allreduce(UnsafeRawPointer(bitPattern: 1), at, n, bytes == 4 ? float : double, sum, world)
       case .integers(let allreduce, _, _):
-        _ = allreduce(
-          UnsafeRawPointer(bitPattern: -1), base + start, n, Self.mpichDouble, Self.mpichSum, Self.mpichWorld)
+        let type = bytes == 4 ? Self.mpichFloat : Self.mpichDouble
+        _ = allreduce(UnsafeRawPointer(bitPattern: -1), at, n, type, Self.mpichSum, Self.mpichWorld)
       }
     }
   }

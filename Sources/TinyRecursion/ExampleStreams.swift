@@ -52,7 +52,9 @@ public enum ExampleStream {
 
   /// Fresh sudoku puzzles of the layout's size for every slot refill (unique solution, givens
   /// drawn from `givens`), never one of `excluding` up to the augmentations.
-  public static func generatingSudokus(layout: TaskLayout, excluding: [Puzzle], givens: ClosedRange<Int>? = nil) throws
+  public static func generatingSudokus(
+    layout: TaskLayout, excluding: [Puzzle], givens: ClosedRange<Int>? = nil
+  ) throws
     -> (Int, inout SplitMix64) -> Example
   {
     guard case .sudoku(let size) = layout else {

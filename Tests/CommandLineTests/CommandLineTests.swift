@@ -5,8 +5,8 @@ import FoundationXML
 import TRMCommandLine
 import XCTest
 
-/// End to end through the CLI entry point, in process: generate → train → eval → solve → sweep.
-final class CommandLineTests: XCTestCase {
+/// Runs `trm` in process with its output captured, in a fresh temporary directory per test.
+class CLITestCase: XCTestCase {
   var dir: URL!
   var stdout: [String] = []
   var stderr: [String] = []
@@ -26,7 +26,10 @@ final class CommandLineTests: XCTestCase {
   }
 
   func p(_ name: String) -> String { dir.appendingPathComponent(name).path }
+}
 
+/// End to end through the CLI entry point, in process: generate → train → eval → solve → sweep.
+final class CommandLineTests: CLITestCase {
   func testGenerateTrainEvalSolveSweepEndToEnd() throws {
     XCTAssertEqual(
       run([

@@ -4,27 +4,7 @@ import TRMModel
 import XCTest
 
 /// Regression tests for the crashes, hangs and silent results of issue 16, through the CLI.
-final class RobustnessTests: XCTestCase {
-  var dir: URL!
-  var stdout: [String] = []
-  var stderr: [String] = []
-
-  override func setUp() {
-    dir = FileManager.default.temporaryDirectory.appendingPathComponent("trm-robust-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    CommandLineTool.out = { [unowned self] in self.stdout.append($0) }
-    CommandLineTool.err = { [unowned self] in self.stderr.append($0) }
-  }
-  override func tearDown() { try? FileManager.default.removeItem(at: dir) }
-
-  func run(_ args: [String]) -> Int32 {
-    stdout = []
-    stderr = []
-    return CommandLineTool.main(args)
-  }
-
-  func p(_ name: String) -> String { dir.appendingPathComponent(name).path }
-
+final class RobustnessTests: CLITestCase {
   /// A tiny sudoku checkpoint (20 optimizer steps) shared by the tests that need one.
   func checkpoint() throws -> String {
     XCTAssertEqual(run(["generate", "sudoku", "--count", "64", "--seed", "1", "--out", p("s4.txt")]), 0)
