@@ -26,10 +26,18 @@ for split in train:1:2000 valid:2:100 test:3:300; do
   g sudoku9 sudoku     --size 9 --givens 30                  --count "$count" --seed "$((seed+50))" --out "Puzzles/sudoku9/$name.txt"
   g maze15  maze       --side 15 --loops 0.15 --min-path 15  --count "$count" --seed "$((seed+60))" --out "Puzzles/maze15/$name.txt"
 done
-for split in train:1:5000 valid:2:200 test:3:500; do
-  IFS=: read -r name seed count <<<"$split"
-  g add8 arithmetic --op + --digits 8   --count "$count" --seed "$((seed+80))" --out "Puzzles/add8/$name.txt"
-  g mul3 arithmetic --op '*' --digits 3 --count "$count" --seed "$((seed+90))" --out "Puzzles/mul3/$name.txt"
+# Arithmetic benchmark suites: validation and test problems are drawn only from the share
+# reserved for evaluation (--split eval, 1 in 16 by a fixed hash), which on-line training never
+# draws, and the training files only from the rest (--split train).
+for split in train:1:5000:train valid:2:200:eval test:3:500:eval; do
+  IFS=: read -r name seed count part <<<"$split"
+  g add8 arithmetic --op + --digits 8   --split "$part" --count "$count" --seed "$((seed+80))" --out "Puzzles/add8/$name.txt"
+  g mul3 arithmetic --op '*' --digits 3 --split "$part" --count "$count" --seed "$((seed+90))" --out "Puzzles/mul3/$name.txt"
+  g mul4 arithmetic --op '*' --digits 4 --split "$part" --count "$count" --seed "$((seed+110))" --out "Puzzles/mul4/$name.txt"
+done
+# Length extrapolation (addition trained on ≤ 8 digits).
+for d in 12 16 32; do
+  g "add$d" arithmetic --op + --digits "$d" --split eval --count 500 --seed "$((120+d))" --out "Puzzles/add$d/test.txt"
 done
 # Extrapolation sets (larger mazes than any training set).
 g maze21 maze --side 21 --loops 0.15 --min-path 21 --count 100 --seed 71 --out Puzzles/maze21/test.txt
@@ -43,7 +51,7 @@ done
 # Held-out splits are held out up to augmentation: valid drops puzzles of train, test drops
 # puzzles of train and valid, with arithmetic operands in either order (A*B is B*A after the
 # swap augmentation). Checked for every suite by Tests/TRMPuzzlesTests (HeldOutSuiteTests).
-for d in mul2 mul3 add4 add8; do
+for d in mul2 mul3 mul4 add4 add8; do
   seen=/tmp/trm-seen-$d.txt
   grep -v '^#' "Puzzles/$d/train.txt" > "$seen"
   for split in valid test; do

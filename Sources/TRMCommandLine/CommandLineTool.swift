@@ -99,7 +99,8 @@ public enum CommandLineTool {
       sudoku:     --size 4|6|9 (4) --givens G (size-dependent default: 6, 14, 30)
                   --difficulty easy|medium|hard|extreme: keep only puzzles of that grade (see trm grade)
       maze:       --side S odd ≥ 5 (9) --loops P in [0,1] (0.15) --min-path K (side)
-      arithmetic: --op + or * (+) --digits D (3)
+      arithmetic: --op + or * (+) --digits D (3, at most 100) --split train|eval: only problems outside / inside
+                  the share reserved for evaluation (1 in 16 by a fixed hash; on-line training never draws them)
       --exclude FILE[,FILE]: skip puzzles equal, up to the training augmentation's symmetries, to one in these
                              files (held-out suites)
     """,
@@ -120,8 +121,10 @@ public enum CommandLineTool {
                       the flattened grid
       --mixer conv: 3×3 convolution over the grid (sudoku, maze): the checkpoint runs on grids of any size
       --mixer depthwise: a depthwise 3×3 convolution inside the SwiGLU instead (nano-trm's variant), also any size
-      --generate-online (maze, sudoku; on in the maze preset): every slot gets a freshly generated puzzle of the
-                        training size (sudoku: givens drawn over a range that reaches minimal, hard puzzles)
+      --generate-online (maze, sudoku, arithmetic; on in the maze, addition and multiplication presets): every slot
+                        gets a freshly generated puzzle of the training size (sudoku: givens drawn over a range that
+                        reaches minimal, hard puzzles; arithmetic: operands of 1…D digits each, never a problem
+                        reserved for evaluation)
       --loop-share P: share of generated mazes with loops (unique shortest path), the rest perfect (default 0.75)
       --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
       writes RUN_DIR/checkpoint.safetensors (resumable), RUN_DIR/model.safetensors (EMA, for eval),

@@ -8,6 +8,7 @@ extension CommandLineTool {
       args, command: "generate", flags: [],
       options: [
         "count", "seed", "out", "size", "givens", "side", "loops", "min-path", "op", "digits", "exclude", "difficulty",
+        "split",
       ])
     guard let t = a.positional.first, let kind = TaskKind(rawValue: t) else {
       throw UsageError("generate needs a task: sudoku, maze or arithmetic")
@@ -31,8 +32,13 @@ extension CommandLineTool {
       throw UsageError("--op must be + or *")
     }
     o.op = parsedOp
-    o.digits = try a.int("digits", default: 3, min: 1, max: 9)
-    guard o.digits <= 9 else { throw UsageError("--digits must be 1…9") }
+    o.digits = try a.int("digits", default: 3, min: 1, max: Arithmetic.maxDigits)
+    if let split = a.string("split") {
+      guard kind == .arithmetic, ["train", "eval"].contains(split) else {
+        throw UsageError("--split is for arithmetic: train or eval, got '\(split)'")
+      }
+      o.reservedForEvaluation = split == "eval"
+    }
     var excluded: [Puzzle] = []
     for file in (a.string("exclude") ?? "").split(separator: ",") where !file.isEmpty {
       excluded += try loadSet(String(file), task: kind).puzzles

@@ -119,7 +119,7 @@ public enum Puzzle: Equatable, Sendable {
     switch self {
     case .sudoku(let s): return s.solution.map { s.answerText($0) }
     case .maze(let m): return m.solution.map { m.answerText($0) }
-    case .arithmetic(let a): return a.answer.map { String($0) }
+    case .arithmetic(let a): return a.answer.map { $0.description }
     }
   }
 
@@ -131,7 +131,7 @@ public enum Puzzle: Equatable, Sendable {
       let cells = text.compactMap { Maze.cell($0) }
       return cells.count == m.cells.count
         ? m.verify(cells) : "answer has \(cells.count) cells, expected \(m.cells.count)"
-    case .arithmetic(let a): return a.verify(UInt64(text))
+    case .arithmetic(let a): return a.verify(LongNumber(text))
     }
   }
 
@@ -251,6 +251,9 @@ public struct GeneratorOptions: Sendable {
   public var mazeMinPath = 8
   public var op: Arithmetic.Op = .add
   public var digits = 3
+  /// Arithmetic: draw only problems reserved for evaluation (`true`: test suites), only
+  /// problems outside that share (`false`: training files), or any (nil).
+  public var reservedForEvaluation: Bool? = nil
   public init() {}
 }
 
@@ -276,7 +279,9 @@ extension PuzzleSet {
     var seen = Set<String>()
     var out: [Puzzle] = []
     var attempts = 0
-    while out.count < count && attempts < count * 50 {
+    // Reserved arithmetic problems are 1 in 16: allow enough draws to find them.
+    let patience = options.reservedForEvaluation == true && task == .arithmetic ? 50 * Arithmetic.evaluationShare : 50
+    while out.count < count && attempts < count * patience {
       attempts += 1
       let p: Puzzle
       switch task {
@@ -295,7 +300,10 @@ extension PuzzleSet {
         p = .maze(
           Maze.generate(side: options.mazeSide, loops: options.mazeLoops, minPathLength: options.mazeMinPath, rng: &rng)
         )
-      case .arithmetic: p = .arithmetic(Arithmetic.generate(op: options.op, digits: options.digits, rng: &rng))
+      case .arithmetic:
+        let x = Arithmetic.generate(op: options.op, digits: options.digits, rng: &rng)
+        if let r = options.reservedForEvaluation, x.isReservedForEvaluation != r { continue }
+        p = .arithmetic(x)
       }
       if !excluded.isEmpty && excluded.contains(p.variantKey) { continue }
       if seen.insert(p.inputText).inserted { out.append(p) }

@@ -10,17 +10,25 @@ public struct Example: Equatable, Sendable {
   public static let ignore: Int32 = -100
   public var inputs: [Int32]
   public var targets: [Int32]
-  public init(inputs: [Int32], targets: [Int32]) {
+  /// The cells an answer is graded on (nil: every supervised cell). Scratchpad layouts supervise
+  /// more cells than they score: arithmetic grids grade only the answer row.
+  public var scored: Range<Int>?
+  public init(inputs: [Int32], targets: [Int32], scored: Range<Int>? = nil) {
     self.inputs = inputs
     self.targets = targets
+    self.scored = scored
   }
 
-  /// How a predicted answer compares with the targets: the one accuracy rule used by training
-  /// metrics, evaluation and `Reasoner` alike. Only supervised cells (target ≠ `ignore`) count;
-  /// the answer is exact when every one of them matches.
+  /// How a predicted answer compares with the targets: the one accuracy rule used by
+  /// evaluation and `Reasoner` alike. Only supervised cells (target ≠ `ignore`) within `scored`
+  /// count; the answer is exact when every one of them matches. (Training-batch metrics grade
+  /// every supervised cell, scratchpad included: the trainer keeps only targets per slot.)
   public func grade<C: Collection>(_ predicted: C) -> (correctCells: Int, supervisedCells: Int, exact: Bool)
-  where C.Element == Int32 {
-    Self.grade(predicted, targets: targets)
+  where C.Element == Int32, C.Index == Int {
+    guard let scored else { return Self.grade(predicted, targets: targets) }
+    let base = predicted.startIndex
+    return Self.grade(
+      predicted[(base + scored.lowerBound)..<(base + scored.upperBound)], targets: targets[scored])
   }
 
   /// `grade` for targets held outside an `Example`.

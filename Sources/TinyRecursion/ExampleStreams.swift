@@ -21,6 +21,8 @@ public enum ExampleStream {
   public static func install(on trainer: Trainer, train: [Puzzle], heldOut: [Puzzle], layout: TaskLayout) throws {
     if trainer.config.onlineGeneration == true, case .sudoku = layout {
       trainer.augmentation = try generatingSudokus(layout: layout, excluding: heldOut)
+    } else if trainer.config.onlineGeneration == true, layout.task == .arithmetic {
+      trainer.augmentation = try generatingArithmetic(layout: layout, excluding: heldOut)
     } else if trainer.config.onlineGeneration == true {
       trainer.augmentation = try generatingMazes(
         layout: layout, excluding: heldOut,
@@ -90,6 +92,34 @@ public enum ExampleStream {
         guard let e = try? layout.example(p) else {
           preconditionFailure("a generated \(side)×\(side) maze has no solution")
         }
+        return e
+      }
+    }
+  }
+
+  /// Fresh problems for every slot refill, on mixed lengths: each operand's digit count is D (the
+  /// layout's digits) half the time, else drawn uniformly from 1…D (shorter operands are
+  /// zero-padded in the grid),
+  /// never a problem reserved for evaluation (`Arithmetic.isReservedForEvaluation`) nor one of
+  /// `excluding`, in either operand order.
+  public static func generatingArithmetic(
+    layout: TaskLayout, excluding: [Puzzle]
+  ) throws -> (Int, inout SplitMix64) -> Example {
+    let digits: Int, op: Arithmetic.Op
+    switch layout {
+    case .arithmetic(let o, let d), .arithmeticGrid(let o, let d): (op, digits) = (o, d)
+    default: throw TaskError.invalid("on-line arithmetic generation needs an arithmetic suite, not \(layout.summary)")
+    }
+    let held = Set(excluding.map(\.variantKey))
+    return { _, rng in
+      while true {
+        // Half the operands at the full width (the hardest problems), the rest 1…D digits.
+        func length() -> Int { rng.nextInt(below: 2) == 0 ? digits : 1 + rng.nextInt(below: digits) }
+        let la = length(), lb = length()
+        let x = Arithmetic.generate(op: op, lengths: (la, lb), rng: &rng)
+        let p = Puzzle.arithmetic(x)
+        if x.isReservedForEvaluation || (!held.isEmpty && held.contains(p.variantKey)) { continue }
+        guard let e = try? layout.example(p) else { preconditionFailure("a generated problem does not fit") }
         return e
       }
     }

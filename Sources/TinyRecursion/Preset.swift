@@ -13,6 +13,8 @@ public struct Preset: Sendable, Equatable {
   public var training: TrainingConfig
   /// Mazes: supervise only open cells (`TaskLayout.maze(openCellTargets:)`).
   public var openCellTargets = false
+  /// Arithmetic: the grid layout (`TaskLayout.arithmeticGrid`) instead of the flat sequence.
+  public var arithmeticGrid = false
 
   public init(
     name: String, summary: String, width: Int, mixer: TokenMixer, budget: RecursionBudget,
@@ -42,14 +44,18 @@ public struct Preset: Sendable, Equatable {
     return c
   }
 
-  /// The layout this preset trains on for puzzles that infer `layout` (mazes: open-cell targets).
+  /// The layout this preset trains on for puzzles that infer `layout` (mazes: open-cell targets;
+  /// arithmetic: the grid).
   public func trainingLayout(_ layout: TaskLayout) -> TaskLayout {
-    openCellTargets ? layout.withOpenCellTargets(true) : layout
+    if arithmeticGrid, case .arithmetic(let op, let digits) = layout { return .arithmeticGrid(op: op, digits: digits) }
+    return openCellTargets ? layout.withOpenCellTargets(true) : layout
   }
 
-  /// The preset a task trains with when none is named: `sudoku4/6/9` by size, `maze`, `arithmetic`.
+  /// The preset a task trains with when none is named: `sudoku4/6/9` by size, `maze`,
+  /// `addition` or `multiplication`.
   public static func defaultName(for layout: TaskLayout) -> String {
     if case .sudoku(let n) = layout { return "sudoku\(n)" }
+    if let op = layout.op { return op == .add ? "addition" : "multiplication" }
     return layout.task.rawValue
   }
 
@@ -106,8 +112,25 @@ public struct Preset: Sendable, Equatable {
     out["maze"]?.training.gradientClip = 1
     out["maze"]?.training.onlineGeneration = true
     add(
-      "arithmetic", "addition / multiplication", width: 64, mixer: .attention, n: 3, T: 2, nSup: 6, batch: 64,
-      steps: 1500, lr: 1e-3, supervisionWarmup: 1000)
+      "arithmetic", "addition / multiplication as a flat sequence with attention (earlier preset, fixed length)",
+      width: 64, mixer: .attention, n: 3, T: 2, nSup: 6, batch: 64, steps: 1500, lr: 1e-3, supervisionWarmup: 1000)
+    // Arithmetic on the digit grid (`Arithmetic.Grid`): 3×3 conv mixer, so one checkpoint reads
+    // numbers of any length; fresh problems of 1…D digits per operand on the fly.
+    for (name, summary, steps) in [
+      ("addition", "addition on the digit grid: conv mixer, any length at test time (6,000 steps: ~5 min)", 6000),
+      ("multiplication", "multiplication on the digit grid with partial-product and running-sum rows (15,000 steps)", 15000),
+    ] {
+      add(name, summary, width: 64, mixer: .conv, n: 4, T: 2, nSup: 8, batch: 64, steps: steps, lr: 1e-3)
+      out[name]?.arithmeticGrid = true
+      out[name]?.swigluMultiple = 8
+      out[name]?.training.weightDecay = 0.01
+      out[name]?.training.loss = .softmax
+      out[name]?.training.schedule = .cosine
+      out[name]?.training.warmupSteps = 50
+      out[name]?.training.staggerSlots = true
+      out[name]?.training.gradientClip = 1
+      out[name]?.training.onlineGeneration = true
+    }
     return out
   }()
 }

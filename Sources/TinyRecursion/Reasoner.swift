@@ -138,8 +138,9 @@ public final class Reasoner {
   /// 15×15 applied to 31×31): the same weights. Needs a size-independent mixer (conv, or
   /// attention); the MLP mixer gets an error naming the sizes.
   public func adapted(to other: TaskLayout) throws -> Reasoner {
-    guard other.task == layout.task else {
-      throw TaskError.invalid("the model was trained on \(layout.summary), not \(other.task.rawValue)")
+    guard other.task == layout.task, other.op == layout.op else {
+      throw TaskError.invalid(
+        "the model was trained on \(layout.summary), not \(other.op.map { "\($0.rawValue) problems" } ?? other.task.rawValue)")
     }
     let other = layout.resized(like: other)
     if other == layout { return self }

@@ -5,21 +5,35 @@ import TRMTraining
 
 /// The fixed token layout of a puzzle suite: which task, at which size, so that every puzzle
 /// maps to the same sequence length and vocabulary. Stored in checkpoints (metadata `task`, as
-/// JSON with the fields `task`, `sudokuSize`, `mazeSide`, `op`, `digits`, `openCellTargets`).
+/// JSON with the fields `task`, `sudokuSize`, `mazeSide`, `op`, `digits`, `openCellTargets`,
+/// `grid`).
 public enum TaskLayout: Hashable, Sendable {
   /// N×N sudoku, N ∈ {4, 6, 9}.
   case sudoku(size: Int)
   /// side×side maze. `openCellTargets`: supervise and score only the open cells (walls, S and G
   /// are given), so copying the input no longer reads as ~90% cell accuracy.
   case maze(side: Int, openCellTargets: Bool)
-  /// `A op B = C` with operands of up to `digits` digits.
+  /// `A op B = C` with operands of up to `digits` digits, as one flat sequence (fixed length;
+  /// the attention preset `arithmetic`).
   case arithmetic(op: Arithmetic.Op, digits: Int)
+  /// `A op B = C` on a grid aligned by digit significance, with scratchpad rows for
+  /// multiplication (`Arithmetic.Grid`): with a grid convolution, one checkpoint reads problems
+  /// of any length (`resized(like:)`).
+  case arithmeticGrid(op: Arithmetic.Op, digits: Int)
 
   public var task: TaskKind {
     switch self {
     case .sudoku: return .sudoku
     case .maze: return .maze
-    case .arithmetic: return .arithmetic
+    case .arithmetic, .arithmeticGrid: return .arithmetic
+    }
+  }
+
+  /// The operator of an arithmetic layout (nil for other tasks).
+  public var op: Arithmetic.Op? {
+    switch self {
+    case .arithmetic(let op, _), .arithmeticGrid(let op, _): return op
+    default: return nil
     }
   }
 
@@ -41,15 +55,17 @@ public enum TaskLayout: Hashable, Sendable {
     case .sudoku(let n): return n * n
     case .maze(let side, _): return side * side
     case .arithmetic(let op, let digits): return Arithmetic.sequenceLength(op: op, digits: digits)
+    case .arithmeticGrid(let op, let digits): return Arithmetic.Grid.cells(op: op, digits: digits)
     }
   }
 
   /// Columns of the puzzle's cell grid (sudoku, maze), for 2-D position encodings and grid
-  /// convolutions; nil for arithmetic, whose cells are not one grid.
+  /// convolutions; nil for flat arithmetic, whose cells are not one grid.
   public var gridColumns: Int? {
     switch self {
     case .sudoku(let n): return n
     case .maze(let side, _): return side
+    case .arithmeticGrid(let op, let digits): return Arithmetic.Grid.columns(op: op, digits: digits)
     case .arithmetic: return nil
     }
   }
@@ -60,6 +76,7 @@ public enum TaskLayout: Hashable, Sendable {
     case .sudoku(let n): return n + 2
     case .maze: return Maze.vocabularySize
     case .arithmetic: return Arithmetic.vocabularySize
+    case .arithmeticGrid: return Arithmetic.Grid.vocabularySize
     }
   }
 
@@ -72,7 +89,7 @@ public enum TaskLayout: Hashable, Sendable {
     case .maze(let m): layout = .maze(side: m.side, openCellTargets: false)
     case .arithmetic(let a):
       var d = 1
-      for case .arithmetic(let x) in set.puzzles { d = max(d, String(x.a).count, String(x.b).count) }
+      for case .arithmetic(let x) in set.puzzles { d = max(d, x.operandDigits) }
       layout = .arithmetic(op: a.op, digits: d)
     }
     for (i, p) in set.puzzles.enumerated() where !layout.fits(p) {
@@ -97,14 +114,20 @@ public enum TaskLayout: Hashable, Sendable {
     case (.sudoku(let n), .sudoku(let s)): return s.size == n
     case (.maze(let side, _), .maze(let m)): return m.side == side
     case (.arithmetic(let op, let digits), .arithmetic(let a)):
-      return a.op == op && a.inputTokens(digits: digits) != nil
+      return a.op == op && a.operandDigits <= digits
+    case (.arithmeticGrid(let op, let digits), .arithmetic(let a)): return a.op == op && a.operandDigits <= digits
     default: return false
     }
   }
 
-  /// The same task at the size of `other` (a maze model applied to bigger mazes), keeping this
-  /// layout's training choices (`openCellTargets`).
-  public func resized(like other: TaskLayout) -> TaskLayout { other.withOpenCellTargets(openCellTargets) }
+  /// The same task at the size of `other` (a maze model applied to bigger mazes, an arithmetic
+  /// grid to longer numbers), keeping this layout's training choices (`openCellTargets`, grid).
+  public func resized(like other: TaskLayout) -> TaskLayout {
+    if case .arithmeticGrid = self, case .arithmetic(let op, let digits) = other {
+      return .arithmeticGrid(op: op, digits: digits)
+    }
+    return other.withOpenCellTargets(openCellTargets)
+  }
 
   /// A short human description ("sudoku 9×9", "maze 15×15", "arithmetic 8-digit +").
   public var summary: String {
@@ -112,6 +135,7 @@ public enum TaskLayout: Hashable, Sendable {
     case .sudoku(let n): return "sudoku \(n)×\(n)"
     case .maze(let side, _): return "maze \(side)×\(side)"
     case .arithmetic(let op, let digits): return "arithmetic \(digits)-digit \(op.rawValue)"
+    case .arithmeticGrid(let op, let digits): return "arithmetic grid \(digits)-digit \(op.rawValue)"
     }
   }
 
@@ -126,6 +150,9 @@ public enum TaskLayout: Hashable, Sendable {
     case (.arithmetic(_, let digits), .arithmetic(let a)):
       guard let tokens = a.inputTokens(digits: digits) else { break }
       return tokens
+    case (.arithmeticGrid(_, let digits), .arithmetic(let a)):
+      guard let tokens = a.gridInputTokens(digits: digits) else { break }
+      return tokens
     default: break
     }
     throw TaskError.invalid("\(p.inputText.prefix(40)) does not fit the model's layout (\(summary))")
@@ -135,16 +162,20 @@ public enum TaskLayout: Hashable, Sendable {
   public func example(_ p: Puzzle) throws -> Example {
     let inputs = try inputTokens(p)
     let targets: [Int32]?
+    var scored: Range<Int>? = nil
     switch (self, p) {
     case (.maze(_, let open), .maze(let m)): targets = open ? m.openCellTargets(ignore: Example.ignore) : m.targetTokens
     case (.arithmetic(_, let digits), .arithmetic(let a)): targets = a.targetTokens(digits: digits)
+    case (.arithmeticGrid(let op, let digits), .arithmetic(let a)):
+      targets = a.gridTargetTokens(digits: digits)
+      scored = Arithmetic.Grid.answerCells(op: op, digits: digits)
     case (_, .sudoku(let s)): targets = s.targetTokens
     default: targets = nil  // unreachable: `inputTokens` checked that the puzzle fits
     }
     guard let targets else {
       throw TaskError.invalid("\(p.inputText.prefix(40)) has no solution to train or score against")
     }
-    return Example(inputs: inputs, targets: targets)
+    return Example(inputs: inputs, targets: targets, scored: scored)
   }
 
   /// The answer text written by predicted tokens, and the verifier's verdict (nil = valid).
@@ -157,11 +188,14 @@ public enum TaskLayout: Hashable, Sendable {
       let a = m.decode(tokens)
       return (m.answerText(a), m.verify(a))
     case .arithmetic(let x):
-      guard case .arithmetic(_, let digits) = self else { return ("?", "not an arithmetic layout") }
-      let value = Arithmetic.decode(tokens, digits: digits, op: x.op)
-      guard let text = Arithmetic.decodeText(tokens, digits: digits, op: x.op) else { return ("?", x.verify(nil)) }
-      // Too many digits for 64 bits: certainly not the (64-bit) true answer.
-      return (text, value == nil ? "\(x.inputText) is \(x.result), not \(text)" : x.verify(value))
+      let text: String?
+      switch self {
+      case .arithmetic(_, let digits): text = Arithmetic.decodeText(tokens, digits: digits, op: x.op)
+      case .arithmeticGrid(_, let digits): text = Arithmetic.gridDecodeText(tokens, digits: digits, op: x.op)
+      default: return ("?", "not an arithmetic layout")
+      }
+      guard let text else { return ("?", x.verify(nil)) }
+      return (text, x.verify(LongNumber(text)))
     }
   }
 
@@ -175,7 +209,7 @@ public enum TaskLayout: Hashable, Sendable {
 // MARK: - Checkpoint JSON
 
 extension TaskLayout: Codable {
-  enum CodingKeys: String, CodingKey { case task, sudokuSize, mazeSide, op, digits, openCellTargets }
+  enum CodingKeys: String, CodingKey { case task, sudokuSize, mazeSide, op, digits, openCellTargets, grid }
 
   /// Decodes and bounds-checks a layout (a checkpoint is untrusted input: an unknown operator or
   /// an absurd size is an error, not a silent default).
@@ -206,7 +240,11 @@ extension TaskLayout: Codable {
         throw DecodingError.dataCorruptedError(
           forKey: .op, in: c, debugDescription: "unknown operator '\(text)' (+ or *)")
       }
-      self = .arithmetic(op: op, digits: try need(.digits, 1...19))
+      if try c.decodeIfPresent(Bool.self, forKey: .grid) == true {
+        self = .arithmeticGrid(op: op, digits: try need(.digits, 1...Arithmetic.maxDigits))
+      } else {
+        self = .arithmetic(op: op, digits: try need(.digits, 1...Arithmetic.maxDigits))
+      }
     }
   }
 
@@ -221,6 +259,10 @@ extension TaskLayout: Codable {
     case .arithmetic(let op, let digits):
       try c.encode(String(op.rawValue), forKey: .op)
       try c.encode(digits, forKey: .digits)
+    case .arithmeticGrid(let op, let digits):
+      try c.encode(String(op.rawValue), forKey: .op)
+      try c.encode(digits, forKey: .digits)
+      try c.encode(true, forKey: .grid)
     }
   }
 }

@@ -129,7 +129,7 @@ public struct ThinkingTraceSVG: Sendable {
       }
       s += "\n"
     case .arithmetic(let a):
-      let right = a.answer.map { String($0) == trace.answers[f] } ?? false
+      let right = a.answer.map { $0.description == trace.answers[f] } ?? false
       s +=
         "<text x=\(fmt(x0)) y=\(fmt(y0 + 14)) font-size=\"13\" font-family=\"monospace\" fill"
         + "=\"\(right ? "#2ca02c" : "#d62728")\">\(escape(a.inputText))=\(escape(trace.answers[f]))</text>\n"

@@ -19,7 +19,7 @@ public struct TrainingSetup: Sendable {
   /// A preset's settings for puzzles of `layout`.
   public init(layout: TaskLayout, preset: Preset) {
     self.layout = preset.trainingLayout(layout)
-    model = preset.modelConfig(for: layout)
+    model = preset.modelConfig(for: self.layout)
     training = preset.training
   }
 
@@ -37,7 +37,8 @@ public struct TrainingSetup: Sendable {
     model.mixer = mixer
     if mixer.isGridConvolution {
       guard let g = layout.gridColumns else {
-        throw TaskError.invalid("the \(mixer.rawValue) mixer needs a grid task (sudoku, maze), not \(layout.summary)")
+        throw TaskError.invalid(
+          "the \(mixer.rawValue) mixer needs a grid task (sudoku, maze, arithmetic grid), not \(layout.summary)")
       }
       model.gridColumns = g
       model.prefixLength = 0
@@ -71,6 +72,7 @@ public struct TrainingSetup: Sendable {
       var generatable = false
       if case .maze(let side, _) = layout { generatable = side >= 5 && side % 2 == 1 }
       if case .sudoku = layout { generatable = true }
+      if layout.task == .arithmetic { generatable = true }
       if !generatable {
         s.training.onlineGeneration = nil
         s.training.onlineAugmentation = true
