@@ -39,6 +39,11 @@ done
 for d in 12 16 32; do
   g "add$d" arithmetic --op + --digits "$d" --split eval --count 500 --seed "$((120+d))" --out "Puzzles/add$d/test.txt"
 done
+# Long carry chains (random sums almost never have one): the carry travels 12 / 24 positions.
+for spec in 16:12 32:24; do
+  IFS=: read -r d c <<<"$spec"
+  g "add$d" arithmetic --op + --digits "$d" --carry-chain "$c" --split eval --count 500 --seed "$((200+d))" --out "Puzzles/add$d/carry.txt"
+done
 # Extrapolation sets (larger mazes than any training set).
 g maze21 maze --side 21 --loops 0.15 --min-path 21 --count 100 --seed 71 --out Puzzles/maze21/test.txt
 g maze31 maze --side 31 --loops 0.15 --min-path 31 --count 100 --seed 72 --out Puzzles/maze31/test.txt

@@ -101,6 +101,7 @@ public enum CommandLineTool {
       maze:       --side S odd ≥ 5 (9) --loops P in [0,1] (0.15) --min-path K (side)
       arithmetic: --op + or * (+) --digits D (3, at most 100) --split train|eval: only problems outside / inside
                   the share reserved for evaluation (1 in 16 by a fixed hash; on-line training never draws them)
+                  --carry-chain L (addition): sums whose carry travels through exactly L positions
       --exclude FILE[,FILE]: skip puzzles equal, up to the training augmentation's symmetries, to one in these
                              files (held-out suites)
     """,

@@ -8,7 +8,7 @@ extension CommandLineTool {
       args, command: "generate", flags: [],
       options: [
         "count", "seed", "out", "size", "givens", "side", "loops", "min-path", "op", "digits", "exclude", "difficulty",
-        "split",
+        "split", "carry-chain",
       ])
     guard let t = a.positional.first, let kind = TaskKind(rawValue: t) else {
       throw UsageError("generate needs a task: sudoku, maze or arithmetic")
@@ -38,6 +38,12 @@ extension CommandLineTool {
         throw UsageError("--split is for arithmetic: train or eval, got '\(split)'")
       }
       o.reservedForEvaluation = split == "eval"
+    }
+    if let chain = try a.int("carry-chain", min: 1, max: Arithmetic.maxDigits - 1) {
+      guard kind == .arithmetic, o.op == .add, chain < o.digits else {
+        throw UsageError("--carry-chain is for addition (--op +) and must be below --digits, got \(chain)")
+      }
+      o.carryChain = chain
     }
     var excluded: [Puzzle] = []
     for file in (a.string("exclude") ?? "").split(separator: ",") where !file.isEmpty {

@@ -94,6 +94,48 @@ public struct Arithmetic: Equatable, Sendable {
     return Arithmetic(a: a, b: b, op: op, answer: x.result)
   }
 
+  /// A `digits`-digit sum with a long carry chain: a carry is generated at a random position and
+  /// then travels through `chain` positions whose digits sum to 9, so one digit of the answer
+  /// depends on digits `chain` + 1 positions away. Random sums almost never have chains this
+  /// long (each position propagates with probability 1/10): these test carry propagation over a
+  /// distance, not digit-wise addition.
+  public static func generateCarryChain(digits: Int, chain: Int, rng: inout SplitMix64) -> Arithmetic {
+    precondition(digits >= 2 && digits <= maxDigits && chain >= 1 && chain < digits, "carry chain 1…digits−1")
+    var a = (0..<digits).map { _ in UInt8(rng.nextInt(below: 10)) }
+    var b = (0..<digits).map { _ in UInt8(rng.nextInt(below: 10)) }
+    let start = rng.nextInt(below: digits - chain)  // the generating position; the chain follows
+    a[start] = UInt8(1 + rng.nextInt(below: 9))
+    b[start] = UInt8(10 - Int(a[start]) + rng.nextInt(below: Int(a[start])))  // a + b ≥ 10
+    for k in (start + 1)...(start + chain) { b[k] = 9 - a[k] }
+    if start + chain + 1 < digits, a[start + chain + 1] + b[start + chain + 1] == 9 {
+      b[start + chain + 1] = (b[start + chain + 1] + 1) % 10  // the chain ends where it says
+    }
+    // Exactly `digits` digits each: non-zero leading digits that keep the chain as it is.
+    let top = digits - 1
+    if top <= start + chain {
+      a[top] = UInt8(1 + rng.nextInt(below: 8))
+      b[top] = 9 - a[top]
+    } else {
+      a[top] = UInt8(1 + rng.nextInt(below: 9))
+      b[top] = UInt8(1 + rng.nextInt(below: 9))
+      if top == start + chain + 1, a[top] + b[top] == 9 { b[top] = b[top] % 9 + 1 }
+    }
+    let x = Arithmetic(a: LongNumber(leastSignificantFirst: a), b: LongNumber(leastSignificantFirst: b), op: .add)
+    return Arithmetic(a: x.a, b: x.b, op: .add, answer: x.result)
+  }
+
+  /// The longest run of positions a carry travels through in a + b (0: no carry propagates).
+  public var longestCarryChain: Int {
+    var longest = 0, run = 0, carry: UInt8 = 0
+    for k in 0..<max(a.count, b.count) {
+      let s = a[k] + b[k] + carry
+      if carry == 1 && s >= 10 && a[k] + b[k] == 9 { run += 1 } else { run = 0 }
+      carry = s >= 10 ? 1 : 0
+      longest = max(longest, run)
+    }
+    return longest
+  }
+
   /// Operand swap (valid for both operators).
   public var swapped: Arithmetic { Arithmetic(a: b, b: a, op: op, answer: answer) }
 

@@ -254,6 +254,9 @@ public struct GeneratorOptions: Sendable {
   /// Arithmetic: draw only problems reserved for evaluation (`true`: test suites), only
   /// problems outside that share (`false`: training files), or any (nil).
   public var reservedForEvaluation: Bool? = nil
+  /// Addition: sums with a carry chain of exactly this many propagating positions
+  /// (`Arithmetic.generateCarryChain`); nil: random operands.
+  public var carryChain: Int? = nil
   public init() {}
 }
 
@@ -301,7 +304,9 @@ extension PuzzleSet {
           Maze.generate(side: options.mazeSide, loops: options.mazeLoops, minPathLength: options.mazeMinPath, rng: &rng)
         )
       case .arithmetic:
-        let x = Arithmetic.generate(op: options.op, digits: options.digits, rng: &rng)
+        let x =
+          options.carryChain.map { Arithmetic.generateCarryChain(digits: options.digits, chain: $0, rng: &rng) }
+          ?? Arithmetic.generate(op: options.op, digits: options.digits, rng: &rng)
         if let r = options.reservedForEvaluation, x.isReservedForEvaluation != r { continue }
         p = .arithmetic(x)
       }

@@ -36,8 +36,9 @@ final class RobustTrainingTests: XCTestCase {
       "EMA \(ema.verifiedAccuracy) vs raw \(raw.verifiedAccuracy)")
   }
 
-  /// 10-digit factors: valid input, a 20-digit answer layout. A predicted 20-digit answer beyond
-  /// 64 bits is a wrong answer with its digits shown, not an overflow trap.
+  /// 10-digit factors: valid input, a 20-digit answer layout. A predicted 20-digit answer is a
+  /// wrong answer with its digits shown, not an overflow trap; operands beyond the documented
+  /// 100 digits are an error naming the line and the limit.
   func testTwentyDigitAnswersAreScoredNotTrapped() throws {
     let set = try PuzzleSet.parse("1234567890*9876543210\n", task: .arithmetic)
     let layout = try TaskLayout.infer(from: set)
@@ -47,8 +48,14 @@ final class RobustTrainingTests: XCTestCase {
     let (text, verdict) = layout.answer(for: set.puzzles[0], tokens: tokens)
     XCTAssertEqual(text, String(repeating: "9", count: 20))
     XCTAssertTrue(verdict?.contains("12193263111263526900") == true, verdict ?? "accepted")
-    XCTAssertThrowsError(try PuzzleSet.parse("98765432109*98765432109\n", task: .arithmetic)) {
-      XCTAssertTrue("\($0)".contains("input:1") && "\($0)".contains("64 bits"), "\($0)")
+    let long = String(repeating: "9", count: 100)
+    // (10^100 − 1)² = 99…9 8 00…0 1: the longest problem is read and answered exactly.
+    let square = String(repeating: "9", count: 99) + "8" + String(repeating: "0", count: 99) + "1"
+    let big = try PuzzleSet.parse("\(long)*\(long)=\(square)\n", task: .arithmetic).puzzles[0]
+    XCTAssertNil(big.verifyStatedSolution())
+    XCTAssertNotNil(big.verify(answerText: square.dropLast() + "2"))
+    XCTAssertThrowsError(try PuzzleSet.parse("1+1\n\(long)9+1\n", task: .arithmetic)) {
+      XCTAssertTrue("\($0)".contains("input:2") && "\($0)".contains("101 digits") && "\($0)".contains("limit of 100"), "\($0)")
     }
   }
 

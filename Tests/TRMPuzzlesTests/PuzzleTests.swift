@@ -229,7 +229,7 @@ final class ArithmeticTests: XCTestCase {
     var answer = tokens
     let target = a.targetTokens(digits: 2)!
     for i in 0..<answer.count where target[i] != -100 { answer[i] = target[i] }
-    XCTAssertEqual(Arithmetic.decode(answer, digits: 2, op: .add), 102)
+    XCTAssertEqual(Arithmetic.decodeText(answer, digits: 2, op: .add), "102")
     XCTAssertEqual(try Arithmetic(line: "007*3").a, 7)
     XCTAssertEqual(a.swapped.result, a.result)
     let m = try Arithmetic(line: "123*456")
@@ -249,7 +249,7 @@ final class ArithmeticTests: XCTestCase {
     for _ in 0..<50 {
       let x = Arithmetic.generate(op: .multiply, digits: 3, rng: &rng)
       XCTAssert((100...999).contains(x.a) && (100...999).contains(x.b))
-      XCTAssertEqual(x.answer, x.a * x.b, "the stated answer, multiplied here")
+      XCTAssertEqual(x.answer, LongNumber(UInt64(x.a.description)! * UInt64(x.b.description)!), "multiplied here")
     }
   }
 
@@ -371,6 +371,23 @@ final class HeldOutSuiteTests: XCTestCase {
       }
     }
     XCTAssertGreaterThan(checked, 2000)
+  }
+
+  /// The arithmetic benchmark suites test only problems from the share reserved for evaluation,
+  /// which on-line training never draws, and train only on the rest.
+  func testArithmeticHeldOutSuitesAreReservedForEvaluation() throws {
+    var checked = 0
+    for suite in ["add8", "mul3", "mul4", "add12", "add16", "add32"] {
+      for split in ["train", "valid", "test"] {
+        let url = Self.root.appendingPathComponent(suite).appendingPathComponent("\(split).txt")
+        guard FileManager.default.fileExists(atPath: url.path) else { continue }
+        for case .arithmetic(let x) in try PuzzleSet.load(path: url.path).puzzles {
+          XCTAssertEqual(x.isReservedForEvaluation, split != "train", "\(suite)/\(split).txt: \(x.inputText)")
+          checked += 1
+        }
+      }
+    }
+    XCTAssertGreaterThan(checked, 15000)
   }
 }
 
