@@ -28,14 +28,14 @@ final class ArithmeticGridLearningTests: XCTestCase {
     XCTAssertEqual(try untrained.score(four.puzzles).verifiedAccuracy, 0)
     let seen = try reasoner.score(four.puzzles)
     let longer = try reasoner.score(eight.puzzles, supervisionSteps: 16)
-    // Measured: 4 digits 100%, 8 digits 99% (K = 16).
+    // Measured (800 steps, 28 s): 4 digits 97%, 8 digits 92% (K = 16). Deterministic from the seed.
     XCTAssertGreaterThanOrEqual(seen.verifiedAccuracy, 0.9, "unseen 4-digit sums: \(seen)")
     XCTAssertGreaterThanOrEqual(longer.verifiedAccuracy, 0.7, "8-digit sums, trained on ≤ 4: \(longer)")
     let line = try reasoner.solve(eight.puzzles[0].inputText).line
     XCTAssertTrue(line.hasPrefix(eight.puzzles[0].inputText + "="), line)
   }
 
-  static let steps = 400
+  static let steps = 800
 
   func testGridLayoutRulesScratchpadScoringAndResizing() throws {
     let layout = TaskLayout.arithmeticGrid(op: .multiply, digits: 3)
