@@ -43,13 +43,17 @@ extension CommandLineTool {
         err("interrupted during the \(kind.rawValue) leg: no comparison table (checkpoints are in \(dir.path))")
         return 130
       }
-      let sc = try Reasoner(model: try run.trainer.evaluationModel(), layout: s.layout, threads: s.training.threads)
-        .score(test.puzzles)
-      rows.append(
-        CompareRow(
-          model: kind.rawValue, parameters: model.parameterCount, trainSeconds: secs, exactAccuracy: sc.exactAccuracy,
-          verifiedAccuracy: sc.verifiedAccuracy, cellAccuracy: sc.cellAccuracy,
-          meanSupervisionSteps: sc.meanSupervisionSteps))
+      let reasoner = Reasoner(model: try run.trainer.evaluationModel(), layout: s.layout, threads: s.training.threads)
+      // Every model at its full depth; the TRM also as `trm solve` runs it, stopping where its
+      // halting head says the answer is done (a TRM that overthinks scores higher there).
+      for halt in kind == .trm ? [false, true] : [false] {
+        let sc = try reasoner.score(test.puzzles, halt: halt)
+        rows.append(
+          CompareRow(
+            model: kind.rawValue + (halt ? " (halting)" : ""), parameters: model.parameterCount, trainSeconds: secs,
+            exactAccuracy: sc.exactAccuracy, verifiedAccuracy: sc.verifiedAccuracy, cellAccuracy: sc.cellAccuracy,
+            meanSupervisionSteps: sc.meanSupervisionSteps))
+      }
     }
     let header = ["model", "parameters", "train time", "exact", "verified", "cells", "mean steps"]
     let cells = rows.map {

@@ -205,7 +205,9 @@ extension Arithmetic {
 
     public static func rows(op: Op, digits: Int) -> Int { op == .add ? 1 : 2 * digits - 1 }
     public static func columns(op: Op, digits: Int) -> Int { width(op: op, digits: digits) }
-    public static func cells(op: Op, digits: Int) -> Int { rows(op: op, digits: digits) * columns(op: op, digits: digits) }
+    public static func cells(op: Op, digits: Int) -> Int {
+      rows(op: op, digits: digits) * columns(op: op, digits: digits)
+    }
     /// The answer row's cells (the last row): the only cells accuracy and verification read.
     public static func answerCells(op: Op, digits: Int) -> Range<Int> {
       let n = cells(op: op, digits: digits)

@@ -118,7 +118,10 @@ public struct Preset: Sendable, Equatable {
     // numbers of any length; fresh problems of 1…D digits per operand on the fly.
     for (name, summary, steps) in [
       ("addition", "addition on the digit grid: conv mixer, any length at test time (6,000 steps: ~5 min)", 6000),
-      ("multiplication", "multiplication on the digit grid with partial-product and running-sum rows (15,000 steps)", 15000),
+      (
+        "multiplication", "multiplication on the digit grid with partial-product and running-sum rows (15,000 steps)",
+        15000
+      ),
     ] {
       add(name, summary, width: 64, mixer: .conv, n: 4, T: 2, nSup: 8, batch: 64, steps: steps, lr: 1e-3)
       out[name]?.arithmeticGrid = true

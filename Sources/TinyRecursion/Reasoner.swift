@@ -140,7 +140,8 @@ public final class Reasoner {
   public func adapted(to other: TaskLayout) throws -> Reasoner {
     guard other.task == layout.task, other.op == layout.op else {
       throw TaskError.invalid(
-        "the model was trained on \(layout.summary), not \(other.op.map { "\($0.rawValue) problems" } ?? other.task.rawValue)")
+        "the model was trained on \(layout.summary), not "
+          + (other.op.map { "\($0.rawValue) problems" } ?? other.task.rawValue))
     }
     let other = layout.resized(like: other)
     if other == layout { return self }

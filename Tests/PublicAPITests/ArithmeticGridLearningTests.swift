@@ -46,7 +46,8 @@ final class ArithmeticGridLearningTests: XCTestCase {
       .arithmetic(op: .multiply, digits: 3), "checkpoints from before the grid still load as the flat layout")
     XCTAssertEqual(layout.gridColumns, 6)
     XCTAssertEqual(layout.sequenceLength, 30)
-    XCTAssertEqual(layout.resized(like: .arithmetic(op: .multiply, digits: 5)), .arithmeticGrid(op: .multiply, digits: 5))
+    XCTAssertEqual(
+      layout.resized(like: .arithmetic(op: .multiply, digits: 5)), .arithmeticGrid(op: .multiply, digits: 5))
 
     // Only the answer row is scored: a wrong scratchpad cell is still an exact answer, a wrong
     // answer cell is not.

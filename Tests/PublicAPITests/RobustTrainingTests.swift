@@ -55,7 +55,8 @@ final class RobustTrainingTests: XCTestCase {
     XCTAssertNil(big.verifyStatedSolution())
     XCTAssertNotNil(big.verify(answerText: square.dropLast() + "2"))
     XCTAssertThrowsError(try PuzzleSet.parse("1+1\n\(long)9+1\n", task: .arithmetic)) {
-      XCTAssertTrue("\($0)".contains("input:2") && "\($0)".contains("101 digits") && "\($0)".contains("limit of 100"), "\($0)")
+      let text = "\($0)"
+      XCTAssertTrue(text.contains("input:2") && text.contains("101 digits") && text.contains("limit of 100"), text)
     }
   }
 
