@@ -28,11 +28,15 @@ for task in ${TASKS:-add mul3 mul4}; do
   TRM=$OUT/runs/$task/trm/model.safetensors; BASE=$OUT/runs/$task/baseline/model.safetensors
   if [ "$task" = add ]; then
     files=Puzzles/add8/test.txt,Puzzles/add12/test.txt,Puzzles/add16/test.txt,Puzzles/add32/test.txt
+  elif [ "$task" = mul4 ]; then   # and longer products than it trained on
+    files=Puzzles/mul4/test.txt,Puzzles/mul5/test.txt,Puzzles/mul6/test.txt
   else
     files=Puzzles/$suite/test.txt
   fi
   "$T" sweep --checkpoint "$TRM" --baseline "$BASE" --data "$files" --supervision-steps 1,2,4,8,16,32,64 \
       --threads 2 --out "$D/sweep" | tee "$D/sweep.txt"
+  "$T" sweep --checkpoint "$TRM" --data "$files" --supervision-steps 8 --halt --threads 2 --out "$D/sweep-halt" \
+      | tee "$D/sweep-halt.txt"   # the TRM as `trm solve` runs it: its halting head decides, up to 8 steps
   if [ "$task" = add ]; then   # long carry chains: the depth a sum needs grows with its chain
     "$T" sweep --checkpoint "$TRM" --baseline "$BASE" --data Puzzles/add16/carry.txt,Puzzles/add32/carry.txt \
         --supervision-steps 1,2,4,8,16,32,64 --threads 2 --out "$D/sweep-carry" | tee "$D/sweep-carry.txt"

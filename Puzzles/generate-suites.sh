@@ -39,6 +39,10 @@ done
 for d in 12 16 32; do
   g "add$d" arithmetic --op + --digits "$d" --split eval --count 500 --seed "$((120+d))" --out "Puzzles/add$d/test.txt"
 done
+# Longer products than mul4 trains on (extrapolation of the multiplication grid).
+for d in 5 6; do
+  g "mul$d" arithmetic --op '*' --digits "$d" --split eval --count 200 --seed "$((140+d))" --out "Puzzles/mul$d/test.txt"
+done
 # Long carry chains (random sums almost never have one): the carry travels 12 / 24 positions.
 for spec in 16:12 32:24; do
   IFS=: read -r d c <<<"$spec"

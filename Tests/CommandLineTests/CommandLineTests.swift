@@ -185,6 +185,35 @@ final class CommandLineTests: CLITestCase {
     XCTAssertTrue(stderr[0].contains("MLP") && stderr[0].contains("49") && stderr[0].contains("81"), stderr[0])
   }
 
+  /// An arithmetic-grid checkpoint reads `A+B` lines of any length up to the documented limit
+  /// and writes `A+B=C`; a longer operand is one line naming file, line and limit.
+  func testArithmeticCheckpointsSolveNumbersOfAnyLength() throws {
+    let generate = ["generate", "arithmetic", "--op", "+", "--digits", "3", "--count", "20", "--seed", "1"]
+    XCTAssertEqual(run(generate + ["--out", p("a.txt")]), 0)
+    XCTAssertEqual(
+      run([
+        "train", "--data", p("a.txt"), "--preset", "addition", "--optimizer-steps", "20", "--threads", "2", "--out",
+        p("add"), "--validate-every", "0",
+      ]), 0, stderr.joined(separator: "\n"))
+    let ckpt = p("add/model.safetensors")
+    let forty = String(repeating: "1234567890", count: 4)
+    try "12+34\n\(forty)+\(forty)\n7+5=12\n".write(toFile: p("in.txt"), atomically: true, encoding: .utf8)
+    XCTAssertEqual(run(["solve", "--checkpoint", ckpt, "--data", p("in.txt")]), 0, stderr.joined())
+    XCTAssertEqual(stdout.count, 3)
+    for (line, input) in zip(stdout, ["12+34", "\(forty)+\(forty)", "7+5"]) {
+      XCTAssertTrue(line.hasPrefix(input + "="), line)
+      XCTAssertTrue(line.split(separator: "=").last!.allSatisfy(\.isNumber) || line.hasSuffix("=?"), line)
+    }
+    let long = "1" + String(repeating: "0", count: 100)
+    try "1+1\n\(long)+1\n".write(toFile: p("long.txt"), atomically: true, encoding: .utf8)
+    XCTAssertEqual(run(["solve", "--checkpoint", ckpt, "--data", p("long.txt")]), 2)
+    XCTAssertTrue(
+      stderr.count == 1 && stderr[0].contains("long.txt:2") && stderr[0].contains("limit of 100"), "\(stderr)")
+    try "12*34\n".write(toFile: p("mul.txt"), atomically: true, encoding: .utf8)
+    XCTAssertEqual(run(["solve", "--checkpoint", ckpt, "--data", p("mul.txt")]), 2)
+    XCTAssertTrue(stderr.count == 1 && stderr[0].contains("not * problems"), "\(stderr)")
+  }
+
   func testArgumentErrorsExitWith2AndOneLine() throws {
     let cases: [[String]] = [
       ["frobnicate"], ["generate", "sudoku", "--count", "x", "--out", p("a")],

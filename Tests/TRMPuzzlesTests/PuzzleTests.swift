@@ -377,7 +377,7 @@ final class HeldOutSuiteTests: XCTestCase {
   /// which on-line training never draws, and train only on the rest.
   func testArithmeticHeldOutSuitesAreReservedForEvaluation() throws {
     var checked = 0
-    for suite in ["add8", "mul3", "mul4", "add12", "add16", "add32"] {
+    for suite in ["add8", "mul3", "mul4", "mul5", "mul6", "add12", "add16", "add32"] {
       for split in ["train", "valid", "test"] {
         let url = Self.root.appendingPathComponent(suite).appendingPathComponent("\(split).txt")
         guard FileManager.default.fileExists(atPath: url.path) else { continue }
