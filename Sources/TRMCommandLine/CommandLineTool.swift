@@ -109,7 +109,8 @@ public enum CommandLineTool {
     trm train --data TRAIN_FILE --out RUN_DIR [--valid FILE] [--task T] [--model trm|baseline] [--preset NAME]
               [--width D] [--heads H] [--blocks B] [--mixer conv|depthwise|attention|mlp] [--positions 1d|2d]
               [--latent-steps n] [--recursions T] [--supervision-steps N_sup] [--optimizer-steps S] [--batch B]
-              [--lr X] [--weight-decay X] [--halt-loss-weight X] [--supervision-warmup S] [--loss stablemax|softmax]
+              [--lr X] [--weight-decay X] [--halt-loss-weight X] [--halt-exploration P] [--supervision-warmup S]
+              [--loss stablemax|softmax]
               [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loop-share P]
               [--loss-cells open|all] [--no-ema] [--one-step-gradient] [--seed S] [--threads N]
               [--checkpoint-every S] [--validate-every S] [--valid-supervision-steps K]
@@ -128,6 +129,7 @@ public enum CommandLineTool {
                         reserved for evaluation)
       --loop-share P: share of generated mazes with loops (unique shortest path), the rest perfect (default 0.75)
       --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
+      --halt-exploration P: share of slots that keep going past a halt to a random 2…N_sup steps (default 0.1)
       writes RUN_DIR/checkpoint.safetensors (resumable), RUN_DIR/model.safetensors (EMA, for eval),
       RUN_DIR/metrics.jsonl
     """,

@@ -9,7 +9,7 @@ extension CommandLineTool {
     "supervision-steps", "heads", "optimizer-steps", "batch", "lr", "weight-decay", "loss", "augment", "seed",
     "threads",
     "checkpoint-every", "validate-every", "out", "resume", "valid-supervision-steps", "halt-loss-weight",
-    "supervision-warmup", "positions", "loss-cells", "loop-share",
+    "supervision-warmup", "positions", "loss-cells", "loop-share", "halt-exploration",
   ]
   static let trainFlags: Set<String> = [
     "no-ema", "one-step-gradient", "augment-online", "generate-online", "no-generate-online",
@@ -70,6 +70,7 @@ extension CommandLineTool {
     if let lr = try a.double("lr", min: 1e-9, max: 10) { s.training.learningRate = lr }
     if let wd = try a.double("weight-decay", min: 0, max: 100) { s.training.weightDecay = wd }
     if let h = try a.double("halt-loss-weight", min: 0, max: 100) { s.training.haltLossWeight = h }
+    if let p = try a.double("halt-exploration", min: 0, max: 1) { s.model.haltExploration = p }
     if let w = try a.int("supervision-warmup", min: 0, max: 100_000_000) { s.training.supervisionWarmup = w }
     if let l = a.string("loss") {
       guard let v = CrossEntropyKind(rawValue: l) else { throw UsageError("--loss must be stablemax or softmax") }

@@ -220,11 +220,16 @@ final class CommandLineTests: CLITestCase {
       ["generate", "sudoku", "--count", "3", "--out", p("a"), "--colour", "red"],
       ["train", "--data", p("missing.txt"), "--out", p("r")], ["eval", "--data", p("x")],
       ["generate", "maze", "--side", "8", "--count", "2", "--out", p("m")],
+      ["generate", "arithmetic", "--digits", "101", "--count", "2", "--out", p("m")],
+      ["generate", "arithmetic", "--digits", "4", "--carry-chain", "4", "--count", "2", "--out", p("m")],
+      ["train", "--data", p("sums.txt"), "--out", p("r"), "--halt-exploration", "1.5"],
     ]
+    try "1+1\n".write(toFile: p("sums.txt"), atomically: true, encoding: .utf8)
     for c in cases {
       XCTAssertEqual(run(c), 2, "\(c)")
       XCTAssertEqual(stderr.count, 1, "\(c): \(stderr)")
       XCTAssertTrue(stderr[0].hasPrefix("error: "), stderr[0])
+      if c.contains("--halt-exploration") { XCTAssertTrue(stderr[0].contains("halt-exploration"), stderr[0]) }
     }
     try "1.3.....2......1,1234341221434321\n12\n".write(toFile: p("bad.txt"), atomically: true, encoding: .utf8)
     XCTAssertEqual(run(["verify", "--data", p("bad.txt")]), 1)
