@@ -99,9 +99,8 @@ public enum ExampleStream {
 
   /// Fresh problems for every slot refill, on mixed lengths: each operand's digit count is D (the
   /// layout's digits) half the time, else drawn uniformly from 1…D (shorter operands are
-  /// zero-padded in the grid),
-  /// never a problem reserved for evaluation (`Arithmetic.isReservedForEvaluation`) nor one of
-  /// `excluding`, in either operand order.
+  /// zero-padded in the grid); never a problem reserved for evaluation
+  /// (`Arithmetic.isReservedForEvaluation`) nor one of `excluding`, in either operand order.
   public static func generatingArithmetic(
     layout: TaskLayout, excluding: [Puzzle]
   ) throws -> (Int, inout SplitMix64) -> Example {
