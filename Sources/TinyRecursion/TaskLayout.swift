@@ -113,9 +113,9 @@ public enum TaskLayout: Hashable, Sendable {
     switch (self, p) {
     case (.sudoku(let n), .sudoku(let s)): return s.size == n
     case (.maze(let side, _), .maze(let m)): return m.side == side
-    case (.arithmetic(let op, let digits), .arithmetic(let a)):
+    case (.arithmetic(let op, let digits), .arithmetic(let a)),
+      (.arithmeticGrid(let op, let digits), .arithmetic(let a)):
       return a.op == op && a.operandDigits <= digits
-    case (.arithmeticGrid(let op, let digits), .arithmetic(let a)): return a.op == op && a.operandDigits <= digits
     default: return false
     }
   }

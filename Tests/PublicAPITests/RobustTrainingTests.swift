@@ -18,14 +18,22 @@ final class RobustTrainingTests: XCTestCase {
     return PuzzleSet.generate(task: .sudoku, count: count, seed: seed, options: o, excluding: excluding)
   }
 
-  /// A short run must not read 0% because the evaluation (EMA) weights are still mostly the
-  /// initialisation: the bias-corrected EMA scores like the raw weights do.
-  func testAShortRunsEvaluationWeightsAreTrainedWeights() throws {
+  /// 100 held-out 4×4 puzzles, 400 training puzzles disjoint from them, and the `tiny` preset for
+  /// a short 2-thread run.
+  func tinySudokuJob(optimizerSteps: Int) throws -> (heldOut: PuzzleSet, train: PuzzleSet, setup: TrainingSetup) {
     let heldOut = sudoku4(count: 100, seed: 2)
     let train = sudoku4(count: 400, seed: 3, excluding: heldOut.puzzles)
     var setup = try TrainingSetup(puzzles: train, preset: "tiny")
-    setup.training.optimizerSteps = 150
+    setup.training.optimizerSteps = optimizerSteps
     setup.training.threads = 2
+    return (heldOut, train, setup)
+  }
+
+  /// A short run must not read 0% because the evaluation (EMA) weights are still mostly the
+  /// initialisation: the bias-corrected EMA scores like the raw weights do.
+  func testAShortRunsEvaluationWeightsAreTrainedWeights() throws {
+    let (heldOut, train, tiny) = try tinySudokuJob(optimizerSteps: 150)
+    var setup = tiny
     setup.training.emaDecay = 0.999  // a long-run decay on a short run: the reference EMA is 86% init here
     let ema = try Reasoner.train(setup, on: train.puzzles).score(heldOut.puzzles)
     setup.training.useEMA = false
@@ -63,11 +71,7 @@ final class RobustTrainingTests: XCTestCase {
   /// Verified test-time search on a weakly trained model: more views never lose a verified
   /// answer, solve more, and a puzzle verified on the first view costs one attempt.
   func testVerifiedSearchSolvesMoreAndStopsAtTheFirstVerifiedAnswer() throws {
-    let heldOut = sudoku4(count: 100, seed: 2)
-    let train = sudoku4(count: 400, seed: 3, excluding: heldOut.puzzles)
-    var setup = try TrainingSetup(puzzles: train, preset: "tiny")
-    setup.training.optimizerSteps = 60
-    setup.training.threads = 2
+    let (heldOut, train, setup) = try tinySudokuJob(optimizerSteps: 60)
     let r = try Reasoner.train(setup, on: train.puzzles)
     let one = try r.solve(heldOut.puzzles, halt: false)
     let eight = try r.solve(heldOut.puzzles, halt: false, attempts: 8)
