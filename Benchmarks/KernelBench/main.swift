@@ -133,6 +133,33 @@ func numpyGflops(_ shapes: [Shape], threads: Int) -> [Double]? {
 }
 
 let peak = measuredFMAPeakGflops()
+
+// `--shape M,N,K[,ta][,tb]`: time one GEMM layout (e.g. a row of `TrainBench --profile`) at 1
+// and 2 threads, as GFLOP/s and share of the peak, and stop.
+if let i = CommandLine.arguments.firstIndex(of: "--shape"), i + 1 < CommandLine.arguments.count {
+  let parts = CommandLine.arguments[i + 1].split(separator: ",").map(String.init)
+  guard parts.count >= 3, let m = Int(parts[0]), let n = Int(parts[1]), let k = Int(parts[2]), m > 0, n > 0, k > 0
+  else {
+    print("KernelBench: --shape wants M,N,K[,ta][,tb] (positive sizes), got '\(CommandLine.arguments[i + 1])'")
+    exit(2)
+  }
+  let ta = parts.contains("ta"), tb = parts.contains("tb")
+  let a = randomArray(m * k, seed: 1), b = randomArray(k * n, seed: 2)
+  var c = [Float](repeating: 0, count: m * n)
+  for threads in [1, 2] {
+    let g = timeIt(flops: 2 * Double(m) * Double(n) * Double(k)) {
+      gemm(
+        transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n, accumulate: true,
+        c: &c, ldc: n, threads: threads)
+    }
+    print(
+      String(
+        format: "m=%d n=%d k=%d%@%@ threads=%d: %.1f GFLOP/s, %.0f%% of peak", m, n, k, ta ? " Aᵀ" : "",
+        tb ? " Bᵀ" : "",
+        threads, g, 100 * g / (peak * Double(threads))))
+  }
+  exit(0)
+}
 print(
   String(
     format: "measured FMA peak: %.1f GFLOP/s per core (%@, 16 independent FMA chains)", peak, KernelISA.best.description

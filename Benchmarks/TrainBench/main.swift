@@ -38,7 +38,7 @@ func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating:
 let widths = [6, 10, 5, 5, 4, 12, 15, 13, 8, 13, 16, 13, 7]
 
 /// The profile of one configuration's timed steps, as a table (ms per step, share of the step).
-func report(_ p: OpProfile, steps: Int, stepSeconds: Double, label: String) {
+func report(_ p: OpProfile, steps: Int, stepSeconds: Double, threads threadsNow: Int, label: String) {
   let per = 1000 / Double(steps)
   let step = stepSeconds * 1000
   print("  profile, \(label): \(String(format: "%.1f", step)) ms per step")
@@ -52,6 +52,17 @@ func report(_ p: OpProfile, steps: Int, stepSeconds: Double, label: String) {
       String(format: "%.2f", e.backwardSeconds * per), String(format: "%.1f%%", 100 * e.total * per / step),
     ]
     print("  " + row.enumerated().map { pad($1, [30, 7, 9, 9, 8][$0]) }.joined())
+  }
+  if !p.gemms.isEmpty {
+    print("  " + ["GEMM (C[m×n] = op(A)[m×k]·op(B)[k×n])", "calls", "ms", "GFLOP/s", "% peak"].enumerated()
+      .map { pad($1, [40, 7, 9, 9, 8][$0]) }.joined())
+    for (key, e) in p.gemms.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+      let row = [
+        key, String(format: "%.1f", Double(e.calls) / Double(steps)), String(format: "%.2f", e.seconds * per),
+        String(format: "%.1f", e.gflops), String(format: "%.0f%%", 100 * e.gflops / (peak * Double(threadsNow))),
+      ]
+      print("  " + row.enumerated().map { pad($1, [40, 7, 9, 9, 8][$0]) }.joined())
+    }
   }
   let gemm = p.entries.filter { OpProfile.gemmOps.contains($0.key) }.reduce(0) { $0 + $1.value.total } * per
   let timed = p.totalSeconds * per
@@ -114,7 +125,7 @@ func measureOurs(_ s: Setting, threads: Int, train: Bool) throws -> Double {
     }
     if let profile {
       report(
-        profile, steps: timedSteps, stepSeconds: times.reduce(0, +) / Double(times.count),
+        profile, steps: timedSteps, stepSeconds: times.reduce(0, +) / Double(times.count), threads: threads,
         label: "train \(s.mixer.rawValue) D=\(s.width) B=\(s.batch) \(threads) thr")
     }
   } else {
@@ -133,7 +144,7 @@ func measureOurs(_ s: Setting, threads: Int, train: Bool) throws -> Double {
     }
     if let profile {
       report(
-        profile, steps: timedSteps, stepSeconds: times.reduce(0, +) / Double(times.count),
+        profile, steps: timedSteps, stepSeconds: times.reduce(0, +) / Double(times.count), threads: threads,
         label: "infer \(s.mixer.rawValue) D=\(s.width) B=\(s.batch) \(threads) thr")
     }
   }

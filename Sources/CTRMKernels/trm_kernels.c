@@ -53,12 +53,12 @@ static inline void store_corner(const float *t, int ldt, float *c, long ldc, int
 
 #define P_MR 4
 #define P_NR 16
-static void ukernel_portable(int kc, const float *a, long rsa, long csa, const float *b, float *c,
-                             long ldc, int mr, int nr, float alpha, int accumulate) {
+static void ukernel_portable(int kc, const float *a, long rsa, long csa, const float *b, long ldb,
+                             float *c, long ldc, int mr, int nr, float alpha, int accumulate) {
   float acc[P_MR][P_NR];
   memset(acc, 0, sizeof(acc));
   for (int k = 0; k < kc; k++) {
-    const float *bk = b + k * P_NR;
+    const float *bk = b + k * ldb;
     const float *ak = a + k * csa;
     for (int i = 0; i < P_MR; i++) {
       float ai = ak[i * rsa];
@@ -74,8 +74,8 @@ static void ukernel_portable(int kc, const float *a, long rsa, long csa, const f
 #define A2_MR 6
 #define A2_NR 16
 __attribute__((target("avx2,fma"))) static void ukernel_avx2(int kc, const float *a, long rsa,
-                                                              long csa, const float *b, float *c,
-                                                              long ldc, int mr, int nr,
+                                                              long csa, const float *b, long ldb,
+                                                              float *c, long ldc, int mr, int nr,
                                                               float alpha, int accumulate) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
@@ -93,7 +93,7 @@ __attribute__((target("avx2,fma"))) static void ukernel_avx2(int kc, const float
     av = _mm256_broadcast_ss(a + 4 * rsa); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
     av = _mm256_broadcast_ss(a + 5 * rsa); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
     a += csa;
-    b += A2_NR;
+    b += ldb;
   }
   __m256 rows[A2_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   if (mr == A2_MR && nr == A2_NR) {
@@ -124,8 +124,8 @@ __attribute__((target("avx2,fma"))) static void ukernel_avx2(int kc, const float
 #define A5_NR 32
 __attribute__((target("avx512f,fma"))) static void ukernel_avx512(int kc, const float *a,
                                                                    long rsa, long csa,
-                                                                   const float *b, float *c,
-                                                                   long ldc, int mr, int nr,
+                                                                   const float *b, long ldb,
+                                                                   float *c, long ldc, int mr, int nr,
                                                                    float alpha, int accumulate) {
   __m512 acc[A5_MR][2];
   for (int i = 0; i < A5_MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -138,7 +138,7 @@ __attribute__((target("avx512f,fma"))) static void ukernel_avx512(int kc, const 
       acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
     }
     a += csa;
-    b += A5_NR;
+    b += ldb;
   }
   if (mr == A5_MR && nr == A5_NR) {
     __m512 al = _mm512_set1_ps(alpha);
@@ -224,7 +224,20 @@ static inline float trm_exp1(float x) {
     }                                                                   \
   }
 
+// The GEMM epilogue of the fused gate/up projection: a register tile whose first `half` columns
+// are gate values and next `half` the matching up values becomes rows x cols SwiGLU outputs.
+#define TRM_SWIGLU_TILE_BODY                                            \
+  for (int r = 0; r < rows; r++) {                                      \
+    const float *g = t + r * ldt, *u = g + half;                        \
+    float *o = out + r * ldo;                                           \
+    for (int i = 0; i < cols; i++) {                                    \
+      float s = 1.0f / (1.0f + trm_exp1(-g[i]));                        \
+      o[i] = g[i] * s * u[i];                                           \
+    }                                                                   \
+  }
+
 static void vexp_portable(const float *x, float *y, long n) { TRM_VEXP_BODY }
+static void swiglu_tile_portable(const float *t, long ldt, int rows, int half, float *out, long ldo, int cols) { TRM_SWIGLU_TILE_BODY }
 static void swiglu_f_portable(const float *gu, float *out, long rows, long width) { TRM_SWIGLU_F_BODY }
 static void swiglu_b_portable(const float *gu, const float *dout, float *dgu, long rows, long width) { TRM_SWIGLU_B_BODY }
 #if TRM_X86
@@ -232,6 +245,8 @@ __attribute__((target("avx2,fma"))) static void vexp_avx2(const float *x, float 
 __attribute__((target("avx2,fma"))) static void swiglu_f_avx2(const float *gu, float *out, long rows, long width) { TRM_SWIGLU_F_BODY }
 __attribute__((target("avx2,fma"))) static void swiglu_b_avx2(const float *gu, const float *dout, float *dgu, long rows, long width) { TRM_SWIGLU_B_BODY }
 __attribute__((target("avx512f,fma"))) static void vexp_avx512(const float *x, float *y, long n) { TRM_VEXP_BODY }
+__attribute__((target("avx2,fma"))) static void swiglu_tile_avx2(const float *t, long ldt, int rows, int half, float *out, long ldo, int cols) { TRM_SWIGLU_TILE_BODY }
+__attribute__((target("avx512f,fma"))) static void swiglu_tile_avx512(const float *t, long ldt, int rows, int half, float *out, long ldo, int cols) { TRM_SWIGLU_TILE_BODY }
 __attribute__((target("avx512f,fma"))) static void swiglu_f_avx512(const float *gu, float *out, long rows, long width) { TRM_SWIGLU_F_BODY }
 __attribute__((target("avx512f,fma"))) static void swiglu_b_avx512(const float *gu, const float *dout, float *dgu, long rows, long width) { TRM_SWIGLU_B_BODY }
 #endif
@@ -243,6 +258,16 @@ void trm_vexp(int isa, const float *x, float *y, long n) {
 #endif
   (void)isa;
   vexp_portable(x, y, n);
+}
+
+void trm_swiglu_tile(int isa, const float *t, long ldt, int rows, int half, float *out, long ldo,
+                     int cols) {
+#if TRM_X86
+  if (isa == TRM_ISA_AVX512) { swiglu_tile_avx512(t, ldt, rows, half, out, ldo, cols); return; }
+  if (isa == TRM_ISA_AVX2) { swiglu_tile_avx2(t, ldt, rows, half, out, ldo, cols); return; }
+#endif
+  (void)isa;
+  swiglu_tile_portable(t, ldt, rows, half, out, ldo, cols);
 }
 
 void trm_swiglu_forward(int isa, const float *gu, float *out, long rows, long width) {

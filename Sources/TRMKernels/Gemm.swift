@@ -31,42 +31,79 @@ package enum GemmBlocking {
   package static let mc = 192
   package static let nc = 512
   package static let kc = 256
+  /// Rows of op(A) at or below which a row-major B is read in place instead of packed.
+  package static let inPlaceBRows = 1024
+  /// Outputs (m·n) at or below which a long reduction is split into chunks of k.
+  package static let splitOutputs = 1 << 17
+  /// Target k length of one chunk, and the most chunks.
+  package static let splitChunk = 2048
+  package static let maxChunks = 8
 }
 
-/// C[M x N] = alpha * op(A) * op(B) (+ C when `accumulate`).
+/// What `gemm` does with each finished register tile.
+public enum GemmEpilogue: Sendable {
+  /// C = alpha * op(A) * op(B) (+ C when accumulating).
+  case none
+  /// op(B) has N = 2H columns [gate | up] and C has H: C = silu(op(A)·gate) ⊙ (op(A)·up), the
+  /// fused SwiGLU projection, with no 2H-wide intermediate in memory. B is packed so that each
+  /// register tile holds NR/2 gate columns and the matching NR/2 up columns; the whole reduction
+  /// runs in one pass (kc = K) before the tile becomes outputs. Needs alpha 1, no accumulation.
+  case swiglu
+}
+
+/// C[M x N] = alpha * op(A) * op(B) (+ C when `accumulate`), or with `epilogue: .swiglu`
+/// C[M x N/2] = SwiGLU(op(A) * op(B)).
 ///
-/// op(B) is packed once into kc x NR panels (parallel over panels) and shared by all workers;
-/// A is read in place by the C micro-kernel (only ragged edge panels are copied), register-tiled
-/// MR x NR, parallel over (mc x nc) output blocks. The reduction order of every output element
-/// does not depend on `threads`, so results are bit-identical for any thread count.
+/// op(B) is packed once into kc x NR panels (parallel over panels) and shared by all workers
+/// (except when op(A) has few rows: then a row-major B is read in place); A is read in place by
+/// the C micro-kernel (only ragged edge panels and transposed A, whose strided reads thrash L1,
+/// are copied into an MR-row panel), register-tiled MR x NR, parallel over (mc x nc) output
+/// blocks and, for small outputs with long sums, over fixed chunks of k. The reduction order of
+/// every output element depends only on the shape, never on `threads`, so results are
+/// bit-identical for any thread count.
 public func gemm(
   transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
   accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
-  threads: Int = 1, isa: KernelISA = .best, workspace: GemmWorkspace? = nil
+  threads: Int = 1, isa: KernelISA = .best, workspace: GemmWorkspace? = nil, epilogue: GemmEpilogue = .none
 ) {
+  let fused = epilogue == .swiglu
   precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
-  precondition(ldc >= n, "gemm: ldc \(ldc) < n \(n)")
+  precondition(
+    !fused || (n % 2 == 0 && !accumulate && alpha == 1),
+    "gemm: the SwiGLU epilogue needs an even n, alpha 1, no accumulation")
+  let outCols = fused ? n / 2 : n
+  precondition(ldc >= outCols, "gemm: ldc \(ldc) < \(outCols) output columns")
   precondition(lda >= (transA ? m : k), "gemm: lda \(lda) too small")
   precondition(ldb >= (transB ? k : n), "gemm: ldb \(ldb) too small")
   if m == 0 || n == 0 { return }
   if k == 0 {
-    if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+    // Empty sums: zeros, whose SwiGLU is silu(0)·0 = 0 too.
+    if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: outCols) } }
     return
   }
   let kern = trm_gemm_kernel_for(Int32(isa.rawValue))
-  let mr = Int(kern.mr), nr = Int(kern.nr)
-  let mc = GemmBlocking.mc, kc = GemmBlocking.kc
+  let mr = Int(kern.mr), nr = Int(kern.nr), half = nr / 2
+  let mc = GemmBlocking.mc, kc = fused ? k : GemmBlocking.kc
+  // Packed B: NR-wide panels; with the SwiGLU epilogue panel jp holds gate columns
+  // jp*half..<+half then the same up columns, so the packed width is nPanels * NR.
+  let nPanels = fused ? (outCols + half - 1) / half : (n + nr - 1) / nr
+  let nSpan = fused ? nPanels * nr : n
   // Output blocks only set the parallel grain (B is packed once, A read in place), so narrow
   // the column blocks when there would be fewer than two blocks per worker.
   var nc = GemmBlocking.nc
   let mBlocksFull = (m + mc - 1) / mc
-  if threads > 1 && mBlocksFull * ((n + nc - 1) / nc) < 2 * threads {
+  if threads > 1 && mBlocksFull * ((nSpan + nc - 1) / nc) < 2 * threads {
     let want = (2 * threads + mBlocksFull - 1) / mBlocksFull
-    nc = max(nr, ((n + want - 1) / want + nr - 1) / nr * nr)
+    nc = max(nr, ((nSpan + want - 1) / want + nr - 1) / nr * nr)
   }
-  let nPanels = (n + nr - 1) / nr
   let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
+  let small = m * n * k < 1 << 18
+  // Few rows of A (weight gradients: m is a layer width, k the batch's rows) reuse each packed
+  // element of B only m/MR times, too few to pay for the copy: then full NR-column panels of a
+  // row-major B are read in place (NR contiguous floats per k, ldb apart) and only the ragged
+  // last panel is packed.
+  let bInPlace = !fused && !transB && m <= GemmBlocking.inPlaceBRows
 
   // 1. Pack all of op(B): block (p0, panel jp) lives at p0 * nPanels * nr + jp * kw * nr.
   let owned = workspace == nil ? UnsafeMutablePointer<Float>.allocate(capacity: k * nPanels * nr) : nil
@@ -75,55 +112,105 @@ public func gemm(
   let pbp = SendablePointer(bPack)
   let panelsPerTask = max(1, nPanels / max(1, threads * 4))
   let packTasks = (nPanels + panelsPerTask - 1) / panelsPerTask
-  parallelFor(packTasks, threads: m * n * k < 1 << 18 ? 1 : threads) { t in
+  parallelFor(packTasks, threads: small ? 1 : threads) { t in
     let jp0 = t * panelsPerTask, jp1 = min(nPanels, jp0 + panelsPerTask)
     var p0 = 0
     while p0 < k {
       let kw = min(kc, k - p0)
       for jp in jp0..<jp1 {
-        packB(
-          pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: jp * nr, nw: min(nr, n - jp * nr), nr: nr,
-          into: pbp.p + p0 * nPanels * nr + jp * kw * nr)
+        let dst = pbp.p + p0 * nPanels * nr + jp * kw * nr
+        if fused {
+          let cols = min(half, outCols - jp * half)
+          packB(
+            pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: jp * half, cols: cols, width: half, ld: nr, into: dst)
+          packB(
+            pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: outCols + jp * half, cols: cols, width: half, ld: nr,
+            into: dst + half)
+        } else {
+          let cols = min(nr, n - jp * nr)
+          if bInPlace && cols == nr { continue }
+          packB(pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: jp * nr, cols: cols, width: nr, ld: nr, into: dst)
+        }
       }
       p0 += kw
     }
   }
 
-  // 2. Output blocks.
-  let mBlocks = (m + mc - 1) / mc, nBlocks = (n + nc - 1) / nc
+  // 2. Output blocks. Small outputs with long sums (weight gradients) have too few blocks to
+  // keep the workers busy, so their k range is split into a fixed number of chunks — fixed by
+  // the shape, not by `threads`, so the bits do not depend on the thread count: chunk 0 goes into
+  // C, the others into partial buffers that are then added to C in chunk order.
+  let mBlocks = (m + mc - 1) / mc, nBlocks = (nSpan + nc - 1) / nc
+  let kBlocks = (k + kc - 1) / kc
+  let wantChunks = !fused && m * n <= GemmBlocking.splitOutputs && k >= 2 * GemmBlocking.splitChunk
+    ? min(GemmBlocking.maxChunks, k / GemmBlocking.splitChunk) : 1
+  let blocksPerChunk = (kBlocks + wantChunks - 1) / wantChunks
+  let kChunks = (kBlocks + blocksPerChunk - 1) / blocksPerChunk
+  let partialsOwned = kChunks > 1 && workspace == nil
+    ? UnsafeMutablePointer<Float>.allocate(capacity: (kChunks - 1) * m * n) : nil
+  defer { partialsOwned?.deallocate() }
+  let partials = SendablePointer(
+    kChunks == 1 ? c : partialsOwned ?? workspace!.partialBuffer(capacity: (kChunks - 1) * m * n))
   let rsa = transA ? 1 : lda, csa = transA ? lda : 1
-  parallelFor(mBlocks * nBlocks, threads: m * n * k < 1 << 18 ? 1 : threads) { task in
-    let ib = task % mBlocks, jb = task / mBlocks
+  parallelFor(mBlocks * nBlocks * kChunks, threads: small ? 1 : threads) { task in
+    let chunk = task / (mBlocks * nBlocks)
+    let ib = task % mBlocks, jb = (task / mBlocks) % nBlocks
+    let kStart = chunk * blocksPerChunk * kc, kEnd = min(k, kStart + blocksPerChunk * kc)
+    let out = chunk == 0 ? pc.p : partials.p + (chunk - 1) * m * n
+    let ldo = chunk == 0 ? ldc : n
+    let accumulateOut = chunk == 0 && accumulate
     let i0 = ib * mc, mw = min(mc, m - i0)
-    let j0 = jb * nc, nw = min(nc, n - j0)
+    let j0 = jb * nc, nw = min(nc, nSpan - j0)
     let jpFirst = j0 / nr, jpCount = (nw + nr - 1) / nr
     let mPanels = (mw + mr - 1) / mr
     let edge = UnsafeMutablePointer<Float>.allocate(capacity: mr * kc)
-    defer { edge.deallocate() }
-    var p0 = 0
-    while p0 < k {
+    let tile = UnsafeMutablePointer<Float>.allocate(capacity: fused ? mr * nr : 0)
+    defer {
+      edge.deallocate()
+      tile.deallocate()
+    }
+    var p0 = kStart
+    while p0 < kEnd {
       let kw = min(kc, k - p0)
-      let acc: Int32 = (accumulate || p0 > 0) ? 1 : 0
+      let acc: Int32 = (accumulateOut || p0 > kStart) ? 1 : 0
       let bBlock = pbp.p + p0 * nPanels * nr
       for ip in 0..<mPanels {
         let row = i0 + ip * mr
         let mEff = min(mr, m - row)
         var aPtr = pa.p + (transA ? p0 * lda + row : row * lda + p0)
         var rs = rsa, cs = csa
-        if mEff < mr {
+        // A transposed is read 12 floats per k step at a stride of lda: with lda a multiple of
+        // 1 KiB every step lands in the same L1 set, so pack the panel once per k block.
+        if mEff < mr || transA {
           packA(pa.p, lda: lda, trans: transA, i0: row, mw: mEff, p0: p0, kw: kw, mr: mr, into: edge)
           aPtr = edge
           rs = 1
           cs = mr
         }
         for jp in jpFirst..<(jpFirst + jpCount) {
-          let nEff = min(nr, n - jp * nr)
-          kern.kernel(
-            Int32(kw), aPtr, rs, cs, bBlock + jp * kw * nr, pc.p + row * ldc + jp * nr, ldc,
-            Int32(mEff), Int32(nEff), alpha, acc)
+          if fused {
+            kern.kernel(Int32(kw), aPtr, rs, cs, bBlock + jp * kw * nr, nr, tile, nr, Int32(mEff), Int32(nr), 1, 0)
+            trm_swiglu_tile(
+              kern.isa, tile, nr, Int32(mEff), Int32(half), pc.p + row * ldc + jp * half, ldc,
+              Int32(min(half, outCols - jp * half)))
+          } else {
+            let nEff = min(nr, n - jp * nr)
+            let inPlace = bInPlace && nEff == nr
+            kern.kernel(
+              Int32(kw), aPtr, rs, cs, inPlace ? pb.p + p0 * ldb + jp * nr : bBlock + jp * kw * nr, inPlace ? ldb : nr,
+              out + row * ldo + jp * nr, ldo, Int32(mEff), Int32(nEff), alpha, acc)
+          }
         }
       }
       p0 += kw
+    }
+  }
+  if kChunks > 1 {
+    let rowsPerTask = max(1, m / max(1, threads * 4))
+    parallelFor((m + rowsPerTask - 1) / rowsPerTask, threads: threads) { t in
+      for i in (t * rowsPerTask)..<min(m, (t + 1) * rowsPerTask) {
+        for chunk in 1..<kChunks { axpy(1, partials.p + (chunk - 1) * m * n + i * n, pc.p + i * ldc, n) }
+      }
     }
   }
 }
@@ -135,7 +222,12 @@ public final class GemmWorkspace: @unchecked Sendable {
   private var storage: UnsafeMutablePointer<Float>?
   private var capacity = 0
   public init() {}
-  deinit { storage?.deallocate() }
+  deinit {
+    storage?.deallocate()
+    partials?.deallocate()
+  }
+  private var partials: UnsafeMutablePointer<Float>?
+  private var partialsCapacity = 0
   func buffer(capacity n: Int) -> UnsafeMutablePointer<Float> {
     if n > capacity {
       storage?.deallocate()
@@ -143,6 +235,15 @@ public final class GemmWorkspace: @unchecked Sendable {
       capacity = n
     }
     return storage!
+  }
+  /// A second buffer, for the partial sums of a k-split product.
+  func partialBuffer(capacity n: Int) -> UnsafeMutablePointer<Float> {
+    if n > partialsCapacity {
+      partials?.deallocate()
+      partials = UnsafeMutablePointer<Float>.allocate(capacity: n)
+      partialsCapacity = n
+    }
+    return partials!
   }
 }
 
@@ -177,33 +278,26 @@ private func packA(
   }
 }
 
-/// Packs rows p0..<p0+kw, columns j0..<j0+nw of op(B) into NR-column panels, zero-padded.
+/// Packs rows p0..<p0+kw, columns j0..<j0+cols of op(B) into one panel: `width` floats per k
+/// (zero past `cols`), consecutive k rows `ld` floats apart.
 @inline(__always)
 private func packB(
   _ b: UnsafeMutablePointer<Float>, ldb: Int, trans: Bool, p0: Int, kw: Int,
-  j0: Int, nw: Int, nr: Int, into dst: UnsafeMutablePointer<Float>
+  j0: Int, cols: Int, width: Int, ld: Int, into d: UnsafeMutablePointer<Float>
 ) {
-  var d = dst
-  var j = 0
-  while j < nw {
-    let cols = min(nr, nw - j)
-    if trans {
-      // op(B)(k, c) = b[c * ldb + k]
-      for c in 0..<cols {
-        let src = b + (j0 + j + c) * ldb + p0
-        for kk in 0..<kw { d[kk * nr + c] = src[kk] }
-      }
-      if cols < nr { for kk in 0..<kw { for c in cols..<nr { d[kk * nr + c] = 0 } } }
-      d += kw * nr
-    } else {
-      for kk in 0..<kw {
-        let src = b + (p0 + kk) * ldb + j0 + j
-        d.update(from: src, count: cols)
-        for c in cols..<nr { d[c] = 0 }
-        d += nr
-      }
+  if trans {
+    // op(B)(k, c) = b[c * ldb + k]
+    for c in 0..<cols {
+      let src = b + (j0 + c) * ldb + p0
+      for kk in 0..<kw { d[kk * ld + c] = src[kk] }
     }
-    j += nr
+    if cols < width { for kk in 0..<kw { for c in cols..<width { d[kk * ld + c] = 0 } } }
+  } else {
+    for kk in 0..<kw {
+      let row = d + kk * ld
+      row.update(from: b + (p0 + kk) * ldb + j0, count: cols)
+      for c in cols..<width { row[c] = 0 }
+    }
   }
 }
 

@@ -28,7 +28,7 @@ public struct SwiGLU {
     gateUp = Linear(name + ".gateUp", input: width, output: 2 * hidden, rng: &rng)
     down = Linear(name + ".down", input: hidden, output: width, rng: &rng)
   }
-  public func callAsFunction(_ g: Graph, _ x: Var) -> Var { down(g, g.swiglu(gateUp(g, x))) }
+  public func callAsFunction(_ g: Graph, _ x: Var) -> Var { down(g, g.linearSwiGLU(x, g.param(gateUp.weight))) }
   var parameters: [Parameter] { [gateUp.weight, down.weight] }
 }
 
@@ -98,7 +98,8 @@ public struct Block {
     case .conv(let conv):
       h = g.addRMSNorm(h, g.conv3x3(h, g.param(conv.weight), height: grid.rows, width: grid.columns))
     case .depthwise(let taps):
-      let hidden = g.depthwise3x3(g.swiglu(mlp.gateUp(g, h)), g.param(taps), height: grid.rows, width: grid.columns)
+      let hidden = g.depthwise3x3(
+        g.linearSwiGLU(h, g.param(mlp.gateUp.weight)), g.param(taps), height: grid.rows, width: grid.columns)
       return g.addRMSNorm(h, mlp.down(g, hidden))
     }
     return g.addRMSNorm(h, mlp(g, h))

@@ -50,14 +50,39 @@ public final class OpProfile {
     entries[name, default: Entry()].forwardSeconds += seconds
   }
 
+  /// GEMM calls by shape and role ("fwd", "dx", "dW"): calls, seconds and FLOPs, so a profile
+  /// shows which matrix shapes run below the kernel's speed.
+  public struct GemmEntry: Sendable {
+    public var calls = 0
+    public var seconds = 0.0
+    public var flops = 0.0
+    public var gflops: Double { seconds > 0 ? flops / seconds / 1e9 : 0 }
+  }
+  public private(set) var gemms: [String: GemmEntry] = [:]
+
+  /// Times one GEMM of C[m×n] += op(A)[m×k]·op(B)[k×n] under `role`.
+  public func gemm<T>(_ role: String, m: Int, n: Int, k: Int, _ body: () throws -> T) rethrows -> T {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    defer {
+      let key = "\(role) m=\(m) n=\(n) k=\(k)"
+      gemms[key, default: GemmEntry()].calls += 1
+      gemms[key, default: GemmEntry()].seconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+      gemms[key, default: GemmEntry()].flops += 2 * Double(m) * Double(n) * Double(k)
+    }
+    return try body()
+  }
+
   /// Clears the counts (after warm-up steps).
-  public func reset() { entries = [:] }
+  public func reset() {
+    entries = [:]
+    gemms = [:]
+  }
 
   /// Seconds timed in all.
   public var totalSeconds: Double { entries.values.reduce(0) { $0 + $1.total } }
 
   /// The ops whose kernels are GEMMs (matrix products, the im2col convolution).
-  public static let gemmOps: Set<String> = ["linear", "conv3x3"]
+  public static let gemmOps: Set<String> = ["linear", "linearSwiGLU", "conv3x3"]
 }
 
 /// Runs `body` timed as `name` when `profile` is set, plainly otherwise.
@@ -65,4 +90,11 @@ public final class OpProfile {
 public func profiled<T>(_ profile: OpProfile?, _ name: String, _ body: () throws -> T) rethrows -> T {
   guard let profile else { return try body() }
   return try profile.phase(name, body)
+}
+
+/// Runs a GEMM `body` timed by shape when `profile` is set, plainly otherwise.
+@inline(__always)
+func profiledGemm(_ profile: OpProfile?, _ role: String, m: Int, n: Int, k: Int, _ body: () -> Void) {
+  guard let profile else { return body() }
+  profile.gemm(role, m: m, n: n, k: k, body)
 }

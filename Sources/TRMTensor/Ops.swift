@@ -11,6 +11,8 @@ import TRMKernels
 //   scale           y = s a                              da += s dy
 //   silu            y = a σ(a)                           da += dy (σ + a σ (1 − σ))
 //   swiglu          y = silu(g) ⊙ u, [g|u] = last axis   (C kernel)
+//   linearSwiGLU    swiglu(linear(x, W)), one fused GEMM  recorded as linear + swiglu
+//                   when no gradient is recorded
 //   rmsNorm         y = a / √(mean(a²) + ε)              da += r (dy − y mean(dy ⊙ y))
 //   addRMSNorm      y = rmsNorm(a + b), fused            da, db += r (dy − y mean(dy ⊙ y))
 //   transposeLast2  [.., R, C] → [.., C, R]              transpose back
@@ -38,19 +40,25 @@ extension Graph {
     outShape[outShape.count - 1] = N
     let y = alloc(outShape)
     let xv = x.value, wv = w.value
-    gemm(
-      transA: false, transB: true, m: R, n: N, k: K, a: xv.data, lda: K, b: wv.data, ldb: K,
-      accumulate: false, c: y.storage.pointer, ldc: N, threads: threads, workspace: pool?.gemmWorkspace)
+    profiledGemm(profile, "linear fwd", m: R, n: N, k: K) {
+      gemm(
+        transA: false, transB: true, m: R, n: N, k: K, a: xv.data, lda: K, b: wv.data, ldb: K,
+        accumulate: false, c: y.storage.pointer, ldc: N, threads: threads, workspace: pool?.gemmWorkspace)
+    }
     return record(y, inputs: [x, w]) { g, dy in
       if let dx = g.gradBuffer(for: x) {
-        gemm(
-          transA: false, transB: false, m: R, n: K, k: N, a: dy, lda: N, b: wv.data, ldb: K,
-          accumulate: true, c: dx, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+        profiledGemm(g.profile, "linear dx", m: R, n: K, k: N) {
+          gemm(
+            transA: false, transB: false, m: R, n: K, k: N, a: dy, lda: N, b: wv.data, ldb: K,
+            accumulate: true, c: dx, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+        }
       }
       if let dw = g.gradBuffer(for: w) {
-        gemm(
-          transA: true, transB: false, m: N, n: K, k: R, a: dy, lda: N, b: xv.data, ldb: K,
-          accumulate: true, c: dw, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+        profiledGemm(g.profile, "linear dW", m: N, n: K, k: R) {
+          gemm(
+            transA: true, transB: false, m: N, n: K, k: R, a: dy, lda: N, b: xv.data, ldb: K,
+            accumulate: true, c: dw, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+        }
       }
     }
   }
@@ -135,6 +143,29 @@ extension Graph {
     return record(y, inputs: [gu]) { g, dy in
       if let dgu = g.gradBuffer(for: gu) { swigluBackward(gv.data, dy, dgu, rows: R, width: I, threads: g.threads) }
     }
+  }
+
+  /// swiglu(linear(x, w)) with w [2I, K] = [gate | up] rows. When no gradient is recorded the
+  /// GEMM applies SwiGLU to each register tile (`GemmEpilogue.swiglu`), so the 2I-wide
+  /// projection never reaches memory; when recording, the two ops run separately (the backward
+  /// needs the gate and up values).
+  public func linearSwiGLU(_ x: Var, _ w: Var) -> Var {
+    if isRecording && (x.requiresGrad || w.requiresGrad) { return swiglu(linear(x, w)) }
+    let K = x.shape.last!, N = w.shape[0]
+    precondition(w.shape.count == 2 && w.shape[1] == K, "linearSwiGLU: x \(x.shape) does not match weight \(w.shape)")
+    precondition(N % 2 == 0, "linearSwiGLU: weight rows \(N) are not even")
+    let R = x.value.count / max(K, 1)
+    var outShape = x.shape
+    outShape[outShape.count - 1] = N / 2
+    let y = alloc(outShape)
+    let xv = x.value, wv = w.value
+    profiledGemm(profile, "linear+swiglu fwd", m: R, n: N, k: K) {
+      gemm(
+        transA: false, transB: true, m: R, n: N, k: K, a: xv.data, lda: K, b: wv.data, ldb: K,
+        accumulate: false, c: y.storage.pointer, ldc: N / 2, threads: threads, workspace: pool?.gemmWorkspace,
+        epilogue: .swiglu)
+    }
+    return record(y, inputs: [x, w]) { _, _ in preconditionFailure("linearSwiGLU records no gradient") }
   }
 
   // MARK: normalization and layout

@@ -5,10 +5,12 @@ import XCTest
 
 final class KernelTests: XCTestCase {
   func testGemmMatchesReferenceOnOddShapesForEveryISAAndLayout() {
-    let sizes = [1, 3, 17, 63, 129]
     for isa in KernelISA.supported {
       for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-        for (m, n, k) in [(1, 1, 1), (3, 17, 63), (129, 63, 17), (17, 129, 300), (63, 3, 129), (200, 530, 260)] {
+        let shapes = [
+          (1, 1, 1), (3, 17, 63), (129, 63, 17), (17, 129, 300), (63, 3, 129), (200, 530, 260), (37, 45, 5000),
+        ]
+        for (m, n, k) in shapes {
           let a = randomTensor([m * k], seed: 1).scalars, b = randomTensor([k * n], seed: 2).scalars
           for accumulate in [false, true] {
             var c1 = randomTensor([m * n], seed: 3).scalars, c2 = c1
@@ -24,7 +26,38 @@ final class KernelTests: XCTestCase {
         }
       }
     }
-    _ = sizes
+  }
+
+  func testGemmSwiGLUEpilogueMatchesGemmThenSwiGLU() {
+    // C[m, h] = silu(op(A)·gate) ⊙ (op(A)·up) with op(B) = [gate | up], h odd and smaller than
+    // one register tile's half, k beyond the usual k block, every ISA and layout.
+    for isa in KernelISA.supported {
+      for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+        for (m, h, k) in [(1, 1, 1), (13, 3, 82), (129, 17, 63), (37, 100, 300)] {
+          let n = 2 * h, ldc = h + 2
+          let a = randomTensor([m * k], seed: 11).scalars, b = randomTensor([k * n], seed: 12).scalars
+          var full = [Float](repeating: 0, count: m * n), want = [Float](repeating: 0, count: m * h)
+          gemmReference(
+            transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
+            accumulate: false, c: &full, ldc: n)
+          swigluForwardReference(full, &want, rows: m, width: h)
+          var outs: [[Float]] = []
+          for threads in [1, 2, 3] {
+            var c = [Float](repeating: 7, count: m * ldc)
+            gemm(
+              transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
+              accumulate: false, c: &c, ldc: ldc, threads: threads, isa: isa, epilogue: .swiglu)
+            let got = (0..<m).flatMap { i in c[(i * ldc)..<(i * ldc + h)] }
+            let (err, at) = maxRelativeDifference(got, want)
+            XCTAssertLessThan(err, 1e-4, "\(isa) ta=\(ta) tb=\(tb) \(m)x\(h)x\(k) threads=\(threads) at \(at)")
+            XCTAssertEqual(c[h], 7, "columns past h must be untouched")
+            outs.append(got)
+          }
+          XCTAssertEqual(outs[0], outs[1], "\(isa) \(m)x\(h)x\(k): 1 and 2 threads differ")
+          XCTAssertEqual(outs[0], outs[2], "\(isa) \(m)x\(h)x\(k): 1 and 3 threads differ")
+        }
+      }
+    }
   }
 
   func testGemmIsBitIdenticalAcrossThreadCounts() {
@@ -42,6 +75,19 @@ final class KernelTests: XCTestCase {
       threads: 3)
     XCTAssertEqual(c1, c2)
     XCTAssertEqual(c1, c3)
+    // A weight-gradient shape (small output, long sum) whose k range is split into chunks.
+    let (m2, n2, k2) = (130, 90, 9000)
+    let a2 = randomTensor([m2 * k2], seed: 8).scalars, b2 = randomTensor([k2 * n2], seed: 9).scalars
+    var outs: [[Float]] = []
+    for threads in [1, 2, 3] {
+      var c = randomTensor([m2 * n2], seed: 10).scalars
+      gemm(
+        transA: true, transB: false, m: m2, n: n2, k: k2, a: a2, lda: m2, b: b2, ldb: n2, accumulate: true, c: &c,
+        ldc: n2, threads: threads)
+      outs.append(c)
+    }
+    XCTAssertEqual(outs[0], outs[1])
+    XCTAssertEqual(outs[0], outs[2])
   }
 
   func testGemmWithStridedOperandsAndZeroK() {

@@ -22,6 +22,24 @@ final class GraphSemanticsTests: XCTestCase {
     for i in 0..<9 { XCTAssertEqual(got[i], expected[i], accuracy: 1e-5) }
   }
 
+  func testFusedLinearSwiGLUMatchesTheTwoOpsAndRecordsThemWhenTraining() {
+    let w = Parameter(name: "w", value: randomTensor([2 * 19, 23], seed: 5))
+    let x = randomTensor([3, 7, 23], seed: 6)
+    let plain = Graph(recording: false)
+    let want = plain.swiglu(plain.linear(plain.constant(x), plain.param(w))).value
+    let fused = Graph(recording: false).linearSwiGLU(Graph(recording: false).constant(x), plain.param(w)).value
+    XCTAssertEqual(fused.shape, [3, 7, 19])
+    XCTAssertLessThan(maxRelativeDifference(fused.scalars, want.scalars).error, 1e-5)
+    // Recording with a trainable weight: the two ops are recorded, so the gradient flows.
+    let g = Graph(recording: true)
+    let y = g.linearSwiGLU(g.constant(x), g.param(w))
+    XCTAssertEqual(g.recordedCount, 3, "param, linear and swiglu nodes")
+    XCTAssertLessThan(maxRelativeDifference(y.value.scalars, want.scalars).error, 1e-5)
+    w.zeroGrad()
+    g.backward(g.sum(y))
+    XCTAssertGreaterThan(w.grad.scalars.map(abs).max()!, 0)
+  }
+
   func testDetachCutsTheGradientPath() {
     let w = Parameter(name: "w", value: randomTensor([4], seed: 3))
     let g = Graph(recording: true)

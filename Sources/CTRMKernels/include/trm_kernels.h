@@ -25,11 +25,13 @@ typedef enum {
 /// GEMM micro-kernel: C[0:mr, 0:nr] (+)= alpha * sum_k A(i, k) * B[k][0:NR] for i < MR,
 /// where A(i, k) = a[i * rsa + k * csa] (a packed panel has rsa = 1, csa = MR; an unpacked
 /// row-major block rsa = lda, csa = 1; a transposed one rsa = 1, csa = lda). All MR rows must be
-/// readable. `b` is a packed kc x NR panel (NR floats per k). Only the top-left mr x nr corner
+/// readable. `b` holds NR contiguous floats per k, consecutive k `ldb` floats apart (a packed
+/// kc x NR panel has ldb = NR; a row-major B read in place its row stride). Only the top-left mr x nr corner
 /// of the tile is written (edge tiles). If `accumulate` is 0 the corner is overwritten, else
 /// added to.
 typedef void (*trm_ukernel_fn)(int kc, const float *a, long rsa, long csa, const float *b,
-                               float *c, long ldc, int mr, int nr, float alpha, int accumulate);
+                               long ldb, float *c, long ldc, int mr, int nr, float alpha,
+                               int accumulate);
 
 typedef struct {
   int isa;  ///< trm_isa
@@ -51,6 +53,10 @@ trm_gemm_kernel trm_gemm_kernel_for(int isa);
 void trm_vexp(int isa, const float *x, float *y, long n);
 /// out[r, i] = silu(g[r, i]) * u[r, i] where the row r of gu is [g(0..<width), u(0..<width)].
 void trm_swiglu_forward(int isa, const float *gu, float *out, long rows, long width);
+/// GEMM epilogue: out[r, i] = silu(t[r, i]) * t[r, half + i] for r < rows, i < cols (<= half),
+/// where t is a register tile (row stride ldt) holding gate columns then the matching up columns.
+void trm_swiglu_tile(int isa, const float *t, long ldt, int rows, int half, float *out, long ldo,
+                     int cols);
 /// Accumulates the SwiGLU backward: dgu[r] += [dout*u*silu'(g), dout*silu(g)].
 void trm_swiglu_backward(int isa, const float *gu, const float *dout, float *dgu, long rows,
                          long width);
