@@ -83,6 +83,7 @@ __attribute__((target("avx2,fma"))) static void ukernel_avx2(int kc, const float
   __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int i = 0; i < A2_MR; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);  // see the AVX-512 kernel
   for (int k = 0; k < kc; k++) {
     __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     __m256 av;
@@ -129,6 +130,13 @@ __attribute__((target("avx512f,fma"))) static void ukernel_avx512(int kc, const 
                                                                    float alpha, int accumulate) {
   __m512 acc[A5_MR][2];
   for (int i = 0; i < A5_MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  // Fetch the C tile's lines now, so that the stores at the end do not wait for them (a large
+  // output is fresh memory: every tile would otherwise stall on 24 read-for-ownership misses).
+  // Prefetches never fault, so rows past mr are harmless.
+  for (int i = 0; i < A5_MR; i++) {
+    _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
+  }
   for (int k = 0; k < kc; k++) {
     __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma clang loop unroll(full)
