@@ -7,8 +7,9 @@
 //
 // Fast path: unfold the 3×3 neighbourhood of every cell into `col` [R, 9C] (im2col), then one
 // GEMM y = col · weightᵀ; the GEMM is the runtime-dispatched AVX-512/AVX2 kernel. Backward:
-// dW += dyᵀ · col, dcol = dy · weight, dx += fold(dcol) (col2im written as a gather, so every
-// worker owns disjoint outputs and 1 and 2 threads give bit-identical results).
+// dW += dyᵀ · col, and dx += unfold(dy) · W̃ᵀ with the taps mirrored (a 3×3 convolution's input
+// gradient is the convolution of dy with the flipped kernel), so every worker owns disjoint
+// outputs and 1 and 2 threads give bit-identical results.
 
 /// Unfolds 3×3 neighbourhoods: col[(b·H + i)·W + j, t·C ..< (t+1)·C] = x[b, (i+di)·W + (j+dj), :]
 /// (zero outside the grid). Parallel over grid rows.
@@ -33,27 +34,6 @@ package func conv3x3Unfold(
   }
 }
 
-/// Folds unfolded gradients back onto cells: dx[b, i, j, :] += Σ_t dcol[cell (i−di, j−dj), t].
-/// Written as a gather over the output cell, parallel over grid rows.
-package func conv3x3Fold(
-  _ dcol: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-  batch B: Int, height H: Int, width W: Int, channels C: Int, threads: Int = 1
-) {
-  let pd = SendablePointer(dcol), px = SendablePointer(dx)
-  parallelFor(B * H, threads: B * H * W * C < 1 << 14 ? 1 : threads) { bi in
-    let b = bi / H, i = bi % H
-    for j in 0..<W {
-      let out = px.p + ((b * H + i) * W + j) * C
-      for t in 0..<9 {
-        // Cell (i, j) is tap t of the cell at (i − di, j − dj).
-        let si = i - (t / 3 - 1), sj = j - (t % 3 - 1)
-        if si < 0 || si >= H || sj < 0 || sj >= W { continue }
-        addForward(out, pd.p + ((b * H + si) * W + sj) * 9 * C + t * C, out, C)
-      }
-    }
-  }
-}
-
 /// y = conv3x3(x) with weight [C, 9C]; `col` [R, 9C] receives the unfolded input (kept by the
 /// caller for the backward). Overwrites y.
 package func conv3x3Forward(
@@ -68,8 +48,10 @@ package func conv3x3Forward(
     accumulate: false, c: y, ldc: C, threads: threads, workspace: workspace)
 }
 
-/// Backward of `conv3x3Forward`: dweight += dyᵀ · col (if given); dx += fold(dy · weight) (if
-/// given). `scratch` [R, 9C] holds dcol.
+/// Backward of `conv3x3Forward`: dweight += dyᵀ · col (if given); dx += unfold(dy) · W̃ᵀ (if
+/// given), the same convolution run backwards: W̃[c, t·C + o] = weight[o, (8 − t)·C + c] (taps
+/// mirrored, channels transposed), one GEMM with k = 9C like the forward's instead of a k = C
+/// product into a 9C-wide buffer and a fold. `scratch` [R, 9C] holds unfold(dy).
 package func conv3x3Backward(
   dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, col: UnsafePointer<Float>,
   dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>,
@@ -82,10 +64,17 @@ package func conv3x3Backward(
       accumulate: true, c: dweight, ldc: 9 * C, threads: threads, workspace: workspace)
   }
   if let dx {
+    let mirrored = UnsafeMutablePointer<Float>.allocate(capacity: 9 * C * C)
+    defer { mirrored.deallocate() }
+    for c in 0..<C {
+      for t in 0..<9 {
+        for o in 0..<C { mirrored[c * 9 * C + t * C + o] = weight[o * 9 * C + (8 - t) * C + c] }
+      }
+    }
+    conv3x3Unfold(dy, scratch, batch: B, height: H, width: W, channels: C, threads: threads)
     gemm(
-      transA: false, transB: false, m: R, n: 9 * C, k: C, a: dy, lda: C, b: weight, ldb: 9 * C,
-      accumulate: false, c: scratch, ldc: 9 * C, threads: threads, workspace: workspace)
-    conv3x3Fold(scratch, dx, batch: B, height: H, width: W, channels: C, threads: threads)
+      transA: false, transB: true, m: R, n: C, k: 9 * C, a: scratch, lda: 9 * C, b: mirrored, ldb: 9 * C,
+      accumulate: true, c: dx, ldc: C, threads: threads, workspace: workspace)
   }
 }
 

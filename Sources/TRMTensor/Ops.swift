@@ -20,7 +20,8 @@ import TRMKernels
 //   concat/slice    along axis 1                         copy the matching block
 //   reshape         same data, new shape                 same data
 //   attention       softmax(QKᵀ/√d) V with rotary        (fused kernel)
-//   conv3x3         y = unfold₃ₓ₃(x) Wᵀ on an H×W grid   dW += dyᵀ unfold(x); dx += fold(dy W)
+//   conv3x3         y = unfold₃ₓ₃(x) Wᵀ on an H×W grid   dW += dyᵀ unfold(x); dx += unfold(dy) W̃ᵀ
+//                                                        (W̃: taps mirrored, channels transposed)
 //   depthwise3x3    y = Σ_t w[t] ⊙ shift_t(x)           dw[t] += Σ shift_t(x) ⊙ dy;
 //                                                        dx += Σ w[t] ⊙ shift₋t(dy)
 //   meanAxis1       y[b] = mean_l a[b, l]                da[b, l] += dy[b] / L
