@@ -26,9 +26,9 @@ typedef enum {
 /// where A(i, k) = a[i * rsa + k * csa] (a packed panel has rsa = 1, csa = MR; an unpacked
 /// row-major block rsa = lda, csa = 1; a transposed one rsa = 1, csa = lda). All MR rows must be
 /// readable. `b` holds NR contiguous floats per k, consecutive k `ldb` floats apart (a packed
-/// kc x NR panel has ldb = NR; a row-major B read in place its row stride). Only the top-left mr x nr corner
-/// of the tile is written (edge tiles). If `accumulate` is 0 the corner is overwritten, else
-/// added to.
+/// kc x NR panel has ldb = NR; a row-major B read in place its row stride). Only the top-left
+/// mr x nr corner of the tile is written (edge tiles). If `accumulate` is 0 the corner is
+/// overwritten, else added to. The kernel prefetches the tile's lines of C before its k loop.
 typedef void (*trm_ukernel_fn)(int kc, const float *a, long rsa, long csa, const float *b,
                                long ldb, float *c, long ldc, int mr, int nr, float alpha,
                                int accumulate);
