@@ -220,31 +220,26 @@ public func gemm(
 /// allocations go to mmap and are zero-filled by the kernel on every call). Not thread-safe:
 /// one `gemm` at a time per workspace. Owned by the caller (e.g. a training loop's buffer pool).
 public final class GemmWorkspace: @unchecked Sendable {
+  private let packed = GrowableBuffer(), partials = GrowableBuffer()
+  public init() {}
+  /// The packing buffer for op(B).
+  func buffer(capacity n: Int) -> UnsafeMutablePointer<Float> { packed.pointer(capacity: n) }
+  /// A second buffer, for the partial sums of a k-split product.
+  func partialBuffer(capacity n: Int) -> UnsafeMutablePointer<Float> { partials.pointer(capacity: n) }
+}
+
+/// Float storage that only grows (reallocated when a larger capacity is asked for).
+private final class GrowableBuffer {
   private var storage: UnsafeMutablePointer<Float>?
   private var capacity = 0
-  public init() {}
-  deinit {
-    storage?.deallocate()
-    partials?.deallocate()
-  }
-  private var partials: UnsafeMutablePointer<Float>?
-  private var partialsCapacity = 0
-  func buffer(capacity n: Int) -> UnsafeMutablePointer<Float> {
+  deinit { storage?.deallocate() }
+  func pointer(capacity n: Int) -> UnsafeMutablePointer<Float> {
     if n > capacity {
       storage?.deallocate()
       storage = UnsafeMutablePointer<Float>.allocate(capacity: n)
       capacity = n
     }
     return storage!
-  }
-  /// A second buffer, for the partial sums of a k-split product.
-  func partialBuffer(capacity n: Int) -> UnsafeMutablePointer<Float> {
-    if n > partialsCapacity {
-      partials?.deallocate()
-      partials = UnsafeMutablePointer<Float>.allocate(capacity: n)
-      partialsCapacity = n
-    }
-    return partials!
   }
 }
 

@@ -32,20 +32,32 @@ import TRMKernels
 extension Graph {
   // MARK: linear
 
-  /// y[.., N] = x[.., K] · Wᵀ with W [N, K] (PyTorch `F.linear` layout, no bias).
-  public func linear(_ x: Var, _ w: Var) -> Var {
+  /// The forward product of `linear` and `linearSwiGLU`: x[.., K] · Wᵀ (W [N, K]) with the
+  /// given epilogue; the output's last axis is N, or N/2 after SwiGLU.
+  private func projection(
+    _ x: Var, _ w: Var, epilogue: GemmEpilogue, op: String
+  ) -> (y: Tensor, rows: Int, k: Int, n: Int) {
     let K = x.shape.last!, N = w.shape[0]
-    precondition(w.shape.count == 2 && w.shape[1] == K, "linear: x \(x.shape) does not match weight \(w.shape)")
+    precondition(w.shape.count == 2 && w.shape[1] == K, "\(op): x \(x.shape) does not match weight \(w.shape)")
+    let outWidth = epilogue == .swiglu ? N / 2 : N
+    precondition(epilogue != .swiglu || N % 2 == 0, "\(op): weight rows \(N) are not even")
     let R = x.value.count / max(K, 1)
     var outShape = x.shape
-    outShape[outShape.count - 1] = N
+    outShape[outShape.count - 1] = outWidth
     let y = alloc(outShape)
-    let xv = x.value, wv = w.value
-    profiledGemm(profile, "linear fwd", m: R, n: N, k: K) {
+    profiledGemm(profile, epilogue == .swiglu ? "linear+swiglu fwd" : "linear fwd", m: R, n: N, k: K) {
       gemm(
-        transA: false, transB: true, m: R, n: N, k: K, a: xv.data, lda: K, b: wv.data, ldb: K,
-        accumulate: false, c: y.storage.pointer, ldc: N, threads: threads, workspace: pool?.gemmWorkspace)
+        transA: false, transB: true, m: R, n: N, k: K, a: x.value.data, lda: K, b: w.value.data, ldb: K,
+        accumulate: false, c: y.storage.pointer, ldc: outWidth, threads: threads, workspace: pool?.gemmWorkspace,
+        epilogue: epilogue)
     }
+    return (y, R, K, N)
+  }
+
+  /// y[.., N] = x[.., K] · Wᵀ with W [N, K] (PyTorch `F.linear` layout, no bias).
+  public func linear(_ x: Var, _ w: Var) -> Var {
+    let (y, R, K, N) = projection(x, w, epilogue: .none, op: "linear")
+    let xv = x.value, wv = w.value
     return record(y, inputs: [x, w]) { g, dy in
       if let dx = g.gradBuffer(for: x) {
         profiledGemm(g.profile, "linear dx", m: R, n: K, k: N) {
@@ -152,20 +164,7 @@ extension Graph {
   /// needs the gate and up values).
   public func linearSwiGLU(_ x: Var, _ w: Var) -> Var {
     if isRecording && (x.requiresGrad || w.requiresGrad) { return swiglu(linear(x, w)) }
-    let K = x.shape.last!, N = w.shape[0]
-    precondition(w.shape.count == 2 && w.shape[1] == K, "linearSwiGLU: x \(x.shape) does not match weight \(w.shape)")
-    precondition(N % 2 == 0, "linearSwiGLU: weight rows \(N) are not even")
-    let R = x.value.count / max(K, 1)
-    var outShape = x.shape
-    outShape[outShape.count - 1] = N / 2
-    let y = alloc(outShape)
-    let xv = x.value, wv = w.value
-    profiledGemm(profile, "linear+swiglu fwd", m: R, n: N, k: K) {
-      gemm(
-        transA: false, transB: true, m: R, n: N, k: K, a: xv.data, lda: K, b: wv.data, ldb: K,
-        accumulate: false, c: y.storage.pointer, ldc: N / 2, threads: threads, workspace: pool?.gemmWorkspace,
-        epilogue: .swiglu)
-    }
+    let y = projection(x, w, epilogue: .swiglu, op: "linearSwiGLU").y
     return record(y, inputs: [x, w]) { _, _ in preconditionFailure("linearSwiGLU records no gradient") }
   }
 
