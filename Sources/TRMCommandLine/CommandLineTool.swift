@@ -112,7 +112,7 @@ public enum CommandLineTool {
               [--lr X] [--weight-decay X] [--halt-loss-weight X] [--halt-exploration P] [--supervision-warmup S]
               [--loss stablemax|softmax]
               [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loop-share P]
-              [--loss-cells open|all] [--no-ema] [--one-step-gradient] [--seed S] [--threads N]
+              [--loss-cells open|all] [--no-ema] [--one-step-gradient] [--seed S] [--threads N] [--micro-batches K]
               [--checkpoint-every S] [--validate-every S] [--valid-supervision-steps K]
     trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N] [--optimizer-steps S (new total)]
               [--checkpoint-every S] [--validate-every S] [--valid-supervision-steps K]
@@ -130,6 +130,9 @@ public enum CommandLineTool {
       --loop-share P: share of generated mazes with loops (unique shortest path), the rest perfect (default 0.75)
       --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
       --halt-exploration P: share of slots that keep going past a halt to a random 2…N_sup steps (default 0.1)
+      --micro-batches K: split every batch into K parts whose gradients are averaged; the parts run side by side,
+                         one per thread (with --threads K: no hand-off between threads inside an op, ~20% faster
+                         on 2 cores). Results depend on K, not on --threads
       writes RUN_DIR/checkpoint.safetensors (resumable), RUN_DIR/model.safetensors (EMA, for eval),
       RUN_DIR/metrics.jsonl
     """,

@@ -10,6 +10,7 @@ extension CommandLineTool {
     "threads",
     "checkpoint-every", "validate-every", "out", "resume", "valid-supervision-steps", "halt-loss-weight",
     "supervision-warmup", "positions", "loss-cells", "loop-share", "halt-exploration",
+    "micro-batches",
   ]
   static let trainFlags: Set<String> = [
     "no-ema", "one-step-gradient", "augment-online", "generate-online", "no-generate-online",
@@ -72,6 +73,12 @@ extension CommandLineTool {
     if let h = try a.double("halt-loss-weight", min: 0, max: 100) { s.training.haltLossWeight = h }
     if let p = try a.double("halt-exploration", min: 0, max: 1) { s.model.haltExploration = p }
     if let w = try a.int("supervision-warmup", min: 0, max: 100_000_000) { s.training.supervisionWarmup = w }
+    if let k = try a.int("micro-batches", min: 1, max: 256) {
+      guard s.training.batchSize % k == 0 else {
+        throw UsageError("--micro-batches \(k) does not divide the batch of \(s.training.batchSize)")
+      }
+      s.training.microBatches = k == 1 ? nil : k
+    }
     if let l = a.string("loss") {
       guard let v = CrossEntropyKind(rawValue: l) else { throw UsageError("--loss must be stablemax or softmax") }
       s.training.loss = v

@@ -48,12 +48,24 @@ public final class Graph {
 
   var nodes: [Node] = []
 
-  public init(recording: Bool, threads: Int = 1, pool: BufferPool? = nil) {
+  /// Where parameter gradients go on `backward`: false (default) accumulates them into
+  /// `Parameter.grad`; true keeps them in the graph (`parameterGradient(_:)`), so that several
+  /// graphs over the same parameters can run backward at the same time (micro-batches on
+  /// threads) and their caller sums them in a fixed order.
+  public let ownsParameterGradients: Bool
+  private var ownedGradients: [ObjectIdentifier: Tensor] = [:]
+
+  public init(recording: Bool, threads: Int = 1, pool: BufferPool? = nil, ownsParameterGradients: Bool = false) {
     precondition(threads >= 1, "threads must be ≥ 1, got \(threads)")
     isRecording = recording
     self.threads = threads
     self.pool = pool
+    self.ownsParameterGradients = ownsParameterGradients
   }
+
+  /// The gradient this graph's `backward` computed for `p` (graphs that own their parameter
+  /// gradients; nil when none flowed to `p`).
+  public func parameterGradient(_ p: Parameter) -> Tensor? { ownedGradients[ObjectIdentifier(p)] }
 
   /// Number of recorded nodes (for tests of what was and was not recorded).
   public var recordedCount: Int { nodes.count }
@@ -114,8 +126,13 @@ public final class Graph {
       let node = nodes[i]
       guard let g = node.grad else { continue }
       if let p = node.parameter {
-        p.grad.withMutableData { dst in
-          axpyInto(dst, g.data, g.count)
+        if !ownsParameterGradients {
+          p.grad.withMutableData { dst in axpyInto(dst, g.data, g.count) }
+        } else if var owned = ownedGradients.removeValue(forKey: ObjectIdentifier(p)) {
+          owned.withMutableData { dst in axpyInto(dst, g.data, g.count) }
+          ownedGradients[ObjectIdentifier(p)] = owned
+        } else {
+          ownedGradients[ObjectIdentifier(p)] = g  // the leaf's buffer becomes the gradient
         }
       } else if let bw = node.backward {
         if let profile {

@@ -126,3 +126,18 @@ func gatherRows(_ t: Tensor, _ rows: [Int]) -> Tensor {
   }
   return out
 }
+
+/// The rows of several tensors of equal row shape, one after the other (inverse of `gatherRows`
+/// over consecutive ranges).
+func concatenateRows(_ parts: [Tensor]) -> Tensor {
+  let rows = parts.reduce(0) { $0 + $1.shape[0] }
+  var out = Tensor(uninitializedShape: [rows] + parts[0].shape.dropFirst())
+  out.withMutableData { dst in
+    var offset = 0
+    for t in parts {
+      (dst + offset).update(from: t.data, count: t.count)
+      offset += t.count
+    }
+  }
+  return out
+}

@@ -90,6 +90,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   public var onlineGeneration: Bool? = nil
   /// Share of generated mazes that have loops (nil: `ExampleStream.mazeLoopShare`).
   public var generatedLoopShare: Double? = nil
+  /// Micro-batches per step (nil or 1 = the whole batch at once): the slots are split into this
+  /// many equal parts, each part's loss (its own mean) is differentiated on its own graph, and
+  /// the gradients are averaged in part order — the data-parallel rule of `Communicator` runs,
+  /// inside one process. The parts run side by side on the `threads` (a part per thread, one
+  /// kernel thread each, so no hand-off between threads inside an op); the result depends on the
+  /// number of parts only, never on the thread count.
+  public var microBatches: Int? = nil
   public var seed: UInt64 = 0
   public var threads = 1
 
@@ -100,6 +107,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     func fail(_ s: String) throws { throw ModelError.invalidConfig(s) }
     if batchSize < 1 || batchSize > 65_536 { try fail("batchSize must be in 1…65536, got \(batchSize)") }
     if threads < 1 || threads > 256 { try fail("threads must be in 1…256, got \(threads)") }
+    if let k = microBatches, k < 1 || k > 256 || batchSize % k != 0 {
+      try fail("microBatches must be in 1…256 and divide the batch of \(batchSize), got \(k)")
+    }
     if optimizerSteps < 0 || optimizerSteps > 1_000_000_000 { try fail("optimizerSteps must be in 0…10^9") }
     if warmupSteps < 0 || gradientRecursions < 1 || gradientRecursions > 256 || (supervisionWarmup ?? 0) < 0 {
       try fail("warmupSteps and supervisionWarmup must be ≥ 0, gradientRecursions in 1…256")
@@ -120,7 +130,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case batchSize, optimizerSteps = "steps", learningRate, warmupSteps, schedule, weightDecay, beta1, beta2, emaDecay
     case useEMA, loss, haltLossWeight, gradientRecursions, onlineAugmentation, oneStepGradient, supervisionWarmup
-    case staggerSlots, gradientClip, onlineGeneration, generatedLoopShare, seed, threads
+    case staggerSlots, gradientClip, onlineGeneration, generatedLoopShare, microBatches, seed, threads
   }
 }
 
@@ -218,8 +228,11 @@ public final class Trainer {
   public let optimizer: AdamW
   public let ema: EMA
   public let schedule: LearningRateSchedule
-  /// Where every step's activations and gradients are allocated (reused across steps).
-  public let pool = BufferPool()
+  /// Where every step's activations and gradients are allocated (reused across steps): one
+  /// pool per micro-batch, since micro-batches run on threads side by side.
+  let pools: [BufferPool]
+  /// The first micro-batch's pool (the only one without micro-batches).
+  public var pool: BufferPool { pools[0] }
 
   /// The loop state (saved in checkpoints with the carry, so resume is exact).
   public internal(set) var state: TrainerState
@@ -267,9 +280,12 @@ public final class Trainer {
           model.config.sequenceLength, have / 1e9))
     }
     let P = communicator?.size ?? 1, rank = communicator?.rank ?? 0
-    guard config.batchSize % P == 0 else {
-      throw ModelError.invalidConfig("the batch of \(config.batchSize) does not split evenly over \(P) processes")
+    let parts = config.microBatches ?? 1
+    guard config.batchSize % (P * parts) == 0 else {
+      throw ModelError.invalidConfig(
+        "the batch of \(config.batchSize) does not split evenly over \(P) processes × \(parts) micro-batches")
     }
+    pools = (0..<parts).map { _ in BufferPool() }
     shard = (rank * config.batchSize / P)..<((rank + 1) * config.batchSize / P)
     self.communicator = communicator
     if let communicator, P > 1 {
@@ -354,7 +370,7 @@ public final class Trainer {
   /// Runs one optimizer step and returns its metrics.
   @discardableResult
   public func trainStep() -> StepMetrics {
-    let B = config.batchSize, L = model.config.sequenceLength, V = model.config.vocabSize
+    let B = config.batchSize
     let isTRM = model.config.kind == .trm
     let local = shard, b = local.count, P = Double(communicator?.size ?? 1)
     // Refill halted slots (all slots for the baseline).
@@ -369,42 +385,55 @@ public final class Trainer {
       state.slotSteps[s] = firstFill && config.staggerSlots == true ? s % effectiveSupervisionSteps : 0
       if isTRM && local.contains(s) { model.resetCarry(&carry, row: s - local.lowerBound) }
     }
-    let tokens = Array(state.slotInputs[local].joined()), labels = Array(state.slotTargets[local].joined())
     profile?.add("slots (refill, batch)", seconds: Double(DispatchTime.now().uptimeNanoseconds - refillStart) / 1e9)
     let params = model.parameters
     for p in params { p.zeroGrad() }
-    let g = Graph(recording: true, threads: config.threads, pool: pool)
-    g.profile = profile
-    let out = model.step(
-      g, tokens: tokens, carry: carry, gradientRecursions: config.gradientRecursions,
-      oneStepGradient: config.oneStepGradient)
-
-    // Correctness of each slot's current answer (argmax over logits).
-    var correctCells = 0, supervised = 0
-    var exact = [Bool](repeating: false, count: B)
-    profiled(profile, "scoring (argmax, grading)") {
-      let predicted = argmax(out.logits.value, rows: b * L, vocab: V)
-      for (row, s) in local.enumerated() {
-        let r = Example.grade(predicted[(row * L)..<((row + 1) * L)], targets: state.slotTargets[s])
-        correctCells += r.correctCells
-        supervised += r.supervisedCells
-        exact[s] = r.exact
+    // Forward, loss and backward of each micro-batch; the parts run side by side on the threads.
+    let k = pools.count, rows = b / k
+    let workers = min(k, config.threads), kernelThreads = max(1, config.threads / workers)
+    let partCarries =
+      k == 1
+      ? [carry]
+      : (0..<k).map { i in
+        let r = Array((i * rows)..<((i + 1) * rows))
+        return Carry(y: gatherRows(carry.y, r), z: gatherRows(carry.z, r))
       }
+    let results = (0..<k).map { _ in PartResult() }
+    let run = { (i: Int) in
+      let slots = (local.lowerBound + i * rows)..<(local.lowerBound + (i + 1) * rows)
+      self.trainPart(
+        slots: slots, carry: partCarries[i], pool: self.pools[i], threads: k == 1 ? self.config.threads : kernelThreads,
+        ownsGradients: k > 1, profile: i == 0 ? self.profile : nil, into: results[i])
     }
-    let lm = g.mean(g.crossEntropy(out.logits, labels: labels, kind: config.loss, ignore: Example.ignore))
-    var loss = lm
-    var haltLossValue = 0.0
-    if let q = out.haltLogits {
-      let bce = g.mean(g.bceWithLogits(q, targets: exact[local].map { $0 ? 1 : 0 }))
-      haltLossValue = Double(bce.value[flat: 0])
-      loss = g.add(lm, g.scale(bce, Float(config.haltLossWeight)))
+    if workers > 1 { parallelFor(k, threads: workers, run) } else { for i in 0..<k { run(i) } }
+    var exact = [Bool](repeating: false, count: B)
+    var correctCells = 0, supervised = 0
+    var lossValue = 0.0, lmValue = 0.0, haltLossValue = 0.0
+    var haltLogits: [Float]? = results[0].haltLogits != nil ? [Float](repeating: 0, count: B) : nil
+    for (i, r) in results.enumerated() {
+      for (row, e) in r.exact.enumerated() { exact[local.lowerBound + i * rows + row] = e }
+      if let q = r.haltLogits { for (row, v) in q.enumerated() { haltLogits?[local.lowerBound + i * rows + row] = v } }
+      correctCells += r.correctCells
+      supervised += r.supervised
+      lossValue += r.loss / Double(k)
+      lmValue += r.lm / Double(k)
+      haltLossValue += r.haltLoss / Double(k)
     }
-    var lossValue = Double(loss.value[flat: 0]), lmValue = Double(lm.value[flat: 0])
-    var haltLogits = out.haltLogits.map { q in
-      var all = [Float](repeating: 0, count: B)
-      for (row, s) in local.enumerated() { all[s] = q.value[flat: row] }
-      return all
+    if k > 1 {
+      profiled(profile, "micro-batch gradient sum") {
+        let scale = 1 / Float(k)
+        for p in params {
+          let n = p.grad.count
+          p.grad.withMutableData { dst in
+            for r in results { if let g = r.graph?.parameterGradient(p) { axpy(scale, g.data, dst, n) } }
+          }
+        }
+      }
+      carry = Carry(y: concatenateRows(results.map { $0.carry!.y }), z: concatenateRows(results.map { $0.carry!.z }))
+    } else if let c = results[0].carry {
+      carry = c
     }
+    for r in results { r.graph = nil }
     if let communicator, communicator.size > 1 {
       // One sum over processes: every slot's exactness and halting logit, and the loss figures.
       var shared = [Double](repeating: 0, count: 2 * B + 5)
@@ -425,9 +454,6 @@ public final class Trainer {
       haltLossValue = shared[2 * B + 2] / P
       correctCells = Int(shared[2 * B + 3])
       supervised = Int(shared[2 * B + 4])
-    }
-    g.backward(loss)
-    if let communicator, communicator.size > 1 {
       profiled(profile, "gradient averaging (MPI)") { averageGradients(params, over: communicator) }
     }
     if let clip = config.gradientClip {
@@ -441,7 +467,6 @@ public final class Trainer {
     // Halting decisions for the next step (reference ACT wrapper, training mode).
     var haltedExact = 0, haltedN = 0, haltedStepSum = 0
     if isTRM {
-      carry = out.carry
       let nSup = effectiveSupervisionSteps
       for s in 0..<B {
         state.slotSteps[s] += 1
@@ -465,6 +490,55 @@ public final class Trainer {
       exactAccuracy: Double(exact.filter { $0 }.count) / Double(B),
       cellAccuracy: Double(correctCells) / Double(max(1, supervised)),
       haltedCount: haltedN, meanHaltSupervisionSteps: haltedN > 0 ? Double(haltedStepSum) / Double(haltedN) : nil)
+  }
+
+  /// What one micro-batch's forward and backward measured; the graph keeps its parameter
+  /// gradients until the trainer has summed them.
+  final class PartResult: @unchecked Sendable {
+    var exact: [Bool] = []
+    var haltLogits: [Float]? = nil
+    var correctCells = 0, supervised = 0
+    var loss = 0.0, lm = 0.0, haltLoss = 0.0
+    var carry: Carry? = nil
+    var graph: Graph? = nil
+  }
+
+  /// Forward, loss (the part's own mean) and backward of the slots `slots`. Reads the model and
+  /// the loop state, writes only `result` (safe to run for several parts at once).
+  func trainPart(
+    slots: Range<Int>, carry: Carry, pool: BufferPool, threads: Int, ownsGradients: Bool, profile: OpProfile?,
+    into result: PartResult
+  ) {
+    let L = model.config.sequenceLength, V = model.config.vocabSize
+    let tokens = Array(state.slotInputs[slots].joined()), labels = Array(state.slotTargets[slots].joined())
+    let g = Graph(recording: true, threads: threads, pool: pool, ownsParameterGradients: ownsGradients)
+    g.profile = profile
+    let out = model.step(
+      g, tokens: tokens, carry: carry, gradientRecursions: config.gradientRecursions,
+      oneStepGradient: config.oneStepGradient)
+    // Correctness of each slot's current answer (argmax over logits).
+    profiled(profile, "scoring (argmax, grading)") {
+      let predicted = argmax(out.logits.value, rows: slots.count * L, vocab: V)
+      result.exact = slots.enumerated().map { row, s in
+        let r = Example.grade(predicted[(row * L)..<((row + 1) * L)], targets: state.slotTargets[s])
+        result.correctCells += r.correctCells
+        result.supervised += r.supervisedCells
+        return r.exact
+      }
+    }
+    let lm = g.mean(g.crossEntropy(out.logits, labels: labels, kind: config.loss, ignore: Example.ignore))
+    var loss = lm
+    if let q = out.haltLogits {
+      let bce = g.mean(g.bceWithLogits(q, targets: result.exact.map { $0 ? 1 : 0 }))
+      result.haltLoss = Double(bce.value[flat: 0])
+      loss = g.add(lm, g.scale(bce, Float(config.haltLossWeight)))
+      result.haltLogits = (0..<slots.count).map { q.value[flat: $0] }
+    }
+    result.loss = Double(loss.value[flat: 0])
+    result.lm = Double(lm.value[flat: 0])
+    g.backward(loss)
+    result.carry = model.config.kind == .trm ? out.carry : nil
+    result.graph = ownsGradients ? g : nil
   }
 
   /// Sums every parameter's gradient over the processes (one flat buffer, one collective) and

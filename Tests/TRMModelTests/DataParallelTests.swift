@@ -73,7 +73,12 @@ final class DataParallelTests: XCTestCase {
   }
 
   /// Runs `steps` optimizer steps on P in-process ranks; returns every rank's trainer.
-  func run(ranks P: Int, steps: Int, from checkpoint: URL? = nil) throws -> [Trainer] {
+  func run(
+    ranks P: Int, steps: Int, from checkpoint: URL? = nil, microBatches: Int? = nil, threads: Int = 1
+  ) throws -> [Trainer] {
+    var config = self.config
+    config.microBatches = microBatches
+    config.threads = threads
     let group = LocalGroup(size: P)
     var trainers = [Trainer?](repeating: nil, count: P)
     var errors: [Error] = []
@@ -148,6 +153,50 @@ final class DataParallelTests: XCTestCase {
       } else {
         XCTAssertLessThan(worst, 1e-4, "P = 1 resume of a P = 2 run")
       }
+    }
+  }
+
+  /// Micro-batches (`TrainingConfig.microBatches`): the same averaging rule inside one process.
+  /// The result depends on the number of parts only: 1, 2 and 3 threads give the same bits.
+  func testMicroBatchesTrainWhatTheWholeBatchTrainsForAnyThreadCount() throws {
+    let whole = try run(ranks: 1, steps: 5)[0]
+    let parts = try run(ranks: 1, steps: 5, microBatches: 2, threads: 2)[0]
+    XCTAssertEqual(parts.state, whole.state, "same slots, steps and halting as the whole batch")
+    let worst = zip(weights(whole), weights(parts)).map { abs($0 - $1) }.max() ?? 0
+    XCTAssertLessThan(worst, 1e-4, "weights after 5 steps differ by \(worst)")
+    XCTAssertGreaterThan(worst, 0, "the parts' gradients were averaged, not the whole batch's taken again")
+    for threads in [1, 3] {
+      let other = try run(ranks: 1, steps: 5, microBatches: 2, threads: threads)[0]
+      XCTAssertEqual(weights(other), weights(parts), "micro-batches on \(threads) thread(s): same bits as on 2")
+    }
+    // With ranks: 2 processes × 2 micro-batches of 2 slots.
+    let both = try run(ranks: 2, steps: 5, microBatches: 2, threads: 2)
+    XCTAssertEqual(both[0].state, whole.state)
+    XCTAssertEqual(weights(both[0]), weights(both[1]), "ranks stay in step bit for bit")
+    let worstBoth = zip(weights(whole), weights(both[0])).map { abs($0 - $1) }.max() ?? 0
+    XCTAssertLessThan(worstBoth, 1e-4, "2 ranks × 2 micro-batches after 5 steps differ by \(worstBoth)")
+  }
+
+  func testMicroBatchesResumeBitForBitAndMustDivideTheBatch() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trm-mb-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("c.safetensors")
+    var tc = config
+    tc.microBatches = 2
+    tc.threads = 2
+    let t = try Trainer(model: try RecursiveModel(config: tinyConfig(), seed: 81), config: tc, data: data)
+    for _ in 0..<3 { t.trainStep() }
+    try Checkpoint.save(trainer: t, to: url)
+    for _ in 0..<2 { t.trainStep() }
+    let resumed = try Checkpoint.read(url).trainer(data: data, threads: 1)
+    XCTAssertEqual(resumed.config.microBatches, 2, "the checkpoint keeps the number of parts")
+    for _ in 0..<2 { resumed.trainStep() }
+    XCTAssertEqual(resumed.state, t.state)
+    XCTAssertEqual(weights(resumed), weights(t), "resumed on 1 thread: the same bits as the 2-thread run")
+    tc.microBatches = 3
+    XCTAssertThrowsError(try Trainer(model: try RecursiveModel(config: tinyConfig(), seed: 81), config: tc, data: data)) {
+      XCTAssertTrue("\($0)".contains("divide the batch of 8"), "\($0)")
     }
   }
 

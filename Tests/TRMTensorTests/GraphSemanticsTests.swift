@@ -40,6 +40,29 @@ final class GraphSemanticsTests: XCTestCase {
     XCTAssertGreaterThan(w.grad.scalars.map(abs).max()!, 0)
   }
 
+  /// A graph that owns its parameter gradients leaves `Parameter.grad` alone and keeps exactly
+  /// what it would have added there — also for a parameter used twice (two leaves, summed).
+  func testAGraphThatOwnsItsParameterGradientsKeepsThemApart() {
+    let w = Parameter(name: "w", value: randomTensor([5, 3], seed: 7))
+    let unused = Parameter(name: "u", value: randomTensor([2], seed: 8))
+    let x = randomTensor([4, 3], seed: 9)
+    func loss(_ g: Graph) -> Var {
+      let h = g.linear(g.constant(x), g.param(w))
+      return g.sum(g.mul(h, g.linear(g.constant(x), g.param(w))))
+    }
+    w.zeroGrad()
+    let shared = Graph(recording: true)
+    shared.backward(loss(shared))
+    let want = w.grad.scalars
+    w.zeroGrad()
+    let owning = Graph(recording: true, ownsParameterGradients: true)
+    owning.backward(loss(owning))
+    XCTAssertEqual(w.grad.scalars, [Float](repeating: 0, count: 15), "Parameter.grad untouched")
+    XCTAssertEqual(owning.parameterGradient(w)?.scalars, want)
+    XCTAssertNil(owning.parameterGradient(unused))
+    XCTAssertGreaterThan(want.map(abs).max()!, 0)
+  }
+
   func testDetachCutsTheGradientPath() {
     let w = Parameter(name: "w", value: randomTensor([4], seed: 3))
     let g = Graph(recording: true)
