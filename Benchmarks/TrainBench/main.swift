@@ -3,7 +3,13 @@
 //
 //   swift run -c release TrainBench [--quick] [--no-torch] [--steps N] [--profile]
 //                                   [--mode train|infer] [--mixer mlp|attention] [--threads N]
+//                                   [--whole-batch]
 //                                   (the filters are for profiling one configuration)
+//
+// With N threads the batch is split N ways and the parts run side by side, one kernel thread
+// each (training: `TrainingConfig.microBatches` = N; inference: N half batches, as `Evaluator`
+// runs them) — the same computation, without a hand-off between threads inside every op.
+// `--whole-batch` measures the other way: the whole batch, every op spread over the N threads.
 //
 // Every figure is also given as a share of this machine's FMA peak, measured at start (a
 // calibrated loop of independent FMAs), so runs on different machines compare. `--profile`
@@ -31,6 +37,7 @@ let timedSteps = option("--steps").flatMap { Int($0) } ?? 5
 let modes = option("--mode").map { [$0 == "train"] } ?? [true, false]
 let threadCounts = option("--threads").flatMap { Int($0) }.map { [$0] } ?? [1, 2]
 let profiling = args.contains("--profile")
+let wholeBatch = args.contains("--whole-batch")
 let peak = measuredFMAPeakGflops()
 print(String(format: "measured FMA peak: %.1f GFLOP/s per core (ISA %@)", peak, "\(KernelISA.best)"))
 
@@ -93,6 +100,11 @@ func config(_ s: Setting) -> ModelConfig {
   return c
 }
 
+final class Box<T>: @unchecked Sendable {
+  var value: T
+  init(_ value: T) { self.value = value }
+}
+
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
@@ -112,6 +124,7 @@ func measureOurs(_ s: Setting, threads: Int, train: Bool) throws -> Double {
     var tc = TrainingConfig()
     tc.batchSize = s.batch
     tc.threads = threads
+    tc.microBatches = threads > 1 && !wholeBatch ? threads : nil
     tc.loss = .softmax
     tc.learningRate = 1e-4
     tc.weightDecay = 1.0
@@ -129,17 +142,21 @@ func measureOurs(_ s: Setting, threads: Int, train: Bool) throws -> Double {
         label: "train \(s.mixer.rawValue) D=\(s.width) B=\(s.batch) \(threads) thr")
     }
   } else {
-    let tokens = data.prefix(s.batch).flatMap(\.inputs)
-    let pool = BufferPool()
-    var carry = model.initialCarry(batch: s.batch)
+    let parts = threads > 1 && !wholeBatch ? threads : 1
+    let rows = splitRange(s.batch, chunks: parts)
+    let tokens = rows.map { data[$0].flatMap(\.inputs) }
+    let pools = rows.map { _ in BufferPool() }
+    let carries = rows.map { Box(model.initialCarry(batch: $0.count)) }
     let profile = profiling ? OpProfile() : nil
     for i in 0..<(2 + timedSteps) {
       let t0 = now()
-      let g = Graph(recording: false, threads: threads, pool: pool)
-      if i >= 2 { g.profile = profile }
-      let o = model.step(g, tokens: tokens, carry: carry)
-      carry = o.carry
-      _ = argmax(o.logits.value, rows: s.batch * 81, vocab: 11)
+      parallelFor(rows.count, threads: threads) { p in
+        let g = Graph(recording: false, threads: parts == 1 ? threads : 1, pool: pools[p])
+        if i >= 2 && p == 0 { g.profile = profile }
+        let o = model.step(g, tokens: tokens[p], carry: carries[p].value)
+        carries[p].value = o.carry
+        _ = argmax(o.logits.value, rows: rows[p].count * 81, vocab: 11)
+      }
       if i >= 2 { times.append(now() - t0) }
     }
     if let profile {
@@ -178,7 +195,8 @@ func measureTorch(_ s: Setting, threads: Int, train: Bool) -> Double? {
 }
 
 print(
-  "TRM throughput, 9×9 sudoku shapes (L=81, V=11), n=6, T=3; ISA \(KernelISA.best); \(timedSteps) timed steps, median")
+  "TRM throughput, 9×9 sudoku shapes (L=81, V=11), n=6, T=3; ISA \(KernelISA.best); \(timedSteps) timed steps, median; "
+    + (wholeBatch ? "whole batch, ops spread over the threads" : "batch split over the threads (micro-batches)"))
 print(
   [
     "mode", "mixer", "D", "B", "thr", "ours s/step", "ours samp-st/s", "ours GFLOP/s", "% peak", "torch s/step",

@@ -41,54 +41,68 @@ public enum Evaluator {
     // Big puzzles (a 301×301 maze) get smaller batches: at most a quarter of the machine's memory.
     let perExample = model.config.activationFloatsPerExample(recording: false) * 4
     let memoryCap = Int(min(1e9, Double(ProcessInfo.processInfo.physicalMemory) / 4 / max(perExample, 1)))
-    let batchSize = max(1, min(batchSize, memoryCap))
-    let L = model.config.sequenceLength, V = model.config.vocabSize
-    let pool = BufferPool()
-    var out: [Prediction] = []
-    out.reserveCapacity(inputs.count)
-    var start = 0
-    let K = model.config.kind == .trm ? max(1, budget.supervisionSteps) : 1
-    while start < inputs.count {
-      let end = min(inputs.count, start + batchSize)
-      let B = end - start
-      var tokens: [Int32] = []
-      tokens.reserveCapacity(B * L)
-      for i in start..<end {
-        precondition(inputs[i].count == L, "example \(i) has \(inputs[i].count) tokens; the model expects \(L)")
-        tokens += inputs[i]
-      }
-      var carry = model.initialCarry(batch: B)
-      var preds = [Prediction](repeating: Prediction(tokens: [], supervisionSteps: 0, haltProbability: nil), count: B)
-      // Rows still running (indices into this batch); halted rows are dropped from the
-      // computation, so early halting saves wall time, not only FLOPs. Rows are independent,
-      // so dropping others does not change a row's result.
-      var active = Array(0..<B)
-      for k in 1...K {
-        let n = active.count
-        let g = Graph(recording: false, threads: threads, pool: pool)
-        let o = model.step(g, tokens: tokens, carry: carry, budget: budget)
-        carry = o.carry
-        let argmaxTokens = argmax(o.logits.value, rows: n * L, vocab: V)
-        let q = o.haltLogits?.value.scalars
-        var keep: [Int] = []
-        for (r, b) in active.enumerated() {
-          let p = q.map { 1 / (1 + _exp(-Double($0[r]))) }
-          preds[b] = Prediction(
-            tokens: Array(argmaxTokens[(r * L)..<((r + 1) * L)]), supervisionSteps: k, haltProbability: p)
-          let halted = halt && (q?[r] ?? 0) > 0
-          if !halted { keep.append(r) }
-        }
-        if keep.isEmpty { break }
-        if keep.count < n {
-          tokens = keep.flatMap { tokens[($0 * L)..<(($0 + 1) * L)] }
-          carry = Carry(y: gatherRows(carry.y, keep), z: gatherRows(carry.z, keep))
-          active = keep.map { active[$0] }
-        }
-      }
-      out += preds
-      start = end
+    let L = model.config.sequenceLength
+    for (i, x) in inputs.enumerated() {
+      precondition(x.count == L, "example \(i) has \(x.count) tokens; the model expects \(L)")
     }
-    return out
+    // Rows are independent, so several threads each run whole batches on one kernel thread (no
+    // hand-off inside an op) whenever there are rows for each; the batches are equal in size
+    // and dealt round-robin. A row's result does not depend on its batch-mates.
+    let workers = max(1, min(threads, inputs.count))
+    let batchSize = max(1, min(batchSize, memoryCap / workers))
+    let batches = workers * ((inputs.count + workers * batchSize - 1) / (workers * batchSize))
+    let ranges = splitRange(inputs.count, chunks: max(1, batches))
+    let kernelThreads = max(1, threads / workers)
+    let pools = (0..<workers).map { _ in BufferPool() }
+    let results = (0..<ranges.count).map { _ in PredictionBox() }
+    parallelFor(ranges.count, threads: workers) { i in
+      results[i].value = predictBatch(
+        model: model, inputs: inputs[ranges[i]], budget: budget, halt: halt, pool: pools[i % workers],
+        threads: kernelThreads)
+    }
+    return results.flatMap(\.value)
+  }
+
+  private final class PredictionBox: @unchecked Sendable { var value: [Prediction] = [] }
+
+  /// Runs one batch (rows of `inputs`) up to the budget's supervision steps.
+  private static func predictBatch(
+    model: RecursiveModel, inputs: ArraySlice<[Int32]>, budget: RecursionBudget, halt: Bool, pool: BufferPool,
+    threads: Int
+  ) -> [Prediction] {
+    let L = model.config.sequenceLength, V = model.config.vocabSize
+    let B = inputs.count
+    var tokens = Array(inputs.joined())
+    let K = model.config.kind == .trm ? max(1, budget.supervisionSteps) : 1
+    var carry = model.initialCarry(batch: B)
+    var preds = [Prediction](repeating: Prediction(tokens: [], supervisionSteps: 0, haltProbability: nil), count: B)
+    // Rows still running (indices into this batch); halted rows are dropped from the
+    // computation, so early halting saves wall time, not only FLOPs. Rows are independent,
+    // so dropping others does not change a row's result.
+    var active = Array(0..<B)
+    for k in 1...K {
+      let n = active.count
+      let g = Graph(recording: false, threads: threads, pool: pool)
+      let o = model.step(g, tokens: tokens, carry: carry, budget: budget)
+      carry = o.carry
+      let argmaxTokens = argmax(o.logits.value, rows: n * L, vocab: V)
+      let q = o.haltLogits?.value.scalars
+      var keep: [Int] = []
+      for (r, b) in active.enumerated() {
+        let p = q.map { 1 / (1 + _exp(-Double($0[r]))) }
+        preds[b] = Prediction(
+          tokens: Array(argmaxTokens[(r * L)..<((r + 1) * L)]), supervisionSteps: k, haltProbability: p)
+        let halted = halt && (q?[r] ?? 0) > 0
+        if !halted { keep.append(r) }
+      }
+      if keep.isEmpty { break }
+      if keep.count < n {
+        tokens = keep.flatMap { tokens[($0 * L)..<(($0 + 1) * L)] }
+        carry = Carry(y: gatherRows(carry.y, keep), z: gatherRows(carry.z, keep))
+        active = keep.map { active[$0] }
+      }
+    }
+    return preds
   }
 
   /// Predicts and scores against the examples' targets.

@@ -556,6 +556,13 @@ final class CheckpointTests: XCTestCase {
     XCTAssertEqual(batched.map(\.tokens), alone.map(\.tokens))
     XCTAssertEqual(batched.map(\.supervisionSteps), alone.map(\.supervisionSteps))
     XCTAssertEqual(batched.map(\.haltProbability), alone.map(\.haltProbability))
+    // Threads split the rows into batches run side by side: the same answers in input order.
+    for threads in [2, 3] {
+      let split = Evaluator.predict(
+        model: m, inputs: ex.map(\.inputs), budget: sixSteps, halt: true, batchSize: 12, threads: threads)
+      XCTAssertEqual(split.map(\.tokens), alone.map(\.tokens), "\(threads) threads")
+      XCTAssertEqual(split.map(\.supervisionSteps), alone.map(\.supervisionSteps), "\(threads) threads")
+    }
     XCTAssertGreaterThan(
       Set(batched.map(\.supervisionSteps)).count, 1,
       "the check needs rows that halt at different steps: \(batched.map(\.supervisionSteps))")
