@@ -73,12 +73,7 @@ extension CommandLineTool {
     if let h = try a.double("halt-loss-weight", min: 0, max: 100) { s.training.haltLossWeight = h }
     if let p = try a.double("halt-exploration", min: 0, max: 1) { s.model.haltExploration = p }
     if let w = try a.int("supervision-warmup", min: 0, max: 100_000_000) { s.training.supervisionWarmup = w }
-    if let k = try a.int("micro-batches", min: 1, max: 256) {
-      guard s.training.batchSize % k == 0 else {
-        throw UsageError("--micro-batches \(k) does not divide the batch of \(s.training.batchSize)")
-      }
-      s.training.microBatches = k == 1 ? nil : k
-    }
+    if let k = try a.int("micro-batches", min: 1, max: 256) { s.training.microBatches = k == 1 ? nil : k }
     if let l = a.string("loss") {
       guard let v = CrossEntropyKind(rawValue: l) else { throw UsageError("--loss must be stablemax or softmax") }
       s.training.loss = v

@@ -79,6 +79,11 @@ public struct TrainingSetup: Sendable {
       }
     }
     s.training.warmupSteps = min(s.training.warmupSteps, max(1, s.training.optimizerSteps / 10))
+    if let k = s.training.microBatches, s.training.batchSize % k != 0 {
+      throw TaskError.invalid(
+        "a batch of \(s.training.batchSize) does not split into \(k) micro-batches: choose a multiple of \(k) "
+          + "(or --micro-batches 1)")
+    }
     return s
   }
 
