@@ -136,9 +136,17 @@ public enum CommandLineTool {
       writes RUN_DIR/checkpoint.safetensors (resumable), RUN_DIR/model.safetensors (EMA, for eval),
       RUN_DIR/metrics.jsonl
     """,
-    "eval": "trm eval --checkpoint FILE --data FILE [--supervision-steps K] [--halt] [--json OUT] [--threads N]",
-    "solve":
-      "trm solve --checkpoint FILE [--data FILE | stdin] [--supervision-steps K] [--no-halt] [--verify] [--threads N]",
+    "eval": """
+    trm eval --checkpoint FILE --data FILE [--supervision-steps K] [--halt | --until-stable] [--attempts K]
+             [--json OUT] [--threads N]
+      --until-stable: stop each puzzle at the first step (from the 2nd on) that leaves its answer unchanged, up to
+                      K steps; the halting head is not consulted (use it on bigger inputs than the training ones)
+    """,
+    "solve": """
+    trm solve --checkpoint FILE [--data FILE | stdin] [--supervision-steps K] [--no-halt | --until-stable]
+              [--attempts K] [--verify] [--threads N]
+      --until-stable: as in trm eval (instead of the halting head)
+    """,
     "trace":
       "trm trace --checkpoint FILE --data FILE [--index N (1)] [--supervision-steps K] --out FILE.svg [--threads N]",
     "verify": "trm verify --data FILE [--task sudoku|maze|arithmetic]   (exit 0 only if every line is valid)",
@@ -148,7 +156,7 @@ public enum CommandLineTool {
     """,
     "sweep": """
     trm sweep --checkpoint FILE --data FILE[,FILE…] --supervision-steps 1,2,4,8,16,32 [--latent-steps 2,6]
-              [--recursions 1,3] [--baseline CHECKPOINT] [--halt] --out DIR [--threads N]
+              [--recursions 1,3] [--baseline CHECKPOINT] [--halt | --until-stable] --out DIR [--threads N]
       one curve per file and (n, T) in one chart; sweep.csv has the effective depth K·T·(n+1)·blocks of each point.
       The model is loaded once: n, T and K are run-time. Files of another size than the training set run the same
       weights (size extrapolation; conv and attention mixers).

@@ -5,10 +5,14 @@ extension CommandLineTool {
   /// `trm eval`: accuracy of a checkpoint on a labelled file, as a table (and JSON).
   static func evaluate(_ args: [String]) throws -> Int32 {
     let a = try Arguments(
-      args, command: "eval", flags: ["halt"],
+      args, command: "eval", flags: ["halt", "until-stable"],
       options: ["checkpoint", "data", "supervision-steps", "json", "threads", "attempts"],
       aliases: ["steps": "supervision-steps"])
     let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
+    r.stopsWhenStable = a.has("until-stable")
+    if a.has("halt") && a.has("until-stable") {
+      throw UsageError("--halt and --until-stable are two stop rules: choose one")
+    }
     let set = try loadSet(try a.required("data"), task: r.layout.task)
     let k = try a.int("supervision-steps", min: 1, max: 1024)
     let attempts = try a.int("attempts", default: 1, min: 1, max: 1024)

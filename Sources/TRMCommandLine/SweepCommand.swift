@@ -7,10 +7,14 @@ extension CommandLineTool {
   /// recursion budget.
   static func sweep(_ args: [String]) throws -> Int32 {
     let a = try Arguments(
-      args, command: "sweep", flags: ["halt"],
+      args, command: "sweep", flags: ["halt", "until-stable"],
       options: ["checkpoint", "data", "supervision-steps", "latent-steps", "recursions", "baseline", "out", "threads"],
       aliases: ["steps": "supervision-steps"])
     let trained = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
+    trained.stopsWhenStable = a.has("until-stable")
+    if a.has("halt") && a.has("until-stable") {
+      throw UsageError("--halt and --until-stable are two stop rules: choose one")
+    }
     // Several files (e.g. 15×15, 31×31, 59×59 mazes): one curve per file in the same chart.
     let paths = try a.required("data").split(separator: ",").map(String.init)
     let suites = try paths.map { path -> (PuzzleSet, Reasoner) in

@@ -32,10 +32,13 @@ public enum Evaluator {
   /// Runs up to `budget.supervisionSteps` supervision steps per example, each with the budget's
   /// n and T (nil: the trained budget; any budget runs on the same weights, e.g. more steps than
   /// the training N_sup for test-time depth scaling). With `halt`, an example stops at the first
-  /// step whose halt logit is > 0 (its answer is frozen there). The baseline always uses one step.
+  /// step whose halt logit is > 0 (its answer is frozen there). With `untilStable`, an example
+  /// stops at the first step (from the second on) that leaves its answer unchanged — a stop rule
+  /// that does not depend on what the halting head learned at the training size. The baseline
+  /// always uses one step.
   public static func predict(
     model: RecursiveModel, inputs: [[Int32]], budget: RecursionBudget? = nil, halt: Bool,
-    batchSize: Int = 64, threads: Int = 1
+    untilStable: Bool = false, batchSize: Int = 64, threads: Int = 1
   ) -> [Prediction] {
     let budget = budget ?? model.config.budget
     // Big puzzles (a 301×301 maze) get smaller batches: at most a quarter of the machine's memory.
@@ -57,8 +60,8 @@ public enum Evaluator {
     let results = (0..<ranges.count).map { _ in PredictionBox() }
     parallelFor(ranges.count, threads: workers) { i in
       results[i].value = predictBatch(
-        model: model, inputs: inputs[ranges[i]], budget: budget, halt: halt, pool: pools[i % workers],
-        threads: kernelThreads)
+        model: model, inputs: inputs[ranges[i]], budget: budget, halt: halt, untilStable: untilStable,
+        pool: pools[i % workers], threads: kernelThreads)
     }
     return results.flatMap(\.value)
   }
@@ -67,8 +70,8 @@ public enum Evaluator {
 
   /// Runs one batch (rows of `inputs`) up to the budget's supervision steps.
   private static func predictBatch(
-    model: RecursiveModel, inputs: ArraySlice<[Int32]>, budget: RecursionBudget, halt: Bool, pool: BufferPool,
-    threads: Int
+    model: RecursiveModel, inputs: ArraySlice<[Int32]>, budget: RecursionBudget, halt: Bool, untilStable: Bool,
+    pool: BufferPool, threads: Int
   ) -> [Prediction] {
     let L = model.config.sequenceLength, V = model.config.vocabSize
     let B = inputs.count
@@ -90,9 +93,10 @@ public enum Evaluator {
       var keep: [Int] = []
       for (r, b) in active.enumerated() {
         let p = q.map { 1 / (1 + _exp(-Double($0[r]))) }
-        preds[b] = Prediction(
-          tokens: Array(argmaxTokens[(r * L)..<((r + 1) * L)]), supervisionSteps: k, haltProbability: p)
-        let halted = halt && (q?[r] ?? 0) > 0
+        let answer = Array(argmaxTokens[(r * L)..<((r + 1) * L)])
+        let stable = untilStable && k > 1 && answer == preds[b].tokens
+        preds[b] = Prediction(tokens: answer, supervisionSteps: k, haltProbability: p)
+        let halted = (halt && (q?[r] ?? 0) > 0) || stable
         if !halted { keep.append(r) }
       }
       if keep.isEmpty { break }
@@ -108,12 +112,12 @@ public enum Evaluator {
   /// Predicts and scores against the examples' targets.
   public static func evaluate(
     model: RecursiveModel, examples: [Example], budget: RecursionBudget? = nil, halt: Bool,
-    batchSize: Int = 64, threads: Int = 1
+    untilStable: Bool = false, batchSize: Int = 64, threads: Int = 1
   ) -> EvaluationResult {
     let t0 = DispatchTime.now().uptimeNanoseconds
     let preds = predict(
-      model: model, inputs: examples.map(\.inputs), budget: budget, halt: halt, batchSize: batchSize,
-      threads: threads)
+      model: model, inputs: examples.map(\.inputs), budget: budget, halt: halt, untilStable: untilStable,
+      batchSize: batchSize, threads: threads)
     let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
     var exact = 0, cells = 0, supervised = 0, stepSum = 0
     for (e, p) in zip(examples, preds) {

@@ -98,6 +98,11 @@ public final class Reasoner {
   /// How long the model thinks (n, T, N_sup); starts as the trained budget. Change it freely:
   /// no parameter depends on it (`supervisionSteps:` arguments override N_sup per call).
   public var budget: RecursionBudget
+  /// Stop a puzzle at the first supervision step (from the second on) that leaves its answer
+  /// unchanged, and ignore the halting head: a stop rule that does not depend on the size the
+  /// head was trained at (a 4-digit multiplication head stops 6-digit products after one step).
+  /// Runs at most the budget's (or the call's) supervision steps.
+  public var stopsWhenStable = false
 
   /// Loads a checkpoint written by `trm train` or `save(to:)` (EMA weights when present).
   public init(checkpoint: URL, threads: Int = 1) throws {
@@ -152,6 +157,7 @@ public final class Reasoner {
       model: try model.resized(sequenceLength: other.sequenceLength, gridColumns: other.gridColumns),
       layout: other, threads: threads)
     r.budget = budget
+    r.stopsWhenStable = stopsWhenStable
     return r
   }
 
@@ -187,7 +193,7 @@ public final class Reasoner {
     let inputs = try puzzles.map { try layout.inputTokens($0) }
     let preds = Evaluator.predict(
       model: model, inputs: inputs, budget: try budget(supervisionSteps: supervisionSteps),
-      halt: halt, threads: threads)
+      halt: halt && !stopsWhenStable, untilStable: stopsWhenStable, threads: threads)
     return zip(puzzles, preds).map { p, pred in
       let (text, verdict) = layout.answer(for: p, tokens: pred.tokens)
       let label = (try? layout.example(p)).map { $0.grade(pred.tokens).exact }
@@ -215,7 +221,7 @@ public final class Reasoner {
     }
     return try scoreSuite(
       model: model, layout: layout, puzzles: puzzles, budget: try budget(supervisionSteps: supervisionSteps),
-      halt: halt, threads: threads)
+      halt: halt && !stopsWhenStable, untilStable: stopsWhenStable, threads: threads)
   }
 }
 
@@ -327,10 +333,11 @@ extension Reasoner {
 /// Scores a model on labelled puzzles: exact (label) and verified (verifier) accuracy.
 public func scoreSuite(
   model: RecursiveModel, layout: TaskLayout, puzzles: [Puzzle], budget: RecursionBudget? = nil,
-  halt: Bool, threads: Int
+  halt: Bool, untilStable: Bool = false, threads: Int
 ) throws -> SuiteScore {
   let examples = try puzzles.map { try layout.example($0) }
-  let r = Evaluator.evaluate(model: model, examples: examples, budget: budget, halt: halt, threads: threads)
+  let r = Evaluator.evaluate(
+    model: model, examples: examples, budget: budget, halt: halt, untilStable: untilStable, threads: threads)
   var verified = 0
   for (p, pred) in zip(puzzles, r.predictions) where layout.answer(for: p, tokens: pred.tokens).verdict == nil {
     verified += 1

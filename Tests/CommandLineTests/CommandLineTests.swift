@@ -55,6 +55,22 @@ final class CommandLineTests: CLITestCase {
     XCTAssertEqual(json["count"] as? Int, 64)
     XCTAssertGreaterThan(json["cell_accuracy"] as! Double, 0.5, "the tiny preset learns something on its training set")
 
+    // --until-stable: at most K steps, fewer where the answer settles; not together with --halt.
+    XCTAssertEqual(
+      run([
+        "eval", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--until-stable",
+        "--supervision-steps", "6", "--json", p("stable.json"),
+      ]), 0, stderr.joined())
+    let stableJSON =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p("stable.json"))))
+      as! [String: Any]
+    XCTAssertLessThanOrEqual(stableJSON["mean_steps"] as! Double, 6)
+    XCTAssertGreaterThanOrEqual(stableJSON["mean_steps"] as! Double, 2)
+    XCTAssertEqual(
+      run(["eval", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--until-stable", "--halt"]),
+      2)
+    XCTAssertTrue(stderr.last?.contains("choose one") == true, "\(stderr)")
+
     XCTAssertEqual(run(["solve", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--verify"]), 0)
     XCTAssertEqual(stdout.count, 64)
     XCTAssertEqual(stderr.count, 64)
@@ -90,6 +106,17 @@ final class CommandLineTests: CLITestCase {
     XCTAssertTrue(stdout.contains { $0.contains("at step 450/450") }, "\(stdout)")
     XCTAssertEqual(run(["train", "--resume", p("run"), "--data", p("train.txt"), "--optimizer-steps", "100"]), 2)
     XCTAssertTrue(stderr.last?.contains("below the 450 steps") == true, "\(stderr)")
+
+    // Micro-batches from the command line: kept in the checkpoint's training config.
+    XCTAssertEqual(
+      run([
+        "train", "--data", p("train.txt"), "--preset", "tiny", "--optimizer-steps", "20", "--micro-batches", "2",
+        "--threads", "2", "--out", p("mb"), "--validate-every", "0",
+      ]), 0, stderr.joined())
+    let mbCheckpoint = String(
+      decoding: try Data(contentsOf: URL(fileURLWithPath: p("mb/checkpoint.safetensors"))), as: UTF8.self)
+    // (The training config is JSON inside the safetensors JSON header, so its quotes are escaped.)
+    XCTAssertTrue(mbCheckpoint.contains("microBatches\\\":2"), "the checkpoint's training config keeps K")
 
     // A fresh run in a used directory starts a new metrics file (one line per 50 steps); the earlier
     // spelling --steps still means optimizer steps.
@@ -223,6 +250,7 @@ final class CommandLineTests: CLITestCase {
       ["generate", "arithmetic", "--digits", "101", "--count", "2", "--out", p("m")],
       ["generate", "arithmetic", "--digits", "4", "--carry-chain", "4", "--count", "2", "--out", p("m")],
       ["train", "--data", p("sums.txt"), "--out", p("r"), "--halt-exploration", "1.5"],
+      ["train", "--data", p("sums.txt"), "--out", p("r"), "--micro-batches", "3", "--batch", "8"],
     ]
     try "1+1\n".write(toFile: p("sums.txt"), atomically: true, encoding: .utf8)
     for c in cases {

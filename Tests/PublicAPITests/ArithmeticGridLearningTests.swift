@@ -66,9 +66,8 @@ final class ArithmeticGridLearningTests: XCTestCase {
     // A multiplication model is not run on sums.
     var setup = TrainingSetup(layout: .arithmetic(op: .multiply, digits: 2), preset: try Preset.named("multiplication"))
     XCTAssertEqual(setup.model.haltExploration, 0.5, "the exploration the published multiplication rows used")
-    XCTAssertEqual(
-      TrainingSetup(layout: .arithmetic(op: .add, digits: 2), preset: try Preset.named("addition")).model.haltExploration,
-      0.1)
+    let addition = TrainingSetup(layout: .arithmetic(op: .add, digits: 2), preset: try Preset.named("addition"))
+    XCTAssertEqual(addition.model.haltExploration, 0.1)
     setup.model.width = 16
     let r = Reasoner(model: try RecursiveModel(config: setup.model, seed: 0), layout: setup.layout)
     XCTAssertThrowsError(try r.solve([try Puzzle(line: "12+34", task: .arithmetic)])) {

@@ -195,7 +195,8 @@ final class DataParallelTests: XCTestCase {
     XCTAssertEqual(resumed.state, t.state)
     XCTAssertEqual(weights(resumed), weights(t), "resumed on 1 thread: the same bits as the 2-thread run")
     tc.microBatches = 3
-    XCTAssertThrowsError(try Trainer(model: try RecursiveModel(config: tinyConfig(), seed: 81), config: tc, data: data)) {
+    let model = try RecursiveModel(config: tinyConfig(), seed: 81)
+    XCTAssertThrowsError(try Trainer(model: model, config: tc, data: data)) {
       XCTAssertTrue("\($0)".contains("divide the batch of 8"), "\($0)")
     }
   }

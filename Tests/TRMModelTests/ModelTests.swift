@@ -574,6 +574,38 @@ final class CheckpointTests: XCTestCase {
       ), [6])
   }
 
+  /// `untilStable`: a row stops at the first step k ≥ 2 whose answer equals step k − 1's, with
+  /// that answer — checked against the answers of every step computed one depth at a time.
+  func testUntilStableStopsAtTheFirstUnchangedAnswer() throws {
+    // A briefly trained model: its answers settle after different numbers of steps (a random
+    // one's never do).
+    let ex = tinySudoku(count: 16, blanks: 8, seed: 30)
+    var tc = TrainingConfig()
+    tc.batchSize = 16
+    tc.learningRate = 3e-3
+    tc.warmupSteps = 5
+    let t = try Trainer(model: try RecursiveModel(config: tinyConfig(), seed: 29), config: tc, data: ex)
+    for _ in 0..<60 { t.trainStep() }
+    let m = try t.evaluationModel()
+    var budget = m.config.budget
+    budget.supervisionSteps = 6
+    let stable = Evaluator.predict(
+      model: m, inputs: ex.map(\.inputs), budget: budget, halt: false, untilStable: true, batchSize: 16, threads: 2)
+    let byDepth = (1...6).map { k -> [[Int32]] in
+      var b = budget
+      b.supervisionSteps = k
+      return Evaluator.predict(model: m, inputs: ex.map(\.inputs), budget: b, halt: false, batchSize: 16).map(\.tokens)
+    }
+    for i in ex.indices {
+      let first = (2...6).first { byDepth[$0 - 1][i] == byDepth[$0 - 2][i] } ?? 6
+      XCTAssertEqual(stable[i].supervisionSteps, first, "example \(i)")
+      XCTAssertEqual(stable[i].tokens, byDepth[first - 1][i], "example \(i)")
+    }
+    XCTAssertGreaterThan(
+      Set(stable.map(\.supervisionSteps)).count, 1,
+      "the check needs rows that settle at different steps: \(stable.map(\.supervisionSteps))")
+  }
+
   /// Hostile checkpoints: every one is a thrown error naming the problem, none a trap or a hang.
   func testHostileCheckpointsAreErrorsNotCrashes() throws {
     let data = tinySudoku(count: 8, blanks: 6, seed: 61)
