@@ -429,9 +429,12 @@ public final class Trainer {
           }
         }
       }
-      carry = Carry(y: concatenateRows(results.map { $0.carry!.y }), z: concatenateRows(results.map { $0.carry!.z }))
-    } else if let c = results[0].carry {
-      carry = c
+    }
+    let partCarriesOut = results.compactMap(\.carry)  // empty for the baseline, which has no carry
+    if partCarriesOut.count == 1 {
+      carry = partCarriesOut[0]
+    } else if partCarriesOut.count == k {
+      carry = Carry(y: concatenateRows(partCarriesOut.map(\.y)), z: concatenateRows(partCarriesOut.map(\.z)))
     }
     for r in results { r.graph = nil }
     if let communicator, communicator.size > 1 {

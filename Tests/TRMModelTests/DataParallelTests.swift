@@ -177,6 +177,22 @@ final class DataParallelTests: XCTestCase {
     XCTAssertLessThan(worstBoth, 1e-4, "2 ranks × 2 micro-batches after 5 steps differ by \(worstBoth)")
   }
 
+  /// The baseline (no carry) trains with micro-batches too, and matches its whole batch.
+  func testMicroBatchesTrainTheBaseline() throws {
+    func train(_ parts: Int?) throws -> [Float] {
+      var tc = config
+      tc.microBatches = parts
+      tc.threads = 2
+      let model = try RecursiveModel(config: tinyConfig(kind: .baseline), seed: 83)
+      let t = try Trainer(model: model, config: tc, data: data)
+      for _ in 0..<5 { t.trainStep() }
+      return weights(t)
+    }
+    let whole = try train(nil), parts = try train(2)
+    let worst = zip(whole, parts).map { abs($0 - $1) }.max() ?? 0
+    XCTAssertLessThan(worst, 1e-4, "baseline weights after 5 steps differ by \(worst)")
+  }
+
   func testMicroBatchesResumeBitForBitAndMustDivideTheBatch() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trm-mb-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
