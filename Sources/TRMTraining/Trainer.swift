@@ -402,7 +402,7 @@ public final class Trainer {
     let run = { (i: Int) in
       let slots = (local.lowerBound + i * rows)..<(local.lowerBound + (i + 1) * rows)
       self.trainPart(
-        slots: slots, carry: partCarries[i], pool: self.pools[i], threads: k == 1 ? self.config.threads : kernelThreads,
+        slots: slots, carry: partCarries[i], pool: self.pools[i], threads: kernelThreads,
         ownsGradients: k > 1, profile: i == 0 ? self.profile : nil, into: results[i])
     }
     if workers > 1 { parallelFor(k, threads: workers, run) } else { for i in 0..<k { run(i) } }
