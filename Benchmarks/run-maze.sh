@@ -2,7 +2,7 @@
 # The maze results of issue 12, end to end: the user command (preset `maze`: conv mixer, fresh
 # generated mazes), the parameter-matched baseline on the same stream and steps, the shipped
 # test suites (perfect and loop 15×15), size extrapolation to 21/31/59 with more steps, a trace.
-#   bash Benchmarks/run-maze.sh            # ≈ 35 min on 2 cores
+#   bash Benchmarks/run-maze.sh            # ≈ 55 min on 2 cores
 # Writes Benchmarks/results/maze-conv/ (run directories under runs/ are not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,32 @@ TRM=$OUT/runs/trm/model.safetensors; BASE=$OUT/runs/baseline/model.safetensors
     echo "-- baseline"; "$T" eval --checkpoint "$BASE" --data "$f" --threads 2
   done
 } | tee "$OUT/eval-15.txt"
+# 3b. Verified test-time search (`--attempts 8`: a maze whose answer is not a shortest S→G path,
+#     checked by BFS on the input, is solved again on another of its 8 symmetric views).
+{
+  for f in Puzzles/maze15/perfect.txt Puzzles/maze15/test.txt; do
+    echo "== $f, K = 8, attempts 8"; "$T" eval --checkpoint "$TRM" --data "$f" --supervision-steps 8 --attempts 8 --threads 2
+    echo "-- baseline"; "$T" eval --checkpoint "$BASE" --data "$f" --attempts 8 --threads 2
+  done
+} | tee "$OUT/eval-15-attempts.txt"
+# 3c. 31×31 with search: the step count is chosen on a validation suite of 31×31 mazes
+#     (Puzzles/maze31/perfect-valid.txt; ties go to fewer steps), then reported once on the test suite.
+best_k=8; best_acc=-1
+{
+  for k in 8 16 24 32; do
+    echo "== Puzzles/maze31/perfect-valid.txt, K = $k, attempts 16"
+    "$T" eval --checkpoint "$TRM" --data Puzzles/maze31/perfect-valid.txt --supervision-steps "$k" --attempts 16 --threads 2 --json "$OUT/runs/valid31-$k.json"
+  done
+} | tee "$OUT/eval-31-valid.txt"
+for k in 8 16 24 32; do
+  acc=$(sed -n 's/.*"exact_accuracy" : \([0-9.e-]*\).*/\1/p' "$OUT/runs/valid31-$k.json")
+  if awk -v a="$acc" -v b="$best_acc" 'BEGIN { exit !(a > b) }'; then best_k=$k; best_acc=$acc; fi
+done
+{
+  echo "== Puzzles/maze31/perfect.txt, K = $best_k (best on the validation suite), attempts 16"
+  "$T" eval --checkpoint "$TRM" --data Puzzles/maze31/perfect.txt --supervision-steps "$best_k" --attempts 16 --threads 2
+  echo "-- baseline, attempts 16"; "$T" eval --checkpoint "$BASE" --data Puzzles/maze31/perfect.txt --attempts 16 --threads 2
+} | tee "$OUT/eval-31-attempts.txt"
 # 4. The same weights on bigger perfect mazes, thinking longer; one chart for all sizes.
 "$T" sweep --checkpoint "$TRM" --baseline "$BASE" --data Puzzles/maze15/perfect.txt,Puzzles/maze21/perfect.txt,Puzzles/maze31/perfect.txt \
     --supervision-steps 8,16,32,64 --threads 2 --out "$OUT/sweep" | tee "$OUT/sweep.txt"

@@ -57,6 +57,9 @@ for spec in 9:200:101 15:300:102 21:100:103 31:100:104 59:50:105; do
   IFS=: read -r side count seed <<<"$spec"
   g "maze$side" maze --side "$side" --loops 0 --min-path "$side" --count "$count" --seed "$seed" --out "Puzzles/maze$side/perfect.txt"
 done
+# A validation suite at the extrapolation size: choose the step count and the attempts for
+# 31×31 here, then report them once on perfect.txt (never tuned on the test suite).
+g maze31 maze --side 31 --loops 0 --min-path 31 --count 100 --seed 204 --out Puzzles/maze31/perfect-valid.txt
 # Held-out splits are held out up to augmentation: valid drops puzzles of train, test drops
 # puzzles of train and valid, with arithmetic operands in either order (A*B is B*A after the
 # swap augmentation). Checked for every suite by Tests/TRMPuzzlesTests (HeldOutSuiteTests).

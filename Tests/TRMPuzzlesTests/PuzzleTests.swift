@@ -373,6 +373,17 @@ final class HeldOutSuiteTests: XCTestCase {
     XCTAssertGreaterThan(checked, 2000)
   }
 
+  /// The 31×31 validation suite (where the step count and attempts for extrapolation are
+  /// chosen) shares no maze, up to symmetry, with the 31×31 test suite it is reported on.
+  func testExtrapolationValidationMazesAreNotTestMazes() throws {
+    let dir = Self.root.appendingPathComponent("maze31")
+    let test = Set(try PuzzleSet.load(path: dir.appendingPathComponent("perfect.txt").path).puzzles.map(\.variantKey))
+    let valid = try PuzzleSet.load(path: dir.appendingPathComponent("perfect-valid.txt").path).puzzles.map(\.variantKey)
+    XCTAssertEqual(valid.count, 100)
+    XCTAssertEqual(test.count, 100)
+    XCTAssertTrue(valid.allSatisfy { !test.contains($0) })
+  }
+
   /// The arithmetic benchmark suites test only problems from the share reserved for evaluation,
   /// which on-line training never draws, and train only on the rest.
   func testArithmeticHeldOutSuitesAreReservedForEvaluation() throws {
