@@ -60,8 +60,8 @@ done
     --supervision-steps 8,16,32,64 --threads 2 --out "$OUT/sweep" | tee "$OUT/sweep.txt"
 "$T" sweep --checkpoint "$TRM" --baseline "$BASE" --data Puzzles/maze59/perfect.txt --supervision-steps 32,64,128 --threads 2 --out "$OUT/sweep59" | tee "$OUT/sweep59.txt"
 # 5. Watch it think: 31×31 maze 3 (unsolved at 8 steps, solved at 32: picked from `trm solve
-#    --verify` at both depths) and maze 1 (unsolved at any depth).
+#    --verify` at both depths) and maze 4 (unsolved at 32 steps by the 14,000-step preset model).
 "$T" trace --checkpoint "$TRM" --data Puzzles/maze31/perfect.txt --index 3 --supervision-steps 24 --out "$OUT/trace-31-solved.svg" --threads 2 > "$OUT/trace-31-solved.txt"
-"$T" trace --checkpoint "$TRM" --data Puzzles/maze31/perfect.txt --index 1 --supervision-steps 48 --out "$OUT/trace-31-unsolved.svg" --threads 2 > "$OUT/trace-31-unsolved.txt"
+"$T" trace --checkpoint "$TRM" --data Puzzles/maze31/perfect.txt --index 4 --supervision-steps 48 --out "$OUT/trace-31-unsolved.svg" --threads 2 > "$OUT/trace-31-unsolved.txt"
 t3=$(date +%s)
 echo "{\"commit\":\"$commit\",\"date\":\"$(date -u +%FT%TZ)\",\"train_trm_wall_s\":$((t1 - t0)),\"train_baseline_wall_s\":$((t2 - t1)),\"eval_wall_s\":$((t3 - t2)),\"cores\":$(nproc),\"seed\":0}" > "$OUT/run.json"
