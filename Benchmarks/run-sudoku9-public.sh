@@ -3,6 +3,7 @@
 # the public 9×9 files in ../shared/data/ with and without verified test-time search:
 #   bash Benchmarks/run-sudoku9-public.sh            # ≈ 56 min training + ≈ 30 min evaluation
 #   SKIP_TRAIN=1 bash Benchmarks/run-sudoku9-public.sh   # evaluate an existing run directory
+#   SKIP_TRAIN=1 ATTEMPTS=32 FILES="sudoku9_kaggle_beginner sudoku9_kaggle_hard" bash …   # a subset
 # Writes Benchmarks/results/sudoku9-public/ (train.txt, metrics.jsonl, eval-*.txt, run.json); the run
 # directory (runs/trm) is not committed.
 set -euo pipefail
@@ -24,11 +25,29 @@ if [ -z "${SKIP_TRAIN:-}" ]; then
       > "$OUT/run.json"
 fi
 M=$OUT/runs/trm/model.safetensors
+# The parameter-matched baseline: the same preset, stream, optimizer and steps, direct network.
+#   SKIP_TRAIN=1 BASELINE=1 bash Benchmarks/run-sudoku9-public.sh   # train it (if absent), score it instead
+if [ -n "${BASELINE:-}" ]; then
+  # Today's binary (the TRM's copy may predate fixes the baseline needs), copied for the same reason.
+  swift build -c release --product trm >/dev/null
+  T=$OUT/runs/baseline-bin
+  cp .build/release/trm "$T"
+  if [ ! -f "$OUT/runs/baseline/model.safetensors" ]; then
+    t0=$(date +%s)
+    "$T" train --preset sudoku9 --model baseline --data Puzzles/sudoku9/train.txt --valid Puzzles/sudoku9/valid.txt \
+        --out "$OUT/runs/baseline" --threads 2 --seed 0 2>&1 | tee "$OUT/train-baseline.txt"
+    echo "{\"train_baseline_wall_s\":$(($(date +%s) - t0))}" > "$OUT/run-baseline.json"
+    cp "$OUT/runs/baseline/metrics.jsonl" "$OUT/baseline-metrics.jsonl"
+  fi
+  M=$OUT/runs/baseline/model.safetensors
+  PREFIX=baseline-
+fi
 for f in Puzzles/sudoku9/test.txt $DATA/sudoku9_kaggle_beginner.txt $DATA/sudoku9_kaggle_hard.txt $DATA/sudoku9_top1465.txt; do
   name=$(basename "$f" .txt); [ "$f" = Puzzles/sudoku9/test.txt ] && name=own-test
   for K in ${ATTEMPTS:-1 8}; do
-    echo "== $f --attempts $K" | tee "$OUT/eval-$name-attempts$K.txt"
-    "$T" eval --checkpoint "$M" --data "$f" --attempts "$K" --threads 2 --json "$OUT/eval-$name-attempts$K.json" \
-        | tee -a "$OUT/eval-$name-attempts$K.txt"
+    case " ${FILES:-own-test sudoku9_kaggle_beginner sudoku9_kaggle_hard sudoku9_top1465} " in *" $name "*) ;; *) continue ;; esac
+    e=$OUT/eval-${PREFIX:-}$name-attempts$K
+    echo "== $f --attempts $K" | tee "$e.txt"
+    "$T" eval --checkpoint "$M" --data "$f" --attempts "$K" --threads 2 --json "$e.json" | tee -a "$e.txt"
   done
 done
