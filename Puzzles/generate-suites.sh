@@ -60,6 +60,15 @@ done
 # A validation suite at the extrapolation size: choose the step count and the attempts for
 # 31×31 here, then report them once on perfect.txt (never tuned on the test suite).
 g maze31 maze --side 31 --loops 0 --min-path 31 --count 100 --seed 204 --out Puzzles/maze31/perfect-valid.txt
+# Open-plan mazes (random walls anywhere, no border: the kind of Maze-Hard 30×30, with its wall
+# shares of 28–45%): 15×15 train / valid / test with S and G at least 30 moves apart, and 30×30
+# test mazes at least 109 apart (Maze-Hard's shortest) for extrapolation from 15×15.
+O15=(maze --walls 0.28-0.45 --side 15 --min-path 30)
+g mazeopen15 "${O15[@]}" --count 500 --seed 301 --out Puzzles/mazeopen15/train.txt
+g mazeopen15 "${O15[@]}" --count 100 --seed 302 --exclude Puzzles/mazeopen15/train.txt --out Puzzles/mazeopen15/valid.txt
+g mazeopen15 "${O15[@]}" --count 300 --seed 303 --exclude Puzzles/mazeopen15/train.txt,Puzzles/mazeopen15/valid.txt \
+  --out Puzzles/mazeopen15/test.txt
+g mazeopen30 maze --walls 0.28-0.45 --side 30 --min-path 109 --count 100 --seed 304 --out Puzzles/mazeopen30/test.txt
 # Held-out splits are held out up to augmentation: valid drops puzzles of train, test drops
 # puzzles of train and valid, with arithmetic operands in either order (A*B is B*A after the
 # swap augmentation). Checked for every suite by Tests/TRMPuzzlesTests (HeldOutSuiteTests).

@@ -99,6 +99,10 @@ public enum CommandLineTool {
       sudoku:     --size 4|6|9 (4) --givens G (size-dependent default: 6, 14, 30)
                   --difficulty easy|medium|hard|extreme: keep only puzzles of that grade (see trm grade)
       maze:       --side S odd ≥ 5 (9) --loops P in [0,1] (0.15) --min-path K (side)
+                  --walls P or LO-HI: open-plan mazes instead (random walls, no border: Maze-Hard's kind), each
+                  with a wall share drawn from LO…HI, any --side ≥ 5 (30), S and G at least --min-path apart (side)
+                  --like FILE: open-plan mazes with FILE's wall shares and shortest path length; --side S then sets
+                  another side (path length scaled), --min-path K another length
       arithmetic: --op + or * (+) --digits D (3, at most 100) --split train|eval: only problems outside / inside
                   the share reserved for evaluation (1 in 16 by a fixed hash; on-line training never draws them)
                   --carry-chain L (addition): sums whose carry travels through exactly L positions
@@ -112,7 +116,8 @@ public enum CommandLineTool {
               [--lr X] [--weight-decay X] [--halt-loss-weight X] [--halt-exploration P] [--supervision-warmup S]
               [--loss stablemax|softmax]
               [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loop-share P]
-              [--loss-cells open|all] [--no-ema] [--one-step-gradient] [--seed S] [--threads N] [--micro-batches K]
+              [--loss-cells open|all] [--maze-labels canonical|file] [--no-ema] [--one-step-gradient] [--seed S]
+              [--threads N] [--micro-batches K]
               [--checkpoint-every S] [--validate-every S] [--valid-supervision-steps K]
     trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N] [--optimizer-steps S (new total)]
               [--checkpoint-every S] [--validate-every S] [--valid-supervision-steps K]
@@ -126,9 +131,12 @@ public enum CommandLineTool {
       --generate-online (maze, sudoku, arithmetic; on in the maze, addition and multiplication presets): every slot
                         gets a freshly generated puzzle of the training size (sudoku: givens drawn over a range that
                         reaches minimal, hard puzzles; arithmetic: operands of 1…D digits each, never a problem
-                        reserved for evaluation)
+                        reserved for evaluation; mazes like the training file's: lattice mazes, or open-plan
+                        ones — random walls, no border, Maze-Hard — with the file's wall shares and path length)
       --loop-share P: share of generated mazes with loops (unique shortest path), the rest perfect (default 0.75)
       --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
+      --maze-labels canonical (on in the maze preset): train on the canonical shortest path of each maze (BFS,
+                    fixed neighbour order) instead of the file's, which is arbitrary where several exist (Maze-Hard)
       --halt-exploration P: share of slots that keep going past a halt to a random 2…N_sup steps (default 0.1)
       --micro-batches K: split every batch into K parts whose gradients are averaged; the parts run side by side,
                          one per thread (with --threads K: no hand-off between threads inside an op, ~20% faster

@@ -8,7 +8,7 @@ extension CommandLineTool {
       args, command: "generate", flags: [],
       options: [
         "count", "seed", "out", "size", "givens", "side", "loops", "min-path", "op", "digits", "exclude", "difficulty",
-        "split", "carry-chain",
+        "split", "carry-chain", "like", "walls",
       ])
     guard let t = a.positional.first, let kind = TaskKind(rawValue: t) else {
       throw UsageError("generate needs a task: sudoku, maze or arithmetic")
@@ -20,13 +20,44 @@ extension CommandLineTool {
     o.sudokuSize = try a.int("size", default: 4)
     guard Sudoku.sizes.contains(o.sudokuSize) else { throw UsageError("--size must be 4, 6 or 9") }
     o.sudokuGivens = try a.int("givens", default: [4: 6, 6: 14, 9: 30][o.sudokuSize] ?? 6, min: 0, max: 81)
-    o.mazeSide = try a.int("side", default: 9, min: 5, max: 255)
-    guard o.mazeSide >= 5 && o.mazeSide % 2 == 1 else {
-      throw UsageError("--side must be odd and ≥ 5, got \(o.mazeSide)")
+    if let like = a.string("like") {
+      guard kind == .maze, a.string("loops") == nil, a.string("walls") == nil else {
+        throw UsageError("--like is for mazes, without --loops or --walls (the file sets the style)")
+      }
+      let mazes = try loadSet(like, task: .maze).puzzles.compactMap { p -> Maze? in
+        if case .maze(let m) = p { return m } else { return nil }
+      }
+      guard var style = OpenPlanMazeStyle.infer(from: mazes) else {
+        throw UsageError(
+          "\(like) holds lattice mazes (odd side, wall border): generate those with --side, --loops and --min-path")
+      }
+      // Another side keeps the wall shares and scales the path length with the side.
+      if let side = try a.int("side", min: 5, max: 255) {
+        style.minPathLength = max(1, style.minPathLength * side / style.side)
+        style.side = side
+      }
+      if let k = try a.int("min-path", min: 1, max: 65_025) { style.minPathLength = k }
+      o.mazeOpenPlan = style
+    } else if let walls = a.string("walls") {
+      guard kind == .maze, a.string("loops") == nil else {
+        throw UsageError("--walls is for mazes, without --loops (open-plan mazes have no lattice walls to remove)")
+      }
+      let bounds = walls.split(separator: "-", omittingEmptySubsequences: false).map { Double($0) }
+      guard (1...2).contains(bounds.count), let lo = bounds.first ?? nil, let hi = bounds.last ?? nil,
+        0 <= lo, lo <= hi, hi < 1
+      else { throw UsageError("--walls must be a share P or a range LO-HI in [0, 1), got '\(walls)'") }
+      let side = try a.int("side", default: 30, min: 5, max: 255)
+      o.mazeOpenPlan = OpenPlanMazeStyle(
+        side: side, wallDensity: lo...hi, minPathLength: try a.int("min-path", default: side, min: 1, max: 65_025))
+    } else {
+      o.mazeSide = try a.int("side", default: 9, min: 5, max: 255)
+      guard o.mazeSide >= 5 && o.mazeSide % 2 == 1 else {
+        throw UsageError("--side must be odd and ≥ 5, got \(o.mazeSide)")
+      }
+      o.mazeLoops = try a.double("loops", default: 0.15, min: 0, max: 1)
+      guard (0...1).contains(o.mazeLoops) else { throw UsageError("--loops must be in [0, 1]") }
+      o.mazeMinPath = try a.int("min-path", default: o.mazeSide, min: 1, max: 65_025)
     }
-    o.mazeLoops = try a.double("loops", default: 0.15, min: 0, max: 1)
-    guard (0...1).contains(o.mazeLoops) else { throw UsageError("--loops must be in [0, 1]") }
-    o.mazeMinPath = try a.int("min-path", default: o.mazeSide, min: 1, max: 65_025)
     let op = a.string("op") ?? "+"
     guard let parsedOp = Arithmetic.Op(rawValue: Character(op.count == 1 ? op : "?")) else {
       throw UsageError("--op must be + or *")

@@ -10,7 +10,7 @@ extension CommandLineTool {
     "threads",
     "checkpoint-every", "validate-every", "out", "resume", "valid-supervision-steps", "halt-loss-weight",
     "supervision-warmup", "positions", "loss-cells", "loop-share", "halt-exploration",
-    "micro-batches",
+    "micro-batches", "maze-labels",
   ]
   static let trainFlags: Set<String> = [
     "no-ema", "one-step-gradient", "augment-online", "generate-online", "no-generate-online",
@@ -86,6 +86,12 @@ extension CommandLineTool {
     if let share = try a.double("loop-share", min: 0, max: 1) {
       guard (0...1).contains(share) else { throw UsageError("--loop-share must be in [0, 1], got \(share)") }
       s.training.generatedLoopShare = share
+    }
+    if let l = a.string("maze-labels") {
+      guard ["file", "canonical"].contains(l) else {
+        throw UsageError("--maze-labels must be file or canonical, got '\(l)'")
+      }
+      s.training.canonicalMazeLabels = l == "canonical" ? true : nil
     }
     if let c = a.string("loss-cells") {
       guard ["open", "all"].contains(c) else { throw UsageError("--loss-cells must be open or all, got '\(c)'") }

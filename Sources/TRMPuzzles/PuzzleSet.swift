@@ -249,6 +249,9 @@ public struct GeneratorOptions: Sendable {
   public var mazeSide = 9
   public var mazeLoops = 0.15
   public var mazeMinPath = 8
+  /// Open-plan mazes of this style (random walls, Maze-Hard's kind) instead of lattice mazes;
+  /// `mazeSide`, `mazeLoops` and `mazeMinPath` are then not used.
+  public var mazeOpenPlan: OpenPlanMazeStyle? = nil
   public var op: Arithmetic.Op = .add
   public var digits = 3
   /// Arithmetic: draw only problems reserved for evaluation (`true`: test suites), only
@@ -300,9 +303,13 @@ extension PuzzleSet {
           p = .sudoku(Sudoku.generate(size: options.sudokuSize, givens: options.sudokuGivens, rng: &rng))
         }
       case .maze:
-        p = .maze(
-          Maze.generate(side: options.mazeSide, loops: options.mazeLoops, minPathLength: options.mazeMinPath, rng: &rng)
-        )
+        if let style = options.mazeOpenPlan {
+          p = .maze(Maze.generateOpenPlan(style, rng: &rng))
+        } else {
+          p = .maze(
+            Maze.generate(
+              side: options.mazeSide, loops: options.mazeLoops, minPathLength: options.mazeMinPath, rng: &rng))
+        }
       case .arithmetic:
         let x =
           options.carryChain.map { Arithmetic.generateCarryChain(digits: options.digits, chain: $0, rng: &rng) }

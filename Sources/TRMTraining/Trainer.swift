@@ -90,6 +90,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   public var onlineGeneration: Bool? = nil
   /// Share of generated mazes that have loops (nil: `ExampleStream.mazeLoopShare`).
   public var generatedLoopShare: Double? = nil
+  /// Maze targets replaced by the canonical shortest path (`Maze.labelled()`, nil = off): on
+  /// mazes with several shortest paths (Maze-Hard) a file's label is one of them picked
+  /// arbitrarily, and the loss then punishes the others; the canonical one follows one fixed rule.
+  /// A no-op on mazes whose shortest path is unique. Recorded so a resumed run does the same.
+  public var canonicalMazeLabels: Bool? = nil
   /// Micro-batches per step (nil or 1 = the whole batch at once): the slots are split into this
   /// many equal parts, each part's loss (its own mean) is differentiated on its own graph, and
   /// the gradients are averaged in part order — the data-parallel rule of `Communicator` runs,
@@ -130,7 +135,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case batchSize, optimizerSteps = "steps", learningRate, warmupSteps, schedule, weightDecay, beta1, beta2, emaDecay
     case useEMA, loss, haltLossWeight, gradientRecursions, onlineAugmentation, oneStepGradient, supervisionWarmup
-    case staggerSlots, gradientClip, onlineGeneration, generatedLoopShare, microBatches, seed, threads
+    case staggerSlots, gradientClip, onlineGeneration, generatedLoopShare, canonicalMazeLabels, microBatches, seed
+    case threads
   }
 }
 

@@ -3,12 +3,17 @@
 /// from the trainer's RNG, so a run stays deterministic from its seed and resumable.
 public enum ExampleStream {
   /// Every time a slot loads puzzle `i` it gets a fresh random validity-preserving transform of
-  /// it (sudoku relabel/permute, maze symmetry, operand swap).
-  public static func augmenting(_ puzzles: [Puzzle], layout: TaskLayout) -> (Int, inout SplitMix64) -> Example {
+  /// it (sudoku relabel/permute, maze symmetry, operand swap); with `varying` false, the puzzle
+  /// as it is. With `canonicalMazeLabels`, a maze's target is its canonical shortest path in the
+  /// frame the slot sees (`Maze.labelled()`), not the file's label.
+  public static func augmenting(
+    _ puzzles: [Puzzle], layout: TaskLayout, varying: Bool = true, canonicalMazeLabels: Bool = false
+  ) -> (Int, inout SplitMix64) -> Example {
     // The trainer checked every file example against the layout; a variant has the same shape.
     let originals = puzzles.map { try? layout.example($0) }
     return { i, rng in
-      let p = puzzles[i].randomVariant(rng: &rng)
+      var p = varying ? puzzles[i].randomVariant(rng: &rng) : puzzles[i]
+      if canonicalMazeLabels, case .maze(let m) = p { p = .maze(m.labelled()) }
       guard let e = (try? layout.example(p)) ?? originals[i] else {
         preconditionFailure("augmenting: puzzle \(i) does not fit \(layout.summary) (the trainer rejects such data)")
       }
@@ -16,9 +21,11 @@ public enum ExampleStream {
     }
   }
 
-  /// Installs the stream a training config asks for on its trainer: fresh generated mazes
-  /// (never one of `heldOut`), or on-line augmentation of `train`, or nothing (the file's examples).
+  /// Installs the stream a training config asks for on its trainer: fresh generated puzzles
+  /// (never one of `heldOut`; mazes in the style of `train`), or on-line augmentation of
+  /// `train`, or the file's examples (relabelled when `canonicalMazeLabels` asks for it).
   public static func install(on trainer: Trainer, train: [Puzzle], heldOut: [Puzzle], layout: TaskLayout) throws {
+    let canonical = trainer.config.canonicalMazeLabels == true && layout.task == .maze
     if trainer.config.onlineGeneration == true, case .sudoku = layout {
       trainer.augmentation = try generatingSudokus(layout: layout, excluding: heldOut)
     } else if trainer.config.onlineGeneration == true, layout.task == .arithmetic {
@@ -26,9 +33,10 @@ public enum ExampleStream {
     } else if trainer.config.onlineGeneration == true {
       trainer.augmentation = try generatingMazes(
         layout: layout, excluding: heldOut,
-        loopShare: trainer.config.generatedLoopShare ?? mazeLoopShare)
-    } else if trainer.config.onlineAugmentation {
-      trainer.augmentation = augmenting(train, layout: layout)
+        loopShare: trainer.config.generatedLoopShare ?? mazeLoopShare, like: train)
+    } else if trainer.config.onlineAugmentation || canonical {
+      trainer.augmentation = augmenting(
+        train, layout: layout, varying: trainer.config.onlineAugmentation, canonicalMazeLabels: canonical)
     }
   }
 
@@ -75,18 +83,39 @@ public enum ExampleStream {
     }
   }
 
+  /// Fresh mazes of the layout's side for every slot refill, never one of `excluding` (up to
+  /// symmetry). Lattice mazes (what the shipped suites are; also when `like` is empty): perfect
+  /// mazes, and `loopShare` of them with loops (15% of the inner walls removed, unique shortest
+  /// path), S and G at least a random 1…side moves apart. When the training mazes `like` are
+  /// open-plan (no wall border, or an even side: Maze-Hard), mazes of their style
+  /// (`OpenPlanMazeStyle.infer`) with canonical labels: half at the file's shortest path length
+  /// or more, half at least a random 1…that length (short paths teach the wave first, as the
+  /// lattice stream's random S–G distances do).
   public static func generatingMazes(
     layout: TaskLayout, excluding: [Puzzle],
-    loopShare: Double = mazeLoopShare
+    loopShare: Double = mazeLoopShare, like: [Puzzle] = []
   ) throws -> (Int, inout SplitMix64) -> Example {
-    guard case .maze(let side, _) = layout, side >= 5, side % 2 == 1 else {
-      throw TaskError.invalid("on-line generation needs a maze suite of odd side ≥ 5, not \(layout.summary)")
+    guard case .maze(let side, _) = layout, side >= 5 else {
+      throw TaskError.invalid("on-line generation needs a maze suite of side ≥ 5, not \(layout.summary)")
+    }
+    let examples = like.compactMap { p -> Maze? in if case .maze(let m) = p { return m } else { return nil } }
+    let style = OpenPlanMazeStyle.infer(from: examples)
+    guard style != nil || side % 2 == 1 else {
+      throw TaskError.invalid(
+        "on-line generation of \(side)×\(side) mazes: lattice mazes need an odd side; give training mazes "
+          + "of the open-plan kind to imitate, or train on the file (--no-generate-online --augment-online)")
     }
     let held = Set(excluding.map(\.variantKey))
     return { _, rng in
       while true {
-        let loops = rng.nextDouble() < loopShare ? 0.15 : 0
-        let m = Maze.generate(side: side, loops: loops, minPathLength: 1 + rng.nextInt(below: side), rng: &rng)
+        let m: Maze
+        if var style {
+          if rng.nextInt(below: 2) == 0 { style.minPathLength = 1 + rng.nextInt(below: style.minPathLength) }
+          m = Maze.generateOpenPlan(style, rng: &rng)
+        } else {
+          let loops = rng.nextDouble() < loopShare ? 0.15 : 0
+          m = Maze.generate(side: side, loops: loops, minPathLength: 1 + rng.nextInt(below: side), rng: &rng)
+        }
         let p = Puzzle.maze(m)
         if !held.isEmpty && held.contains(p.variantKey) { continue }
         guard let e = try? layout.example(p) else {

@@ -57,8 +57,9 @@ public struct TrainingSetup: Sendable {
   }
 
   /// The setup as it will run: checks the model configuration; on-line maze generation needs a
-  /// side the generator makes (odd, ≥ 5) — otherwise (other tasks, Maze-Hard's 30×30) the
-  /// file's puzzles are used with on-line augmentation; warm-up is at most a tenth of the run.
+  /// side ≥ 5 (lattice mazes, or open-plan ones like the training file's, e.g. Maze-Hard's
+  /// 30×30) — otherwise the file's puzzles are used with on-line augmentation; warm-up is at most
+  /// a tenth of the run.
   public func resolved() throws -> TrainingSetup {
     var s = self
     try s.model.validate()
@@ -67,10 +68,10 @@ public struct TrainingSetup: Sendable {
         "the model is sized for \(model.sequenceLength) cells of vocabulary \(model.vocabSize), "
           + "\(layout.summary) needs \(layout.sequenceLength) and \(layout.vocabularySize)")
     }
-    // On-line generation: mazes of a side the generator makes (odd, ≥ 5), and sudoku.
+    // On-line generation: mazes of side ≥ 5 (`ExampleStream.generatingMazes`), sudoku, arithmetic.
     if s.training.onlineGeneration == true {
       var generatable = false
-      if case .maze(let side, _) = layout { generatable = side >= 5 && side % 2 == 1 }
+      if case .maze(let side, _) = layout { generatable = side >= 5 }
       if case .sudoku = layout { generatable = true }
       if layout.task == .arithmetic { generatable = true }
       if !generatable {

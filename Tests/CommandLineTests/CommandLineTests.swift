@@ -142,6 +142,46 @@ final class CommandLineTests: CLITestCase {
     XCTAssertTrue(held.isDisjoint(with: other))
   }
 
+  /// `generate maze --like FILE`: more mazes in an open-plan file's style (Maze-Hard's kind), at
+  /// its side or another one; a lattice file or --loops is refused with one line.
+  func testGenerateMazesLikeAnOpenPlanFile() throws {
+    XCTAssertEqual(
+      run(["generate", "maze", "--side", "9", "--count", "5", "--seed", "1", "--out", p("lattice.txt")]), 0)
+    let seedFile = [
+      "S.#.......#...#..#.......#..#....#.#.....#....#..#.........#..#....#..#.....#...#.#.#..G...........#",
+      "..#..#.......S.#...#.......#.#........#...#..#..........#.....#.#......#....#..........#.G.#..#.#...",
+    ].joined(separator: "\n")
+    try seedFile.write(toFile: p("open.txt"), atomically: true, encoding: .utf8)
+    XCTAssertEqual(
+      run(["generate", "maze", "--like", p("open.txt"), "--count", "6", "--seed", "2", "--out", p("more.txt")]), 0,
+      stderr.joined())
+    let more = try String(contentsOfFile: p("more.txt"), encoding: .utf8).split(separator: "\n")
+      .filter { !$0.hasPrefix("#") || $0.count == 100 + 1 + 100 }
+    XCTAssertEqual(more.count, 6, more.joined(separator: "\n"))
+    XCTAssertTrue(more.allSatisfy { $0.count == 201 && $0.contains("o") }, "10×10 mazes with a labelled path")
+    XCTAssertEqual(run(["verify", "--data", p("more.txt")]), 0, stderr.joined())
+    XCTAssertEqual(
+      run(["generate", "maze", "--like", p("open.txt"), "--side", "16", "--count", "3", "--out", p("big.txt")]), 0)
+    XCTAssertEqual(run(["verify", "--data", p("big.txt")]), 0, stderr.joined())
+    XCTAssertNotEqual(run(["generate", "maze", "--like", p("lattice.txt"), "--count", "3", "--out", p("x.txt")]), 0)
+    XCTAssertTrue(stderr.joined().contains("lattice mazes"), stderr.joined())
+    XCTAssertNotEqual(
+      run(["generate", "maze", "--like", p("open.txt"), "--loops", "0.2", "--count", "3", "--out", p("y.txt")]), 0)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: p("x.txt")) || FileManager.default.fileExists(atPath: p("y.txt")))
+    // The style given directly: wall shares and path length.
+    XCTAssertEqual(
+      run([
+        "generate", "maze", "--walls", "0.3-0.4", "--side", "12", "--min-path", "20", "--count", "4", "--out",
+        p("walls.txt"),
+      ]), 0, stderr.joined())
+    XCTAssertEqual(run(["verify", "--data", p("walls.txt")]), 0, stderr.joined())
+    for bad in [["--walls", "1.5"], ["--walls", "0.4-0.3"], ["--walls", "x"], ["--walls", "0.3", "--loops", "0.1"]] {
+      XCTAssertEqual(run(["generate", "maze", "--count", "2", "--out", p("bad.txt")] + bad), 2, bad.joined(separator: " "))
+      XCTAssertTrue(stderr.joined().contains("--walls"), stderr.joined())
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: p("bad.txt")))
+  }
+
   func testMazeModelsRunOnBiggerGridsInEveryCommand() throws {
     for (name, side, seed) in [("m7.txt", "7", "1"), ("m9.txt", "9", "2"), ("m11.txt", "11", "3")] {
       XCTAssertEqual(

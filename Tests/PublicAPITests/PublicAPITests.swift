@@ -123,6 +123,59 @@ final class MazeLearningTests: XCTestCase {
   }
 }
 
+/// Maze-Hard-like files (random walls, no border, even side): the maze preset generates fresh
+/// mazes in the file's style with canonical labels instead of falling back to the file.
+final class OpenPlanMazeStreamTests: XCTestCase {
+  func testOpenPlanFilesGetFreshMazesOfTheirStyleWithCanonicalLabels() throws {
+    var rng = SplitMix64(seed: 21)
+    let style = OpenPlanMazeStyle(side: 10, wallDensity: 0.3...0.4, minPathLength: 16)
+    let file = (0..<12).map { _ in Puzzle.maze(Maze.generateOpenPlan(style, rng: &rng)) }
+    let heldOut = (0..<4).map { _ in Puzzle.maze(Maze.generateOpenPlan(style, rng: &rng)) }
+    let setup = try TrainingSetup(puzzles: PuzzleSet(task: .maze, puzzles: file), preset: "maze").resolved()
+    XCTAssertEqual(setup.training.onlineGeneration, true, "an even-sided open-plan file is generated, not repeated")
+    XCTAssertEqual(setup.training.canonicalMazeLabels, true)
+    let layout = setup.layout
+    let stream = try ExampleStream.generatingMazes(layout: layout, excluding: heldOut, like: file)
+    let fileInputs = Set(file.map { try! layout.inputTokens($0) })
+    var short = 0
+    for _ in 0..<200 {
+      let e = stream(0, &rng)
+      XCTAssertEqual(e.inputs.count, 100)
+      XCTAssertFalse(fileInputs.contains(e.inputs), "fresh mazes, not the file's")
+      let cells = e.inputs.map { Maze.Cell(rawValue: $0)! }
+      let m = Maze(side: 10, cells: cells).labelled()
+      let length = m.shortestPathLength()!
+      if length < 16 { short += 1 }
+      // The target is the canonical path of the maze the slot sees (open cells only).
+      XCTAssertEqual(e.targets, m.openCellTargets(ignore: Example.ignore))
+    }
+    // Half the mazes at the file's length or more, half from a random shorter minimum.
+    XCTAssertGreaterThan(short, 10)
+    XCTAssertLessThan(short, 100)
+    // Lattice generation needs an odd side: an even side with nothing to imitate is an error.
+    XCTAssertThrowsError(try ExampleStream.generatingMazes(layout: layout, excluding: [], like: []))
+  }
+
+  func testFileExamplesCanBeRelabelledCanonically() throws {
+    // Open 4×4 room, 20 shortest paths; the file labels the one along the top and right.
+    let m = try Maze(line: "S..............G,Sooo...o...o...G")
+    let layout = try TaskLayout.infer(from: PuzzleSet(task: .maze, puzzles: [.maze(m)]))
+    var rng = SplitMix64(seed: 1)
+    let asIs = ExampleStream.augmenting([.maze(m)], layout: layout, varying: false)(0, &rng)
+    XCTAssertEqual(asIs, try layout.example(.maze(m)))
+    let canonical = ExampleStream.augmenting([.maze(m)], layout: layout, varying: false, canonicalMazeLabels: true)
+    XCTAssertEqual(canonical(0, &rng), try layout.example(.maze(m.labelled())))
+    XCTAssertNotEqual(m.labelled().solution, m.solution)
+    // With symmetries, the canonical label is taken in the frame the slot sees.
+    let varied = ExampleStream.augmenting([.maze(m)], layout: layout, canonicalMazeLabels: true)
+    for _ in 0..<16 {
+      let e = varied(0, &rng)
+      let seen = Maze(side: 4, cells: e.inputs.map { Maze.Cell(rawValue: $0)! })
+      XCTAssertEqual(e, try layout.example(.maze(seen.labelled())))
+    }
+  }
+}
+
 final class SudokuStreamTests: XCTestCase {
   /// Fresh 9×9 puzzles for every refill: unique solutions, never a held-out puzzle, givens over
   /// the range down to minimal puzzles, deterministic from the trainer's RNG.

@@ -155,6 +155,61 @@ final class MazeTests: XCTestCase {
     XCTAssertTrue(independentlyShortest(open, open.solution!))
   }
 
+  /// Maze-Hard-style mazes: random walls anywhere, S and G at least the style's path length
+  /// apart, labelled with the canonical shortest path (a valid one, checked independently).
+  func testOpenPlanMazesReachTheStylePathLengthWithTheCanonicalLabel() {
+    let style = OpenPlanMazeStyle(side: 12, wallDensity: 0.3...0.4, minPathLength: 25)
+    var rng = SplitMix64(seed: 7)
+    var walls = 0.0, bordersOpen = 0
+    for _ in 0..<30 {
+      let m = Maze.generateOpenPlan(style, rng: &rng)
+      XCTAssertEqual(m.side, 12)
+      XCTAssertEqual(m.cells.filter { $0 == .start }.count, 1)
+      XCTAssertEqual(m.cells.filter { $0 == .goal }.count, 1)
+      XCTAssertGreaterThanOrEqual(m.shortestPathLength() ?? 0, 25, m.line)
+      XCTAssertEqual(m.solution, m.labelled().solution)
+      XCTAssertTrue(independentlyShortest(m, m.solution!), m.line)
+      walls += Double(m.cells.filter { $0 == .wall }.count) / 144 / 30
+      if !m.hasWallBorder { bordersOpen += 1 }
+    }
+    XCTAssertEqual(walls, 0.35, accuracy: 0.05, "mean wall share")
+    XCTAssertEqual(bordersOpen, 30, "open-plan mazes have no wall border")
+    // Deterministic from the RNG state.
+    var a = SplitMix64(seed: 3), b = SplitMix64(seed: 3)
+    XCTAssertEqual(Maze.generateOpenPlan(style, rng: &a), Maze.generateOpenPlan(style, rng: &b))
+    // A length no maze of the style reaches still ends (the longest pair found).
+    let far = Maze.generateOpenPlan(OpenPlanMazeStyle(side: 6, wallDensity: 0.2...0.2, minPathLength: 500), rng: &rng)
+    XCTAssertTrue(independentlyShortest(far, far.solution!))
+  }
+
+  func testOpenPlanStyleIsInferredFromAFileAndLatticeMazesHaveNone() {
+    var rng = SplitMix64(seed: 11)
+    let lattice = (0..<5).map { _ in Maze.generate(side: 9, loops: 0.2, minPathLength: 5, rng: &rng) }
+    XCTAssertNil(OpenPlanMazeStyle.infer(from: lattice))
+    let style = OpenPlanMazeStyle(side: 10, wallDensity: 0.25...0.35, minPathLength: 18)
+    let open = (0..<20).map { _ in Maze.generateOpenPlan(style, rng: &rng) }
+    let inferred = OpenPlanMazeStyle.infer(from: open)
+    XCTAssertEqual(inferred?.side, 10)
+    XCTAssertEqual(inferred?.minPathLength, open.compactMap { $0.shortestPathLength() }.min())
+    XCTAssertGreaterThanOrEqual(inferred?.minPathLength ?? 0, 18)
+    XCTAssertGreaterThan(inferred?.wallDensity.lowerBound ?? 0, 0.1)
+    XCTAssertLessThan(inferred?.wallDensity.upperBound ?? 1, 0.5)
+    XCTAssertNil(OpenPlanMazeStyle.infer(from: []))
+  }
+
+  /// Several shortest paths: the canonical label is one fixed choice, a valid shortest path,
+  /// and the same whatever label the file gave.
+  func testCanonicalLabelIsAFixedShortestPathWhateverTheFileSays() throws {
+    // Open 4×4 room, S top-left, G bottom-right: 20 shortest paths.
+    XCTAssertEqual(try Maze(line: "S..............G").shortestPathCount(cap: 100), 20)
+    let viaTop = try Maze(line: "S..............G,Sooo...o...o...G")
+    let viaLeft = try Maze(line: "S..............G,S...o...o...oooG")
+    XCTAssertNotEqual(viaTop.solution, viaLeft.solution)
+    XCTAssertEqual(viaTop.labelled().solution, viaLeft.labelled().solution)
+    let canonical = viaTop.labelled()
+    XCTAssertTrue(independentlyShortest(canonical, canonical.solution!))
+  }
+
   func testDecodeTakesWallsStartAndGoalFromTheMaze() throws {
     let m = try Maze(line: "######S..##.#.##..G######")
     let allPath = [Int32](repeating: Maze.Cell.path.rawValue, count: m.cells.count)
