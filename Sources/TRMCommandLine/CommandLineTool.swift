@@ -116,8 +116,8 @@ public enum CommandLineTool {
               [--lr X] [--weight-decay X] [--halt-loss-weight X] [--halt-exploration P] [--supervision-warmup S]
               [--loss stablemax|softmax]
               [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loop-share P]
-              [--loss-cells open|all] [--maze-labels canonical|file] [--no-ema] [--one-step-gradient] [--seed S]
-              [--threads N] [--micro-batches K]
+              [--loss-cells open|all] [--maze-labels canonical|nearest|file] [--no-ema] [--one-step-gradient] [--seed S]
+              [--threads N] [--micro-batches K] [--init CHECKPOINT]
               [--checkpoint-every S] [--validate-every S] [--valid-supervision-steps K]
     trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N] [--optimizer-steps S (new total)]
               [--checkpoint-every S] [--validate-every S] [--valid-supervision-steps K]
@@ -135,8 +135,11 @@ public enum CommandLineTool {
                         ones — random walls, no border, Maze-Hard — with the file's wall shares and path length)
       --loop-share P: share of generated mazes with loops (unique shortest path), the rest perfect (default 0.75)
       --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
-      --maze-labels canonical (on in the maze preset): train on the canonical shortest path of each maze (BFS,
-                    fixed neighbour order) instead of the file's, which is arbitrary where several exist (Maze-Hard)
+      --maze-labels canonical (the maze preset's): train on the canonical shortest path of each maze (BFS, fixed
+                    neighbour order) instead of the file's, which is arbitrary where several exist (Maze-Hard);
+                    nearest: at every step, the shortest path nearest to the model's answer (any one is accepted)
+      --init CHECKPOINT: start from that model's weights (EMA) instead of a random init, with this run's data,
+                         optimizer and schedule: e.g. a conv model trained on 15×15 mazes continued on 30×30
       --halt-exploration P: share of slots that keep going past a halt to a random 2…N_sup steps (default 0.1)
       --micro-batches K: split every batch into K parts whose gradients are averaged; the parts run side by side,
                          one per thread (with --threads K: no hand-off between threads inside an op, ~20% faster

@@ -10,7 +10,7 @@ extension CommandLineTool {
     "threads",
     "checkpoint-every", "validate-every", "out", "resume", "valid-supervision-steps", "halt-loss-weight",
     "supervision-warmup", "positions", "loss-cells", "loop-share", "halt-exploration",
-    "micro-batches", "maze-labels",
+    "micro-batches", "maze-labels", "init",
   ]
   static let trainFlags: Set<String> = [
     "no-ema", "one-step-gradient", "augment-online", "generate-online", "no-generate-online",
@@ -88,10 +88,10 @@ extension CommandLineTool {
       s.training.generatedLoopShare = share
     }
     if let l = a.string("maze-labels") {
-      guard ["file", "canonical"].contains(l) else {
-        throw UsageError("--maze-labels must be file or canonical, got '\(l)'")
+      guard let v = MazeLabels(rawValue: l) else {
+        throw UsageError("--maze-labels must be file, canonical or nearest, got '\(l)'")
       }
-      s.training.canonicalMazeLabels = l == "canonical" ? true : nil
+      s.training.mazeLabels = v
     }
     if let c = a.string("loss-cells") {
       guard ["open", "all"].contains(c) else { throw UsageError("--loss-cells must be open or all, got '\(c)'") }
@@ -107,7 +107,17 @@ extension CommandLineTool {
   /// The run for a job in `directory`: fresh model, trainer and example stream (never
   /// generating one of `heldOut`).
   static func makeRun(_ job: TrainingJob, directory: URL, heldOut: [Puzzle], _ a: Arguments) throws -> TrainingRun {
-    let trainer = try job.setup.makeTrainer(train: job.train, heldOut: heldOut, communicator: communicator)
+    var initial: RecursiveModel? = nil
+    if let path = a.string("init") {
+      initial = try Checkpoint.loadModel(from: URL(fileURLWithPath: path))
+    }
+    let trainer: Trainer
+    do {
+      trainer = try job.setup.makeTrainer(
+        train: job.train, heldOut: heldOut, communicator: communicator, initialWeights: initial)
+    } catch let e as ModelError where initial != nil {
+      throw UsageError("--init \(a.string("init")!): \(e)")
+    }
     return try TrainingRun(
       trainer: trainer, layout: job.setup.layout, directory: directory, validation: job.valid,
       validationSupervisionSteps: try a.int("valid-supervision-steps", min: 1, max: 1024),

@@ -130,6 +130,25 @@ public final class RecursiveModel {
   /// Number of trainable scalars.
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 
+  /// Copies `other`'s weights into this model (parameters by name and shape, and the y/z
+  /// inits): training that starts from another run's weights (`trm train --init`), e.g. a
+  /// conv model trained on small grids continued on bigger ones. The recursion budget and the
+  /// grid size may differ; every parameter must match.
+  public func loadWeights(from other: RecursiveModel) throws {
+    let theirs = Dictionary(other.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    let mismatched = parameters.filter { p in theirs[p.name]?.shape != p.shape }.map(\.name)
+    guard mismatched.isEmpty, theirs.count == parameters.count, other.config.width == config.width else {
+      throw ModelError.invalidConfig(
+        "the weights do not fit this model: theirs are \(other.config.kind.rawValue), width \(other.config.width), "
+          + "\(other.config.blocks) blocks, \(other.config.mixer.rawValue) mixer, \(other.parameterCount) parameters; "
+          + "this one is \(config.kind.rawValue), width \(config.width), \(config.blocks) blocks, "
+          + "\(config.mixer.rawValue) mixer, \(parameterCount) parameters"
+          + (mismatched.isEmpty ? "" : " (first differing tensor: \(mismatched[0]))"))
+    }
+    for p in parameters { p.value = Tensor(theirs[p.name]!.value.scalars, shape: p.shape) }
+    try setInits(y: Tensor(other.yInit.scalars, shape: [config.width]), z: Tensor(other.zInit.scalars, shape: [config.width]))
+  }
+
   /// Replaces the fixed y/z init vectors (checkpoint loading).
   package func setInits(y: Tensor, z: Tensor) throws {
     guard y.shape == [config.width], z.shape == [config.width] else {

@@ -163,6 +163,40 @@ public struct Maze: Equatable, Sendable {
     return nil
   }
 
+  /// Of all shortest S→G paths, the one whose cells score highest in total (`pathScores`: one
+  /// number per cell, e.g. a model's logit for "path" minus its logit for "open"; ties go to the
+  /// first neighbour in the fixed order up, down, left, right). Where a maze has several
+  /// shortest paths, training on this one accepts whichever the model is already drawing: if
+  /// the model's answer is a shortest path, it is the one returned. Nil if the scores do not
+  /// match the maze or G is unreachable.
+  public func nearestShortestPath(pathScores w: [Float]) -> Maze? {
+    guard w.count == cells.count else { return nil }
+    let passable: (Int) -> Bool = { self.cells[$0] != .wall }
+    let ds = distances(from: start, passable: passable), dg = distances(from: goal, passable: passable)
+    let length = ds[goal]
+    guard length > 0 else { return nil }
+    // Dynamic programming over the cells on some shortest path, nearest S first.
+    let onSomePath = cells.indices.filter { ds[$0] >= 0 && dg[$0] >= 0 && ds[$0] + dg[$0] == length }
+    var best = [Float](repeating: -.infinity, count: cells.count)
+    var previous = [Int](repeating: -1, count: cells.count)
+    best[start] = 0
+    for x in onSomePath.sorted(by: { ds[$0] < ds[$1] }) where x != start {
+      var from = -1
+      for y in neighbours(x) where ds[y] == ds[x] - 1 && best[y] > (from < 0 ? -.infinity : best[from]) { from = y }
+      previous[x] = from
+      best[x] = best[from] + (x == goal ? 0 : w[x])
+    }
+    var m = self
+    var sol = cells
+    var i = previous[goal]
+    while i != start {
+      sol[i] = .path
+      i = previous[i]
+    }
+    m.solution = sol
+    return m
+  }
+
   // MARK: - Generator
 
   /// Number of distinct shortest S→G paths, counted up to `cap` (1 = the label is unambiguous;

@@ -49,6 +49,18 @@ public struct Example: Equatable, Sendable {
 }
 
 /// Optimisation settings (reference `pretrain.py` names in comments).
+/// The target path of a maze with several shortest paths: a file's label is one of them picked
+/// arbitrarily, and a loss against it punishes the others.
+public enum MazeLabels: String, Codable, Sendable, CaseIterable {
+  /// The label as given.
+  case file
+  /// The canonical shortest path (`Maze.labelled()`): one fixed rule, the same for every maze.
+  case canonical
+  /// At every supervision step, the shortest path nearest to the model's current answer
+  /// (`Maze.nearestShortestPath`): any shortest path is accepted, as the verifier does.
+  case nearest
+}
+
 public struct TrainingConfig: Codable, Equatable, Sendable {
   /// Slots in the persistent batch (reference `global_batch_size`).
   public var batchSize = 64
@@ -90,11 +102,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   public var onlineGeneration: Bool? = nil
   /// Share of generated mazes that have loops (nil: `ExampleStream.mazeLoopShare`).
   public var generatedLoopShare: Double? = nil
-  /// Maze targets replaced by the canonical shortest path (`Maze.labelled()`, nil = off): on
-  /// mazes with several shortest paths (Maze-Hard) a file's label is one of them picked
-  /// arbitrarily, and the loss then punishes the others; the canonical one follows one fixed rule.
-  /// A no-op on mazes whose shortest path is unique. Recorded so a resumed run does the same.
-  public var canonicalMazeLabels: Bool? = nil
+  /// Which shortest path a maze is trained on where it has several (Maze-Hard; nil = the file's
+  /// label). Recorded so a resumed run does the same.
+  public var mazeLabels: MazeLabels? = nil
   /// Micro-batches per step (nil or 1 = the whole batch at once): the slots are split into this
   /// many equal parts, each part's loss (its own mean) is differentiated on its own graph, and
   /// the gradients are averaged in part order — the data-parallel rule of `Communicator` runs,
@@ -135,7 +145,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case batchSize, optimizerSteps = "steps", learningRate, warmupSteps, schedule, weightDecay, beta1, beta2, emaDecay
     case useEMA, loss, haltLossWeight, gradientRecursions, onlineAugmentation, oneStepGradient, supervisionWarmup
-    case staggerSlots, gradientClip, onlineGeneration, generatedLoopShare, canonicalMazeLabels, microBatches, seed
+    case staggerSlots, gradientClip, onlineGeneration, generatedLoopShare, mazeLabels, microBatches, seed
     case threads
   }
 }
@@ -248,6 +258,12 @@ public final class Trainer {
   /// time a slot loads that example; returns the example to train on. Deterministic from the
   /// seed, and resumable (the RNG state and slot contents are checkpointed).
   public var augmentation: ((Int, inout SplitMix64) -> Example)?
+  /// Optional choice of each slot's targets from the model's current answer (nil: the slot's
+  /// example targets), at every supervision step: called with the slot's inputs, its example
+  /// targets and its logits ([L × vocab], row-major); returns the targets the loss, the
+  /// exactness metric and the halting target use (e.g. the maze path nearest to the answer,
+  /// `MazeLabels.nearest`). A pure function: micro-batches call it from several threads.
+  public var answerTargets: (([Int32], [Int32], UnsafeBufferPointer<Float>) -> [Int32])?
   /// The latent state of this process's slots (the TRM's y and z), [shard.count, P + L, D].
   var carry: Carry
   /// Per-op and per-phase timing of every step (`TrainBench --profile`; nil: none).
@@ -519,22 +535,31 @@ public final class Trainer {
     into result: PartResult
   ) {
     let L = model.config.sequenceLength, V = model.config.vocabSize
-    let tokens = Array(state.slotInputs[slots].joined()), labels = Array(state.slotTargets[slots].joined())
+    let tokens = Array(state.slotInputs[slots].joined())
     let g = Graph(recording: true, threads: threads, pool: pool, ownsParameterGradients: ownsGradients)
     g.profile = profile
     let out = model.step(
       g, tokens: tokens, carry: carry, gradientRecursions: config.gradientRecursions,
       oneStepGradient: config.oneStepGradient)
+    var targets = slots.map { state.slotTargets[$0] }
     // Correctness of each slot's current answer (argmax over logits).
     profiled(profile, "scoring (argmax, grading)") {
+      if let choose = answerTargets {
+        let p = out.logits.value.data
+        for (row, s) in slots.enumerated() {
+          let logits = UnsafeBufferPointer(start: p + row * L * V, count: L * V)
+          targets[row] = choose(state.slotInputs[s], state.slotTargets[s], logits)
+        }
+      }
       let predicted = argmax(out.logits.value, rows: slots.count * L, vocab: V)
-      result.exact = slots.enumerated().map { row, s in
-        let r = Example.grade(predicted[(row * L)..<((row + 1) * L)], targets: state.slotTargets[s])
+      result.exact = (0..<slots.count).map { row in
+        let r = Example.grade(predicted[(row * L)..<((row + 1) * L)], targets: targets[row])
         result.correctCells += r.correctCells
         result.supervised += r.supervisedCells
         return r.exact
       }
     }
+    let labels = Array(targets.joined())
     let lm = g.mean(g.crossEntropy(out.logits, labels: labels, kind: config.loss, ignore: Example.ignore))
     var loss = lm
     if let q = out.haltLogits {

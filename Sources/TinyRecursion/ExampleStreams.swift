@@ -23,9 +23,13 @@ public enum ExampleStream {
 
   /// Installs the stream a training config asks for on its trainer: fresh generated puzzles
   /// (never one of `heldOut`; mazes in the style of `train`), or on-line augmentation of
-  /// `train`, or the file's examples (relabelled when `canonicalMazeLabels` asks for it).
+  /// `train`, or the file's examples (relabelled when `mazeLabels` asks for it); and, for
+  /// `MazeLabels.nearest`, the trainer's choice of targets from the model's answer.
   public static func install(on trainer: Trainer, train: [Puzzle], heldOut: [Puzzle], layout: TaskLayout) throws {
-    let canonical = trainer.config.canonicalMazeLabels == true && layout.task == .maze
+    let labels = layout.task == .maze ? trainer.config.mazeLabels ?? .file : .file
+    // `nearest` keeps the canonical label as the slot's stored one (what it falls back to).
+    let canonical = labels != .file
+    trainer.answerTargets = labels == .nearest ? nearestMazePathTargets() : nil
     if trainer.config.onlineGeneration == true, case .sudoku = layout {
       trainer.augmentation = try generatingSudokus(layout: layout, excluding: heldOut)
     } else if trainer.config.onlineGeneration == true, layout.task == .arithmetic {
@@ -37,6 +41,29 @@ public enum ExampleStream {
     } else if trainer.config.onlineAugmentation || canonical {
       trainer.augmentation = augmenting(
         train, layout: layout, varying: trainer.config.onlineAugmentation, canonicalMazeLabels: canonical)
+    }
+  }
+
+  /// Targets from the model's current answer (`Trainer.answerTargets`, `MazeLabels.nearest`):
+  /// on every open cell, the shortest S→G path whose cells the model scores highest (logit of
+  /// `o` minus logit of open, `Maze.nearestShortestPath`); other cells keep their targets. An
+  /// input that is not a square maze keeps its targets.
+  public static func nearestMazePathTargets() -> ([Int32], [Int32], UnsafeBufferPointer<Float>) -> [Int32] {
+    let open = Maze.Cell.open.rawValue, path = Maze.Cell.path.rawValue
+    return { inputs, targets, logits in
+      let n = inputs.count, side = Int(Double(n).squareRoot().rounded())
+      let vocab = n > 0 ? logits.count / n : 0
+      let cells = inputs.compactMap { Maze.Cell(rawValue: $0) }
+      guard side * side == n, vocab > Int(path), cells.count == n,
+        cells.filter({ $0 == .start }).count == 1, cells.filter({ $0 == .goal }).count == 1
+      else { return targets }
+      let scores = (0..<n).map { logits[$0 * vocab + Int(path)] - logits[$0 * vocab + Int(open)] }
+      guard let nearest = Maze(side: side, cells: cells).nearestShortestPath(pathScores: scores)?.solution else {
+        return targets
+      }
+      return (0..<n).map { i in
+        cells[i] == .open && targets[i] != Example.ignore ? nearest[i].rawValue : targets[i]
+      }
     }
   }
 

@@ -12,6 +12,7 @@
 @_exported import enum TRMKernels.CrossEntropyKind
 @_exported import struct TRMTraining.Example
 @_exported import struct TRMTraining.TrainingConfig
+@_exported import enum TRMTraining.MazeLabels
 @_exported import struct TRMTraining.LearningRateSchedule
 @_exported import struct TRMTraining.StepMetrics
 @_exported import struct TRMTraining.TrainerState

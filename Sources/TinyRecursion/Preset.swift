@@ -124,7 +124,7 @@ public struct Preset: Sendable, Equatable {
     out["maze"]?.training.gradientClip = 1
     out["maze"]?.training.onlineGeneration = true
     // Mazes with several shortest paths (Maze-Hard) train on the canonical one, not the file's.
-    out["maze"]?.training.canonicalMazeLabels = true
+    out["maze"]?.training.mazeLabels = .canonical
     add(
       "arithmetic", "addition / multiplication as a flat sequence with attention (earlier preset, fixed length)",
       width: 64, mixer: .attention, n: 3, T: 2, nSup: 6, batch: 64, steps: 1500, lr: 1e-3, supervisionWarmup: 1000)

@@ -93,10 +93,15 @@ public struct TrainingSetup: Sendable {
   /// augmentation). Same setup and seed → same run.
   /// With a `communicator`, this process computes its share of a data-parallel batch
   /// (`Trainer.shard`).
-  public func makeTrainer(train: [Puzzle], heldOut: [Puzzle] = [], communicator: Communicator? = nil) throws -> Trainer
-  {
+  /// With `initialWeights`, the model starts from those weights (`RecursiveModel.loadWeights`)
+  /// instead of a random init.
+  public func makeTrainer(
+    train: [Puzzle], heldOut: [Puzzle] = [], communicator: Communicator? = nil,
+    initialWeights: RecursiveModel? = nil
+  ) throws -> Trainer {
     let s = try resolved()
     let model = try RecursiveModel(config: s.model, seed: s.training.seed)
+    if let initialWeights { try model.loadWeights(from: initialWeights) }
     let trainer = try Trainer(
       model: model, config: s.training, data: try train.map { try s.layout.example($0) }, communicator: communicator)
     try ExampleStream.install(on: trainer, train: train, heldOut: heldOut, layout: s.layout)

@@ -224,6 +224,24 @@ final class CommandLineTests: CLITestCase {
     XCTAssertTrue(XMLParser(data: Data(trace.utf8)).parse(), "trace.svg is not well-formed XML")
     XCTAssertEqual(trace.components(separatedBy: ">step ").count - 1, 5)
     XCTAssertEqual(run(["trace", "--checkpoint", ckpt, "--data", p("m9.txt"), "--index", "7", "--out", p("t.svg")]), 2)
+    // Curriculum over sizes: --init continues the 7×7 weights on 9×9 mazes (step 0 of the new run
+    // is those weights: same answers as the 7×7 checkpoint); a model of another shape is refused.
+    XCTAssertEqual(
+      run([
+        "train", "--data", p("m9.txt"), "--preset", "maze", "--init", ckpt, "--optimizer-steps", "2",
+        "--no-ema", "--lr", "1e-9", "--threads", "2", "--out", p("conv9"), "--validate-every", "0",
+      ]), 0, stderr.joined(separator: "\n"))
+    XCTAssertEqual(run(["solve", "--checkpoint", p("conv9/model.safetensors"), "--data", p("m9.txt"), "--no-halt"]), 0)
+    let continued = stdout
+    XCTAssertEqual(run(["solve", "--checkpoint", ckpt, "--data", p("m9.txt"), "--no-halt"]), 0)
+    XCTAssertEqual(continued, stdout, "learning rate 1e-9: the continued model answers as the 7×7 model")
+    XCTAssertEqual(
+      run([
+        "train", "--data", p("m9.txt"), "--preset", "maze", "--init", ckpt, "--width", "16", "--optimizer-steps", "2",
+        "--out", p("bad"),
+      ]), 2)
+    XCTAssertTrue(stderr.joined().contains("--init"), stderr.joined())
+    XCTAssertTrue(stderr.joined().contains("width 32"), stderr.joined())
     // A file mixing sizes: solve groups it by size (answers in input order); training rejects it
     // at the first line of another size, naming file and line.
     let m7 = try String(contentsOfFile: p("m7.txt"), encoding: .utf8).split(separator: "\n").filter {

@@ -133,7 +133,7 @@ final class OpenPlanMazeStreamTests: XCTestCase {
     let heldOut = (0..<4).map { _ in Puzzle.maze(Maze.generateOpenPlan(style, rng: &rng)) }
     let setup = try TrainingSetup(puzzles: PuzzleSet(task: .maze, puzzles: file), preset: "maze").resolved()
     XCTAssertEqual(setup.training.onlineGeneration, true, "an even-sided open-plan file is generated, not repeated")
-    XCTAssertEqual(setup.training.canonicalMazeLabels, true)
+    XCTAssertEqual(setup.training.mazeLabels, .canonical)
     let layout = setup.layout
     let stream = try ExampleStream.generatingMazes(layout: layout, excluding: heldOut, like: file)
     let fileInputs = Set(file.map { try! layout.inputTokens($0) })
@@ -157,8 +157,9 @@ final class OpenPlanMazeStreamTests: XCTestCase {
   }
 
   func testFileExamplesCanBeRelabelledCanonically() throws {
-    // Open 4×4 room, 20 shortest paths; the file labels the one along the top and right.
-    let m = try Maze(line: "S..............G,Sooo...o...o...G")
+    // Open 4×4 room, 20 shortest paths; the file labels the one along the left and bottom (the
+    // canonical one, back from G preferring "up", runs along the right and top).
+    let m = try Maze(line: "S..............G,S...o...o...oooG")
     let layout = try TaskLayout.infer(from: PuzzleSet(task: .maze, puzzles: [.maze(m)]))
     var rng = SplitMix64(seed: 1)
     let asIs = ExampleStream.augmenting([.maze(m)], layout: layout, varying: false)(0, &rng)
@@ -173,6 +174,49 @@ final class OpenPlanMazeStreamTests: XCTestCase {
       let seen = Maze(side: 4, cells: e.inputs.map { Maze.Cell(rawValue: $0)! })
       XCTAssertEqual(e, try layout.example(.maze(seen.labelled())))
     }
+  }
+}
+
+/// `MazeLabels.nearest`: the trainer takes each slot's targets from the model's answer.
+final class AnswerTargetTests: XCTestCase {
+  /// The chosen targets are what the loss, the exactness metric and the halting target see: a
+  /// chooser that returns the model's own answer makes every slot exact.
+  func testAnswerTargetsDecideWhatTheTrainerCountsAsExact() throws {
+    var o = GeneratorOptions()
+    o.mazeSide = 7
+    let set = PuzzleSet.generate(task: .maze, count: 8, seed: 3, options: o)
+    var setup = try TrainingSetup(puzzles: set, preset: "maze")
+    setup.training.batchSize = 4
+    setup.training.onlineGeneration = nil
+    let trainer = try setup.makeTrainer(train: set.puzzles)
+    let vocab = setup.model.vocabSize
+    XCTAssertEqual(trainer.trainStep().exactAccuracy, 0, "an untrained model draws no path")
+    trainer.answerTargets = { _, targets, logits in
+      targets.indices.map { i in
+        guard targets[i] != Example.ignore else { return Example.ignore }
+        return Int32((0..<vocab).max { logits[i * vocab + $0] < logits[i * vocab + $1] }!)
+      }
+    }
+    XCTAssertEqual(trainer.trainStep().exactAccuracy, 1)
+  }
+
+  /// The maze chooser: the open cells get the shortest path the logits favour; walls, S, G keep
+  /// their targets; anything that is not a maze keeps all of them.
+  func testNearestMazePathTargetsFollowTheLogits() throws {
+    let m = try Maze(line: "S..............G,Sooo...o...o...G")
+    let left = try Maze(line: "S..............G,S...o...o...oooG")
+    let layout = try TaskLayout.infer(from: PuzzleSet(task: .maze, puzzles: [.maze(m)])).withOpenCellTargets(true)
+    let e = try layout.example(.maze(m))
+    let vocab = Maze.vocabularySize
+    var logits = [Float](repeating: 0, count: 16 * vocab)
+    for (i, c) in left.solution!.enumerated() where c == .path { logits[i * vocab + Int(Maze.Cell.path.rawValue)] = 3 }
+    let choose = ExampleStream.nearestMazePathTargets()
+    let chosen = logits.withUnsafeBufferPointer { choose(e.inputs, e.targets, $0) }
+    XCTAssertEqual(chosen, try layout.example(.maze(left)).targets)
+    XCTAssertNotEqual(chosen, e.targets)
+    let notAMaze: [Int32] = [1, 2, 3]
+    let kept = [Float](repeating: 0, count: 3 * vocab).withUnsafeBufferPointer { choose(notAMaze, [7, 8, 9], $0) }
+    XCTAssertEqual(kept, [7, 8, 9])
   }
 }
 

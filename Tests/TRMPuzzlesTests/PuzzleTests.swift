@@ -210,6 +210,52 @@ final class MazeTests: XCTestCase {
     XCTAssertTrue(independentlyShortest(canonical, canonical.solution!))
   }
 
+  /// The shortest path nearest to a model's scores: the one the scores favour, always a valid
+  /// shortest path, and the answer itself whenever the answer is a shortest path.
+  func testNearestShortestPathFollowsTheScoresAndKeepsAValidAnswer() throws {
+    let viaTop = try Maze(line: "S..............G,Sooo...o...o...G")
+    let viaLeft = try Maze(line: "S..............G,S...o...o...oooG")
+    func scores(_ m: Maze) -> [Float] { m.solution!.map { $0 == .path ? 1 : -1 } }
+    XCTAssertEqual(viaTop.nearestShortestPath(pathScores: scores(viaLeft))?.solution, viaLeft.solution)
+    XCTAssertEqual(viaLeft.nearestShortestPath(pathScores: scores(viaTop))?.solution, viaTop.solution)
+    XCTAssertNil(viaTop.nearestShortestPath(pathScores: [1, 2]))
+    var rng = SplitMix64(seed: 17)
+    let style = OpenPlanMazeStyle(side: 12, wallDensity: 0.2...0.3, minPathLength: 14)
+    for _ in 0..<20 {
+      let m = Maze.generateOpenPlan(style, rng: &rng)
+      // Random scores: still a shortest path.
+      let noise = (0..<m.cells.count).map { _ in Float(rng.nextDouble() * 2 - 1) }
+      let chosen = try XCTUnwrap(m.nearestShortestPath(pathScores: noise))
+      XCTAssertTrue(independentlyShortest(m, chosen.solution!), m.line)
+      // An answer that is a shortest path (a random one: random walk back from G along BFS
+      // distances) is returned as it is, however the other cells score.
+      var answer = m.cells
+      let s = m.cells.firstIndex(of: .start)!, g = m.cells.firstIndex(of: .goal)!
+      var d = [Int](repeating: -1, count: m.cells.count)
+      d[s] = 0
+      var queue = [s], head = 0
+      while head < queue.count {
+        let c = queue[head]
+        head += 1
+        for nb in [c - 12, c + 12, c % 12 > 0 ? c - 1 : -1, c % 12 < 11 ? c + 1 : -1]
+        where nb >= 0 && nb < 144 && m.cells[nb] != .wall && d[nb] < 0 {
+          d[nb] = d[c] + 1
+          queue.append(nb)
+        }
+      }
+      var i = g
+      while d[i] > 1 {
+        let back = [i - 12, i + 12, i % 12 > 0 ? i - 1 : -1, i % 12 < 11 ? i + 1 : -1]
+          .filter { $0 >= 0 && $0 < 144 && d[$0] == d[i] - 1 }
+        i = back[rng.nextInt(below: back.count)]
+        answer[i] = .path
+      }
+      XCTAssertTrue(independentlyShortest(m, answer))
+      let own = answer.indices.map { answer[$0] == .path ? Float(1) : Float(-rng.nextDouble()) }
+      XCTAssertEqual(m.nearestShortestPath(pathScores: own)?.solution, answer)
+    }
+  }
+
   func testDecodeTakesWallsStartAndGoalFromTheMaze() throws {
     let m = try Maze(line: "######S..##.#.##..G######")
     let allPath = [Int32](repeating: Maze.Cell.path.rawValue, count: m.cells.count)
