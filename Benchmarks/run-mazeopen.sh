@@ -3,11 +3,13 @@
 # suite (fresh mazes in its style on the fly, canonical labels), then the same weights on
 # 30×30 open-plan mazes and on the Maze-Hard test split with more steps.
 #   bash Benchmarks/run-mazeopen.sh          # ≈ 35 min on 2 cores (BASELINE=1: + the baseline)
+# Variants: EXTRA="--maze-labels nearest" OUT=Benchmarks/results/mazeopen-nearest bash Benchmarks/run-mazeopen.sh
 # Writes Benchmarks/results/mazeopen/ (runs/ and data/ are not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product trm >/dev/null
-OUT=Benchmarks/results/mazeopen
+OUT=${OUT:-Benchmarks/results/mazeopen}
+read -r -a EXTRA_FLAGS <<<"${EXTRA:-}"
 mkdir -p "$OUT/runs" "$OUT/data"
 tail -n 150 ../shared/data/maze30_hrm_hard_train.txt > "$OUT/data/mazehard-test.txt"   # the 150 test mazes of run-mazehard.sh
 T=$OUT/runs/trm-bin   # a copy: rebuilding during the run must not swap the binary
@@ -16,7 +18,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 t0=$(date +%s)
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   "$T" train --preset maze --data Puzzles/mazeopen15/train.txt --valid Puzzles/mazeopen15/valid.txt --threads 2 \
-    --out "$OUT/runs/trm" 2>&1 | tee "$OUT/train-trm.txt"
+    "${EXTRA_FLAGS[@]}" --out "$OUT/runs/trm" 2>&1 | tee "$OUT/train-trm.txt"
 fi
 t1=$(date +%s)
 cp "$OUT/runs/trm/metrics.jsonl" "$OUT/trm-metrics.jsonl"
@@ -35,5 +37,5 @@ if [ "${BASELINE:-0}" = 1 ]; then
     echo "== $f"; "$T" eval --checkpoint "$OUT/runs/baseline/model.safetensors" --data "$f" --threads 2
   done 2>&1 | tee "$OUT/eval-baseline.txt"
 fi
-printf '{"commit": "%s", "date": "%s", "train_seconds": %s, "threads": 2, "seed": 0}\n' \
-  "$commit" "$(date -u +%FT%TZ)" "$((t1 - t0))" > "$OUT/run.json"
+printf '{"commit": "%s", "date": "%s", "extra_flags": "%s", "train_seconds": %s, "threads": 2, "seed": 0}\n' \
+  "$commit" "$(date -u +%FT%TZ)" "${EXTRA:-}" "$((t1 - t0))" > "$OUT/run.json"
