@@ -157,9 +157,9 @@ final class OpenPlanMazeStreamTests: XCTestCase {
   }
 
   func testFileExamplesCanBeRelabelledCanonically() throws {
-    // Open 4×4 room, 20 shortest paths; the file labels the one along the left and bottom (the
-    // canonical one, back from G preferring "up", runs along the right and top).
-    let m = try Maze(line: "S..............G,S...o...o...oooG")
+    // Open 4×4 room, 20 shortest paths; the file labels the one along the top and right (the
+    // canonical one, from S preferring "down", runs along the left and bottom).
+    let m = try Maze(line: "S..............G,Sooo...o...o...G")
     let layout = try TaskLayout.infer(from: PuzzleSet(task: .maze, puzzles: [.maze(m)]))
     var rng = SplitMix64(seed: 1)
     let asIs = ExampleStream.augmenting([.maze(m)], layout: layout, varying: false)(0, &rng)

@@ -206,6 +206,10 @@ final class MazeTests: XCTestCase {
     let viaLeft = try Maze(line: "S..............G,S...o...o...oooG")
     XCTAssertNotEqual(viaTop.solution, viaLeft.solution)
     XCTAssertEqual(viaTop.labelled().solution, viaLeft.labelled().solution)
+    // Maze-Hard's rule: from S, the first of down, left, right, up that gets closer to G.
+    XCTAssertEqual(viaTop.labelled().solution, viaLeft.solution)
+    let detour = try Maze(line: "S.#..#.........G")
+    XCTAssertEqual(detour.labelled().answerText(detour.labelled().solution!), "S.#.o#..o...oooG")
     let canonical = viaTop.labelled()
     XCTAssertTrue(independentlyShortest(canonical, canonical.solution!))
   }
