@@ -2,7 +2,7 @@
 # Open-plan mazes (Maze-Hard's kind, issue 12): the maze preset on the shipped 15×15 open-plan
 # suite (fresh mazes in its style on the fly, canonical labels), then the same weights on
 # 30×30 open-plan mazes and on the Maze-Hard test split with more steps.
-#   bash Benchmarks/run-mazeopen.sh          # ≈ 35 min on 2 cores (BASELINE=1: + the baseline)
+#   bash Benchmarks/run-mazeopen.sh          # ≈ 40 min on 2 cores (BASELINE=1: + the baseline)
 # Variants: EXTRA="--maze-labels nearest" OUT=Benchmarks/results/mazeopen-nearest bash Benchmarks/run-mazeopen.sh
 # Writes Benchmarks/results/mazeopen/ (runs/ and data/ are not committed).
 set -euo pipefail
@@ -29,6 +29,10 @@ M=$OUT/runs/trm/model.safetensors
 } 2>&1 | tee "$OUT/eval-15.txt"
 "$T" sweep --checkpoint "$M" --data Puzzles/mazeopen30/test.txt,"$OUT/data/mazehard-test.txt" --supervision-steps 8,16,32,64 \
   --threads 2 --out "$OUT/sweep-30" 2>&1 | tee "$OUT/sweep-30.txt"
+# Verified search on Maze-Hard: K = 16 and 8 views, the 15×15 setting with twice the steps, fixed
+# before the first evaluation (not tuned on the test split).
+"$T" eval --checkpoint "$M" --data "$OUT/data/mazehard-test.txt" --supervision-steps 16 --attempts 8 --threads 2 \
+  2>&1 | tee "$OUT/eval-mazehard-attempts8.txt"
 if [ "${BASELINE:-0}" = 1 ]; then
   "$T" train --preset maze --model baseline --data Puzzles/mazeopen15/train.txt --valid Puzzles/mazeopen15/valid.txt \
     --threads 2 --out "$OUT/runs/baseline" 2>&1 | tee "$OUT/train-baseline.txt"
