@@ -146,7 +146,8 @@ public final class RecursiveModel {
           + (mismatched.isEmpty ? "" : " (first differing tensor: \(mismatched[0]))"))
     }
     for p in parameters { p.value = Tensor(theirs[p.name]!.value.scalars, shape: p.shape) }
-    try setInits(y: Tensor(other.yInit.scalars, shape: [config.width]), z: Tensor(other.zInit.scalars, shape: [config.width]))
+    try setInits(
+      y: Tensor(other.yInit.scalars, shape: [config.width]), z: Tensor(other.zInit.scalars, shape: [config.width]))
   }
 
   /// Replaces the fixed y/z init vectors (checkpoint loading).

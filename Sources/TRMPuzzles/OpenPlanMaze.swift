@@ -57,7 +57,8 @@ extension Maze {
     let n = style.side * style.side
     var best: (maze: Maze, length: Int)? = nil
     for _ in 0..<4000 {
-      let p = style.wallDensity.lowerBound + rng.nextDouble() * (style.wallDensity.upperBound - style.wallDensity.lowerBound)
+      let (lo, hi) = (style.wallDensity.lowerBound, style.wallDensity.upperBound)
+      let p = lo + rng.nextDouble() * (hi - lo)
       var cells = [Cell](repeating: .open, count: n)
       for i in 0..<n where rng.nextDouble() < p { cells[i] = .wall }
       let open = cells.indices.filter { cells[$0] == .open }
