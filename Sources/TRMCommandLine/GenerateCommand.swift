@@ -24,9 +24,7 @@ extension CommandLineTool {
       guard kind == .maze, a.string("loops") == nil, a.string("walls") == nil else {
         throw UsageError("--like is for mazes, without --loops or --walls (the file sets the style)")
       }
-      let mazes = try loadSet(like, task: .maze).puzzles.compactMap { p -> Maze? in
-        if case .maze(let m) = p { return m } else { return nil }
-      }
+      let mazes = try loadSet(like, task: .maze).puzzles.compactMap(\.maze)
       guard var style = OpenPlanMazeStyle.infer(from: mazes) else {
         throw UsageError(
           "\(like) holds lattice mazes (odd side, wall border): generate those with --side, --loops and --min-path")

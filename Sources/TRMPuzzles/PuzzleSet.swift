@@ -47,6 +47,12 @@ public enum Puzzle: Equatable, Sendable {
     }
   }
 
+  /// The maze, if this puzzle is one.
+  public var maze: Maze? {
+    if case .maze(let m) = self { return m }
+    return nil
+  }
+
   /// A key shared by a puzzle and the variants the training augmentation can turn it into
   /// (maze: its 8 symmetries; arithmetic: the operands in either order; sudoku:
   /// `Sudoku.canonicalKey`, exact up to augmentation for 4×4 and 6×6). Generators use it to keep

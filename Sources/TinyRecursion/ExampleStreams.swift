@@ -125,8 +125,7 @@ public enum ExampleStream {
     guard case .maze(let side, _) = layout, side >= 5 else {
       throw TaskError.invalid("on-line generation needs a maze suite of side ≥ 5, not \(layout.summary)")
     }
-    let examples = like.compactMap { p -> Maze? in if case .maze(let m) = p { return m } else { return nil } }
-    let style = OpenPlanMazeStyle.infer(from: examples)
+    let style = OpenPlanMazeStyle.infer(from: like.compactMap(\.maze))
     guard style != nil || side % 2 == 1 else {
       throw TaskError.invalid(
         "on-line generation of \(side)×\(side) mazes: lattice mazes need an odd side; give training mazes "
