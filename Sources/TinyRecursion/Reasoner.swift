@@ -238,7 +238,8 @@ extension Reasoner {
   /// `commitAfter` R > 0 (sudoku): once the last R views of a puzzle have failed, the cells they
   /// all agree on become givens of the puzzle the next views are drawn from (`Puzzle.committing`),
   /// so later views start from the model's own consensus; every answer is still verified against
-  /// the original puzzle. 0 leaves the views independent.
+  /// the original puzzle. When R failed views agree on nothing new (a wrongly committed cell
+  /// leaves no solution), the next views start again from the original. 0: independent views.
   public func solve(
     _ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = true, attempts: Int,
     commitAfter: Int = 0, seed: UInt64 = 0
@@ -258,8 +259,11 @@ extension Reasoner {
     for _ in 1..<attempts where !open.isEmpty {
       if commitAfter > 0 {
         for i in open where sinceCommit[i].count >= commitAfter {
-          guard let p = working[i].committing(agreedBy: Array(sinceCommit[i].suffix(commitAfter))) else { continue }
-          working[i] = p
+          if let p = working[i].committing(agreedBy: Array(sinceCommit[i].suffix(commitAfter))) {
+            working[i] = p
+          } else {
+            working[i] = puzzles[i]  // nothing left to agree on: a dead end, start again from the original
+          }
           sinceCommit[i] = []
         }
       }
