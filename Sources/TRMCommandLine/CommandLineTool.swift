@@ -149,17 +149,14 @@ public enum CommandLineTool {
     """,
     "eval": """
     trm eval --checkpoint FILE --data FILE [--supervision-steps K] [--halt | --until-stable] [--attempts K]
-             [--commit-after R] [--json OUT] [--threads N]
+             [--json OUT] [--threads N]
       --until-stable: stop each puzzle at the first step (from the 2nd on) that leaves its answer unchanged, up to
                       K steps; the halting head is not consulted (use it on bigger inputs than the training ones)
-      --attempts K: verified search over up to K symmetric views, stopping at the first answer the verifier accepts
-      --commit-after R (sudoku, with --attempts): after R failed views, the cells they all agree on become givens
-                       of the next views (the model's own consensus; answers are verified against the original)
     """,
     "solve": """
     trm solve --checkpoint FILE [--data FILE | stdin] [--supervision-steps K] [--no-halt | --until-stable]
-              [--attempts K [--commit-after R]] [--verify] [--threads N]
-      --until-stable, --attempts, --commit-after: as in trm eval (--until-stable instead of the halting head)
+              [--attempts K] [--verify] [--threads N]
+      --until-stable: as in trm eval (instead of the halting head)
     """,
     "trace":
       "trm trace --checkpoint FILE --data FILE [--index N (1)] [--supervision-steps K] --out FILE.svg [--threads N]",

@@ -6,7 +6,7 @@ extension CommandLineTool {
   static func evaluate(_ args: [String]) throws -> Int32 {
     let a = try Arguments(
       args, command: "eval", flags: ["halt", "until-stable"],
-      options: ["checkpoint", "data", "supervision-steps", "json", "threads", "attempts", "commit-after"],
+      options: ["checkpoint", "data", "supervision-steps", "json", "threads", "attempts"],
       aliases: ["steps": "supervision-steps"])
     let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
     r.stopsWhenStable = a.has("until-stable")
@@ -16,12 +16,10 @@ extension CommandLineTool {
     let set = try loadSet(try a.required("data"), task: r.layout.task)
     let k = try a.int("supervision-steps", min: 1, max: 1024)
     let attempts = try a.int("attempts", default: 1, min: 1, max: 1024)
-    let commitAfter = try a.int("commit-after", default: 0, min: 0, max: 1024)
     var meanAttempts = 1.0
     let sc: SuiteScore
     if attempts > 1 {
-      (sc, meanAttempts) = try r.score(
-        set.puzzles, supervisionSteps: k, halt: a.has("halt"), attempts: attempts, commitAfter: commitAfter)
+      (sc, meanAttempts) = try r.score(set.puzzles, supervisionSteps: k, halt: a.has("halt"), attempts: attempts)
     } else {
       sc = try r.score(set.puzzles, supervisionSteps: k, halt: a.has("halt"))
     }

@@ -6,7 +6,7 @@ extension CommandLineTool {
   static func solve(_ args: [String]) throws -> Int32 {
     let a = try Arguments(
       args, command: "solve", flags: ["verify", "no-halt", "until-stable"],
-      options: ["checkpoint", "data", "supervision-steps", "threads", "attempts", "commit-after"],
+      options: ["checkpoint", "data", "supervision-steps", "threads", "attempts"],
       aliases: ["steps": "supervision-steps"])
     let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
     r.stopsWhenStable = a.has("until-stable")
@@ -20,14 +20,11 @@ extension CommandLineTool {
     var parser = PuzzleLineParser(task: r.layout.task, source: path ?? "stdin")
     let k = try a.int("supervision-steps", min: 1, max: 1024)
     let attempts = try a.int("attempts", default: 1, min: 1, max: 1024)
-    let commitAfter = try a.int("commit-after", default: 0, min: 0, max: 1024)
     var batch: [Puzzle] = []
     var solved = 0
     func flush() throws {
       guard !batch.isEmpty else { return }
-      let sols = try r.solve(
-        batch, supervisionSteps: k, halt: !a.has("no-halt"), attempts: attempts, commitAfter: commitAfter)
-      for s in sols {
+      for s in try r.solve(batch, supervisionSteps: k, halt: !a.has("no-halt"), attempts: attempts) {
         solved += 1
         out(s.line)
         if a.has("verify") {

@@ -120,13 +120,6 @@ public enum Puzzle: Equatable, Sendable {
     }
   }
 
-  /// Sudoku: this puzzle with the cells that all `answerTexts` (this frame) agree on as extra
-  /// givens (`Sudoku.committing(agreedBy:)`); nil for other tasks or when no cell qualifies.
-  public func committing(agreedBy answerTexts: [String]) -> Puzzle? {
-    guard case .sudoku(let s) = self else { return nil }
-    return s.committing(agreedBy: answerTexts.map { s.parseAnswer(Substring($0)) }).map(Puzzle.sudoku)
-  }
-
   /// The stated solution as answer text (nil when the line had none).
   public var labelText: String? {
     switch self {

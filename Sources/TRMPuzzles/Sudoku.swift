@@ -101,24 +101,6 @@ public struct Sudoku: Equatable, Sendable {
     return firstConflict(answer)
   }
 
-  /// The puzzle with more givens: every empty cell on which all `answers` (full grids in this
-  /// puzzle's frame) agree, in cell order, skipping a digit that would repeat in a row, column or
-  /// box of the givens so far. nil when no cell qualifies. The stated solution is kept, so a
-  /// wrongly committed cell shows as an unsolvable puzzle, never as a changed label.
-  public func committing(agreedBy answers: [[Int]]) -> Sudoku? {
-    guard let first = answers.first, answers.allSatisfy({ $0.count == size * size }) else { return nil }
-    var grid = givens
-    var added = 0
-    for i in grid.indices where grid[i] == 0 {
-      let v = first[i]
-      guard (1...size).contains(v), answers.allSatisfy({ $0[i] == v }) else { continue }
-      guard candidates(grid, i).contains(v) else { continue }
-      grid[i] = v
-      added += 1
-    }
-    return added > 0 ? Sudoku(size: size, givens: grid, solution: solution) : nil
-  }
-
   // MARK: - Solver
 
   /// Counts solutions up to `limit` (backtracking, most-constrained cell first).

@@ -234,46 +234,24 @@ extension Reasoner {
   /// verified, up to `attempts` views in all; it stops at the first verified answer, so easy
   /// puzzles cost one attempt. When no view verifies, the answer is the cell-wise majority of
   /// all views' answers (ties: the earliest). Deterministic from `seed`.
-  ///
-  /// `commitAfter` R > 0 (sudoku): once the last R views of a puzzle have failed, the cells they
-  /// all agree on become givens of the puzzle the next views are drawn from (`Puzzle.committing`),
-  /// so later views start from the model's own consensus; every answer is still verified against
-  /// the original puzzle. When R failed views agree on nothing new (a wrongly committed cell
-  /// leaves no solution), the next views start again from the original. 0: independent views.
   public func solve(
     _ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = true, attempts: Int,
-    commitAfter: Int = 0, seed: UInt64 = 0
+    seed: UInt64 = 0
   ) throws -> [Solution] {
     guard (1...1024).contains(attempts) else {
       throw TaskError.invalid("attempts must be in 1…1024, got \(attempts)")
-    }
-    guard (0...1024).contains(commitAfter) else {
-      throw TaskError.invalid("commit-after must be in 0…1024, got \(commitAfter)")
     }
     var best = try solve(puzzles, supervisionSteps: supervisionSteps, halt: halt)
     var answers = best.map { [$0.answer] }
     var rng = SplitMix64(seed: seed ^ 0xA77E_3975)
     var open = best.indices.filter { best[$0].verdict != nil }
-    var working = puzzles  // the original plus committed cells: same frame, same answer format
-    var sinceCommit = answers
     for _ in 1..<attempts where !open.isEmpty {
-      if commitAfter > 0 {
-        for i in open where sinceCommit[i].count >= commitAfter {
-          if let p = working[i].committing(agreedBy: Array(sinceCommit[i].suffix(commitAfter))) {
-            working[i] = p
-          } else {
-            working[i] = puzzles[i]  // nothing left to agree on: a dead end, start again from the original
-          }
-          sinceCommit[i] = []
-        }
-      }
-      let views = open.map { working[$0].randomSymmetry(rng: &rng) }
+      let views = open.map { puzzles[$0].randomSymmetry(rng: &rng) }
       let solved = try solve(
-        zip(open, views).map { working[$0].applying($1) }, supervisionSteps: supervisionSteps, halt: halt)
+        zip(open, views).map { puzzles[$0].applying($1) }, supervisionSteps: supervisionSteps, halt: halt)
       for (j, i) in open.enumerated() {
-        let text = working[i].answerBack(solved[j].answer, from: views[j])
+        let text = puzzles[i].answerBack(solved[j].answer, from: views[j])
         answers[i].append(text)
-        sinceCommit[i].append(text)
         best[i].attempts += 1
         if puzzles[i].verify(answerText: text) == nil {
           best[i] = solution(puzzles[i], text: text, from: solved[j], attempts: best[i].attempts)
@@ -315,12 +293,10 @@ extension Reasoner {
   /// number of views tried, and the forward FLOPs spent per puzzle (all views, all steps).
   public func score(
     _ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = false, attempts: Int,
-    commitAfter: Int = 0, seed: UInt64 = 0
+    seed: UInt64 = 0
   ) throws -> (score: SuiteScore, meanAttempts: Double) {
     let t0 = DispatchTime.now().uptimeNanoseconds
-    let sols = try solve(
-      puzzles, supervisionSteps: supervisionSteps, halt: halt, attempts: attempts, commitAfter: commitAfter,
-      seed: seed)
+    let sols = try solve(puzzles, supervisionSteps: supervisionSteps, halt: halt, attempts: attempts, seed: seed)
     let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
     let n = Double(max(1, puzzles.count))
     var cells = 0, total = 0

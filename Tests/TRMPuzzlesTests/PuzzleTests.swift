@@ -58,39 +58,6 @@ final class SudokuTests: XCTestCase {
     }
   }
 
-  /// Committing agreed cells (verified search's `commitAfter`): only empty cells on which every
-  /// answer agrees, never a digit that repeats in a unit of the givens so far, the label kept.
-  func testCommittingAddsOnlyAgreedCellsThatKeepThePuzzleConsistent() throws {
-    var rng = SplitMix64(seed: 5)
-    let s = Sudoku.generate(size: 4, givens: 6, rng: &rng)
-    let solution = try XCTUnwrap(s.solution)
-    let empty = s.givens.indices.filter { s.givens[$0] == 0 }
-    XCTAssertGreaterThanOrEqual(empty.count, 3)
-    var other = solution
-    other[empty[0]] = solution[empty[0]] % 4 + 1  // the answers disagree on this cell
-    let committed = try XCTUnwrap(s.committing(agreedBy: [solution, other]))
-    XCTAssertEqual(committed.givens[empty[0]], 0, "a disputed cell stays empty")
-    for i in empty.dropFirst() { XCTAssertEqual(committed.givens[i], solution[i]) }
-    XCTAssertEqual(committed.solution, s.solution)
-    XCTAssertNil(committed.verify(solution), "the true solution still fits")
-    // Two answers that agree on a wrong digit: a cell whose digit repeats in a unit of the givens
-    // is skipped, the rest committed; the result never holds a conflict.
-    var wrong = solution
-    let clash = try XCTUnwrap(empty.first { i in
-      s.givens.indices.contains { j in s.givens[j] != 0 && j / 4 == i / 4 }
-    })
-    let rowGiven = try XCTUnwrap(s.givens.indices.first { $0 / 4 == clash / 4 && s.givens[$0] != 0 })
-    wrong[clash] = s.givens[rowGiven]
-    let partial = try XCTUnwrap(s.committing(agreedBy: [wrong, wrong]))
-    XCTAssertEqual(partial.givens[clash], 0)
-    for unit in partial.units {
-      let digits = unit.map { partial.givens[$0] }.filter { $0 != 0 }
-      XCTAssertEqual(Set(digits).count, digits.count, "no digit repeats in a unit")
-    }
-    XCTAssertNil(s.committing(agreedBy: []))
-    XCTAssertNil(Sudoku(size: 4, givens: solution).committing(agreedBy: [solution]), "nothing left to commit")
-  }
-
   func testRoundTripAndTokens() throws {
     let line = "1.3.....2......1,1234341221434321"
     let s = try Sudoku(line: line)
