@@ -94,7 +94,9 @@ public struct Preset: Sendable, Equatable {
     add("sudoku4", "4×4 sudoku", width: 64, mixer: .mlp, n: 3, T: 2, nSup: 6, batch: 64, steps: 600, lr: 2e-3)
     add("sudoku6", "6×6 sudoku", width: 96, mixer: .mlp, n: 4, T: 2, nSup: 8, batch: 64, steps: 2000, lr: 1e-3)
     add(
-      "sudoku9", "9×9 sudoku: fresh puzzles down to minimal ones, batch split over 2 threads (2,500 steps: ~56 min)",
+      "sudoku9",
+      "9×9 sudoku: fresh puzzles down to minimal ones, batch split over 2 threads "
+        + "(2,500 steps: 55–70 min on 2 cores)",
       width: 128, mixer: .mlp, n: 6, T: 3, nSup: 8, batch: 64, steps: 2500, lr: 1e-3)
     // Fresh puzzles of every difficulty down to minimal ones (the public files are hard ones),
     // and the batch split over two threads.
