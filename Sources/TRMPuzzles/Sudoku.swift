@@ -174,40 +174,21 @@ public struct Sudoku: Equatable, Sendable {
     return first
   }
 
-  private func candidates(_ g: [Int], _ i: Int) -> [Int] {
-    let n = size, r = i / n, c = i % n
-    var used = [Bool](repeating: false, count: n + 1)
-    for k in 0..<n { used[g[r * n + k]] = true; used[g[k * n + c]] = true }
-    let br = r / boxRows * boxRows, bc = c / boxCols * boxCols
-    for rr in br..<(br + boxRows) { for cc in bc..<(bc + boxCols) { used[g[rr * n + cc]] = true } }
-    return (1...n).filter { !used[$0] }
-  }
-
+  /// Most-constrained-first backtracking over `g` (0 = blank): counts solutions up to `limit`,
+  /// counts visited nodes in `effort`, keeps the first solution in `first`, and with `rng` tries a
+  /// cell's candidates in shuffled order (the generator's random complete grid). Row, column and
+  /// box digits are bitmasks, so a node costs one pass over the blanks; the search order — the
+  /// first blank with the fewest candidates, candidates ascending — defines `effort` (the
+  /// difficulty grade) and, with the shuffle, which grid a seed generates.
   private func solve(
     _ g: inout [Int], limit: Int, count: inout Int, effort: inout Int, rng: UnsafeMutablePointer<SplitMix64>?,
     first: UnsafeMutablePointer<[Int]?>?
   ) {
-    if count >= limit { return }
-    effort += 1
-    var best = -1
-    var bestCands: [Int] = []
-    for i in 0..<g.count where g[i] == 0 {
-      let c = candidates(g, i)
-      if best < 0 || c.count < bestCands.count { best = i; bestCands = c }
-      if c.count <= 1 { break }
-    }
-    if best < 0 {
-      count += 1
-      if let first, first.pointee == nil { first.pointee = g }
-      return
-    }
-    if let rng { rng.pointee.shuffle(&bestCands) }
-    for v in bestCands {
-      g[best] = v
-      solve(&g, limit: limit, count: &count, effort: &effort, rng: rng, first: first)
-      if count >= limit { break }
-    }
-    g[best] = 0
+    var search = MaskSearch(size: size, boxRows: boxRows, boxCols: boxCols, grid: g)
+    search.run(limit: limit, rng: rng)
+    count = search.count
+    effort += search.effort
+    if let first, first.pointee == nil, let found = search.first { first.pointee = found }
   }
 
   // MARK: - Generator
@@ -388,4 +369,96 @@ public enum PuzzleError: Error, CustomStringConvertible, LocalizedError, Equatab
   }
 
   public var errorDescription: String? { description }
+}
+
+/// The backtracking state of `Sudoku.solve`: the grid and, per row, column and box, a bitmask of
+/// the digits placed (bit d for digit d).
+private struct MaskSearch {
+  let n: Int
+  var grid: [Int]
+  var rows: [UInt16], cols: [UInt16], boxes: [UInt16]
+  /// Box index of every cell.
+  let boxOf: [Int]
+  var blanks: [Int]
+  var count = 0, effort = 0
+  var first: [Int]?
+
+  init(size: Int, boxRows: Int, boxCols: Int, grid: [Int]) {
+    n = size
+    self.grid = grid
+    rows = Array(repeating: 0, count: size)
+    cols = rows
+    boxes = rows
+    boxOf = (0..<(size * size)).map { i in (i / size) / boxRows * (size / boxCols) + (i % size) / boxCols }
+    blanks = []
+    for i in 0..<(size * size) {
+      let v = grid[i]
+      if v == 0 {
+        blanks.append(i)
+      } else if v >= 1 && v <= size {
+        rows[i / size] |= 1 << v
+        cols[i % size] |= 1 << v
+        boxes[boxOf[i]] |= 1 << v
+      }
+    }
+  }
+
+  @inline(__always) func free(_ i: Int) -> UInt16 {
+    let all = UInt16((1 << (n + 1)) - 2)
+    return all & ~(rows[i / n] | cols[i % n] | boxes[boxOf[i]])
+  }
+
+  @inline(__always) mutating func place(_ i: Int, _ v: Int) {
+    grid[i] = v
+    rows[i / n] |= 1 << v
+    cols[i % n] |= 1 << v
+    boxes[boxOf[i]] |= 1 << v
+  }
+
+  @inline(__always) mutating func clear(_ i: Int, _ v: Int) {
+    grid[i] = 0
+    let keep = ~(UInt16(1) << v)
+    rows[i / n] &= keep
+    cols[i % n] &= keep
+    boxes[boxOf[i]] &= keep
+  }
+
+  mutating func run(limit: Int, rng: UnsafeMutablePointer<SplitMix64>?) {
+    if count >= limit { return }
+    effort += 1
+    var best = -1, bestMask: UInt16 = 0, bestCount = Int.max
+    for i in blanks where grid[i] == 0 {
+      let m = free(i)
+      let c = m.nonzeroBitCount
+      if c < bestCount { best = i; bestMask = m; bestCount = c }
+      if c <= 1 { break }
+    }
+    if best < 0 {
+      count += 1
+      if first == nil { first = grid }
+      return
+    }
+    if let rng {
+      var digits: [Int] = []
+      var m = bestMask
+      while m != 0 { digits.append(m.trailingZeroBitCount); m &= m - 1 }
+      rng.pointee.shuffle(&digits)
+      for v in digits {
+        place(best, v)
+        run(limit: limit, rng: rng)
+        clear(best, v)
+        if count >= limit { break }
+      }
+    } else {
+      var m = bestMask
+      while m != 0 {
+        let v = m.trailingZeroBitCount
+        m &= m - 1
+        place(best, v)
+        run(limit: limit, rng: rng)
+        clear(best, v)
+        if count >= limit { break }
+      }
+    }
+  }
 }

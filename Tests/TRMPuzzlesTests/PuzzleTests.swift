@@ -549,4 +549,45 @@ final class DifficultyTests: XCTestCase {
     let minimalGuesses = (0..<20).map { _ in Sudoku.generate(size: 9, givens: 17, rng: &rng).guesses }
     XCTAssertLessThan(easyGuesses.reduce(0, +), minimalGuesses.reduce(0, +))
   }
+
+  func testSolutionCountsMatchANaiveEnumerationAndGradesStayPinned() throws {
+    // Naive twin: try every digit in every blank, in cell order, checking the rules only.
+    func naiveCount(_ s: Sudoku) -> Int {
+      var g = s.givens
+      func ok(_ i: Int, _ v: Int) -> Bool {
+        let n = s.size, r = i / n, c = i % n
+        let br = r / s.boxRows * s.boxRows, bc = c / s.boxCols * s.boxCols
+        for k in 0..<n where g[r * n + k] == v || g[k * n + c] == v { return false }
+        for rr in br..<(br + s.boxRows) { for cc in bc..<(bc + s.boxCols) where g[rr * n + cc] == v { return false } }
+        return true
+      }
+      func go(_ i: Int) -> Int {
+        if i == g.count { return 1 }
+        if g[i] != 0 { return go(i + 1) }
+        var total = 0
+        for v in 1...s.size where ok(i, v) { g[i] = v; total += go(i + 1); g[i] = 0 }
+        return total
+      }
+      return go(0)
+    }
+    var rng = SplitMix64(seed: 11)
+    for size in [4, 6] {
+      for blanks in [4, 8, 12, size == 4 ? 16 : 20] {
+        let full = Sudoku.generate(size: size, givens: size * size, rng: &rng)
+        var s = Sudoku(size: size, givens: full.givens)
+        for i in rng.permutation(size * size).prefix(blanks) { s.givens[i] = 0 }
+        XCTAssertEqual(s.countSolutions(limit: 100_000), naiveCount(s), "\(s.givens)")
+      }
+    }
+    // A conflicting grid has no solution.
+    XCTAssertEqual(Sudoku(size: 4, givens: [1, 1] + Array(repeating: 0, count: 14)).countSolutions(), 0)
+    // The grade scale: guesses of the first three top1465 puzzles, as the array-based solver of
+    // 2026-11 counted them (the bitmask search must visit the same nodes).
+    let pinned = [
+      ("4...3.......6..8..........1....5..9..8....6...7.2........1.27..5.3....4.9........", 4195),
+      ("7.8...3.....2.1...5.........4.....263...8.......1...9..9.6....4....7.5...........", 12460),
+      ("7.8...3.....6.1...5.........4.....263...8.......1...9..9.2....4....7.5...........", 35192),
+    ]
+    for (line, guesses) in pinned { XCTAssertEqual(try Sudoku(line: line).guesses, guesses, line) }
+  }
 }
