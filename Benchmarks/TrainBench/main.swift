@@ -3,13 +3,15 @@
 //
 //   swift run -c release TrainBench [--quick] [--no-torch] [--steps N] [--profile]
 //                                   [--mode train|infer] [--mixer mlp|attention] [--threads N]
-//                                   [--whole-batch]
+//                                   [--whole-batch] [--micro-batches K]
 //                                   (the filters are for profiling one configuration)
 //
 // With N threads the batch is split N ways and the parts run side by side, one kernel thread
 // each (training: `TrainingConfig.microBatches` = N; inference: N half batches, as `Evaluator`
 // runs them) — the same computation, without a hand-off between threads inside every op.
 // `--whole-batch` measures the other way: the whole batch, every op spread over the N threads.
+// `--micro-batches K` splits the batch K ways instead (K/N parts per thread, one after another:
+// smaller working sets, fewer trips to memory).
 //
 // Every figure is also given as a share of this machine's FMA peak, measured at start (a
 // calibrated loop of independent FMAs), so runs on different machines compare. `--profile`
@@ -124,7 +126,7 @@ func measureOurs(_ s: Setting, threads: Int, train: Bool) throws -> Double {
     var tc = TrainingConfig()
     tc.batchSize = s.batch
     tc.threads = threads
-    tc.microBatches = threads > 1 && !wholeBatch ? threads : nil
+    tc.microBatches = threads > 1 && !wholeBatch ? (option("--micro-batches").flatMap { Int($0) } ?? threads) : nil
     tc.loss = .softmax
     tc.learningRate = 1e-4
     tc.weightDecay = 1.0

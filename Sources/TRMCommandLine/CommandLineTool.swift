@@ -116,7 +116,7 @@ public enum CommandLineTool {
               [--lr X] [--weight-decay X] [--halt-loss-weight X] [--halt-exploration P] [--supervision-warmup S]
               [--loss stablemax|softmax]
               [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loop-share P]
-              [--loss-cells open|all] [--maze-labels canonical|nearest|file] [--no-ema] [--one-step-gradient] [--seed S]
+              [--curriculum H] [--loss-cells open|all] [--maze-labels canonical|nearest|file] [--no-ema] [--one-step-gradient] [--seed S]
               [--threads N] [--micro-batches K] [--init CHECKPOINT]
               [--checkpoint-every S] [--validate-every S] [--valid-supervision-steps K]
     trm train --resume RUN_DIR --data TRAIN_FILE [--valid FILE] [--threads N] [--optimizer-steps S (new total)]
@@ -134,6 +134,9 @@ public enum CommandLineTool {
                         reserved for evaluation; mazes like the training file's: lattice mazes, or open-plan
                         ones — random walls, no border, Maze-Hard — with the file's wall shares and path length)
       --loop-share P: share of generated mazes with loops (unique shortest path), the rest perfect (default 0.75)
+      --curriculum H (generated sudoku; the sudoku9 preset's is 0.5, 0 = off): easy to hard — over the first 20% of
+                     the steps the fewest givens drawn falls from 30 to minimal, then the share of puzzles that
+                     must grade hard or extreme (trm grade) rises to H at 80% of the steps
       --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
       --maze-labels canonical (the maze preset's): train on the canonical shortest path of each maze (BFS, fixed
                     neighbour order) instead of the file's, which is arbitrary where several exist (Maze-Hard);

@@ -10,7 +10,7 @@ extension CommandLineTool {
     "threads",
     "checkpoint-every", "validate-every", "out", "resume", "valid-supervision-steps", "halt-loss-weight",
     "supervision-warmup", "positions", "loss-cells", "loop-share", "halt-exploration",
-    "micro-batches", "maze-labels", "init",
+    "micro-batches", "maze-labels", "init", "curriculum",
   ]
   static let trainFlags: Set<String> = [
     "no-ema", "one-step-gradient", "augment-online", "generate-online", "no-generate-online",
@@ -87,6 +87,7 @@ extension CommandLineTool {
       guard (0...1).contains(share) else { throw UsageError("--loop-share must be in [0, 1], got \(share)") }
       s.training.generatedLoopShare = share
     }
+    if let h = try a.double("curriculum", min: 0, max: 1) { s.training.curriculumHardShare = h == 0 ? nil : h }
     if let l = a.string("maze-labels") {
       guard let v = MazeLabels(rawValue: l) else {
         throw UsageError("--maze-labels must be file, canonical or nearest, got '\(l)'")

@@ -102,6 +102,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
   public var onlineGeneration: Bool? = nil
   /// Share of generated mazes that have loops (nil: `ExampleStream.mazeLoopShare`).
   public var generatedLoopShare: Double? = nil
+  /// Easy-to-hard curriculum of generated sudoku (nil = off; `ExampleStream.SudokuCurriculum`):
+  /// the share of refills that must grade hard or harder by our solver at the end of the ramp.
+  /// Recorded so a resumed run draws the same puzzles.
+  public var curriculumHardShare: Double? = nil
   /// Which shortest path a maze is trained on where it has several (Maze-Hard; nil = the file's
   /// label). Recorded so a resumed run does the same.
   public var mazeLabels: MazeLabels? = nil
@@ -131,13 +135,14 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     }
     let rates = [
       learningRate, weightDecay, beta1, beta2, emaDecay, haltLossWeight, gradientClip ?? 1, generatedLoopShare ?? 0,
+      curriculumHardShare ?? 0,
     ]
     if !rates.allSatisfy({ $0.isFinite && $0 >= 0 }) || beta1 >= 1 || beta2 >= 1 || emaDecay > 1
-      || (generatedLoopShare ?? 0) > 1 || (gradientClip ?? 1) <= 0
+      || (generatedLoopShare ?? 0) > 1 || (curriculumHardShare ?? 0) > 1 || (gradientClip ?? 1) <= 0
     {
       try fail(
         "rates must be finite: learningRate ≥ 0, weightDecay ≥ 0, betas in [0, 1), emaDecay in [0, 1], "
-          + "haltLossWeight ≥ 0, gradientClip > 0, generatedLoopShare in [0, 1]")
+          + "haltLossWeight ≥ 0, gradientClip > 0, generatedLoopShare and curriculumHardShare in [0, 1]")
     }
   }
 
@@ -146,7 +151,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     case batchSize, optimizerSteps = "steps", learningRate, warmupSteps, schedule, weightDecay, beta1, beta2, emaDecay
     case useEMA, loss, haltLossWeight, gradientRecursions, onlineAugmentation, oneStepGradient, supervisionWarmup
     case staggerSlots, gradientClip, onlineGeneration, generatedLoopShare, mazeLabels, microBatches, seed
-    case threads
+    case threads, curriculumHardShare
   }
 }
 

@@ -31,7 +31,11 @@ public enum ExampleStream {
     let canonical = labels != .file
     trainer.answerTargets = labels == .nearest ? nearestMazePathTargets() : nil
     if trainer.config.onlineGeneration == true, case .sudoku = layout {
-      trainer.augmentation = try generatingSudokus(layout: layout, excluding: heldOut)
+      let curriculum = trainer.config.curriculumHardShare.map { SudokuCurriculum(hardShare: $0) }
+      let steps = Double(max(1, trainer.config.optimizerSteps))
+      trainer.augmentation = try generatingSudokus(
+        layout: layout, excluding: heldOut, curriculum: curriculum,
+        progress: { [weak trainer] in Double(trainer?.step ?? 0) / steps })
     } else if trainer.config.onlineGeneration == true, layout.task == .arithmetic {
       trainer.augmentation = try generatingArithmetic(layout: layout, excluding: heldOut)
     } else if trainer.config.onlineGeneration == true {
@@ -87,24 +91,71 @@ public enum ExampleStream {
     }
   }
 
+  /// An easy-to-hard schedule for generated sudoku, by training progress p (optimizer step /
+  /// steps): until `openUntil` the fewest givens drawn falls from `easyGivens` to the stream's
+  /// floor (the most givens stays the range's top), so the first steps see mostly puzzles that
+  /// singles solve; from `rampFrom` to `rampTo` the share of refills that must grade
+  /// `hardGuesses` or more (our solver's `Sudoku.guesses`: hard and extreme) rises linearly from
+  /// 0 to `hardShare`, and stays there. A hard refill is drawn at the floor's givens and redrawn
+  /// until it grades hard (at most `hardTries` draws; about 3 at 9×9's floor, where ~38% of the
+  /// minimal puzzles grade hard or extreme).
+  public struct SudokuCurriculum: Equatable, Sendable {
+    public var hardShare: Double
+    public var easyGivens = 30
+    public var openUntil = 0.2
+    public var rampFrom = 0.2
+    public var rampTo = 0.8
+    public var hardGuesses = Sudoku.Difficulty.hard.guesses.lowerBound
+    public var hardTries = 50
+
+    public init(hardShare: Double) { self.hardShare = hardShare }
+
+    /// The givens range at progress p, within `full`.
+    public func givens(at p: Double, full: ClosedRange<Int>) -> ClosedRange<Int> {
+      let start = min(max(easyGivens, full.lowerBound), full.upperBound)
+      let t = openUntil > 0 ? min(1, max(0, p / openUntil)) : 1
+      let low = Int((Double(start) + (Double(full.lowerBound) - Double(start)) * t).rounded())
+      return low...full.upperBound
+    }
+
+    /// The share of hard refills at progress p.
+    public func hardShare(at p: Double) -> Double {
+      let t = rampTo > rampFrom ? min(1, max(0, (p - rampFrom) / (rampTo - rampFrom))) : (p >= rampTo ? 1 : 0)
+      return hardShare * t
+    }
+  }
+
   /// Fresh sudoku puzzles of the layout's size for every slot refill (unique solution, givens
-  /// drawn from `givens`), never one of `excluding` up to the augmentations.
+  /// drawn from `givens`), never one of `excluding` up to the augmentations; with a
+  /// `curriculum`, drawn by it at the training progress `progress()` returns (0…1).
   public static func generatingSudokus(
-    layout: TaskLayout, excluding: [Puzzle], givens: ClosedRange<Int>? = nil
+    layout: TaskLayout, excluding: [Puzzle], givens: ClosedRange<Int>? = nil,
+    curriculum: SudokuCurriculum? = nil, progress: @escaping () -> Double = { 1 }
   ) throws
     -> (Int, inout SplitMix64) -> Example
   {
     guard case .sudoku(let size) = layout else {
       throw TaskError.invalid("on-line sudoku generation needs a sudoku suite, not \(layout.summary)")
     }
-    let range = givens ?? sudokuGivens(size: size)
+    let full = givens ?? sudokuGivens(size: size)
     let held = Set(excluding.map(\.variantKey))
     return { _, rng in
+      let p = curriculum == nil ? 1 : progress()
+      let range = curriculum?.givens(at: p, full: full) ?? full
+      let hard = curriculum.map { rng.nextDouble() < $0.hardShare(at: p) } ?? false
       while true {
-        let target = range.lowerBound + rng.nextInt(below: range.count)
-        let p = Puzzle.sudoku(Sudoku.generate(size: size, givens: target, rng: &rng))
-        if !held.isEmpty && held.contains(p.variantKey) { continue }
-        guard let e = try? layout.example(p) else { preconditionFailure("a generated sudoku has no solution") }
+        var s: Sudoku
+        if hard, let c = curriculum {
+          s = Sudoku.generate(size: size, givens: full.lowerBound, rng: &rng)
+          for _ in 1..<max(1, c.hardTries) where s.guesses < c.hardGuesses {
+            s = Sudoku.generate(size: size, givens: full.lowerBound, rng: &rng)
+          }
+        } else {
+          s = Sudoku.generate(size: size, givens: range.lowerBound + rng.nextInt(below: range.count), rng: &rng)
+        }
+        let puzzle = Puzzle.sudoku(s)
+        if !held.isEmpty && held.contains(puzzle.variantKey) { continue }
+        guard let e = try? layout.example(puzzle) else { preconditionFailure("a generated sudoku has no solution") }
         return e
       }
     }

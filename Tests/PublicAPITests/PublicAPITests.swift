@@ -244,4 +244,38 @@ final class SudokuStreamTests: XCTestCase {
     var a = SplitMix64(seed: 9), b = SplitMix64(seed: 9)
     XCTAssertEqual(stream(0, &a), stream(5, &b))
   }
+
+  /// The curriculum: easy puzzles (≥ 30 givens) at the start, then hard-graded ones rising to
+  /// their share; a run's progress comes from the trainer.
+  func testCurriculumGoesFromEasyToHardWithProgress() throws {
+    var c = ExampleStream.SudokuCurriculum(hardShare: 0.5)
+    XCTAssertEqual(c.givens(at: 0, full: 22...36), 30...36)
+    XCTAssertEqual(c.givens(at: 0.1, full: 22...36), 26...36)
+    XCTAssertEqual(c.givens(at: 0.5, full: 22...36), 22...36)
+    XCTAssertEqual(c.hardShare(at: 0.2), 0)
+    XCTAssertEqual(c.hardShare(at: 0.5), 0.25, accuracy: 1e-12)
+    XCTAssertEqual(c.hardShare(at: 1), 0.5)
+    var o = GeneratorOptions()
+    o.sudokuSize = 9
+    let layout = try TaskLayout.infer(from: PuzzleSet.generate(task: .sudoku, count: 1, seed: 4, options: o))
+    func sudoku(_ e: Example) throws -> Sudoku {
+      try Sudoku(line: e.inputs.map { $0 == 1 ? "." : String($0 - 1) }.joined())
+    }
+    var progress = 0.0
+    c.hardShare = 1
+    let stream = try ExampleStream.generatingSudokus(
+      layout: layout, excluding: [], curriculum: c, progress: { progress })
+    var rng = SplitMix64(seed: 3)
+    let early = try (0..<20).map { _ in try sudoku(stream(0, &rng)) }
+    XCTAssertGreaterThanOrEqual(early.map { $0.givens.filter { $0 != 0 }.count }.min()!, 30)
+    progress = 1
+    let late = try (0..<10).map { _ in try sudoku(stream(0, &rng)) }
+    for s in late { XCTAssertGreaterThanOrEqual(s.guesses, 301, "\(s.givens)") }
+    // Without the curriculum, the same draws as before it existed (the generator alone).
+    let plain = try ExampleStream.generatingSudokus(layout: layout, excluding: [])
+    var r1 = SplitMix64(seed: 5), r2 = SplitMix64(seed: 5)
+    let target = 22 + r2.nextInt(below: 15)
+    XCTAssertEqual(
+      try sudoku(plain(0, &r1)).givens, Sudoku.generate(size: 9, givens: target, rng: &r2).givens)
+  }
 }
