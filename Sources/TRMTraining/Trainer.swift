@@ -263,6 +263,9 @@ public final class Trainer {
   /// time a slot loads that example; returns the example to train on. Deterministic from the
   /// seed, and resumable (the RNG state and slot contents are checkpointed).
   public var augmentation: ((Int, inout SplitMix64) -> Example)?
+  /// The optimizer step whose slot refills are being drawn: what an `augmentation` reads for a
+  /// schedule (reading `step` there would overlap the refill's access to the trainer's state).
+  public private(set) var refillStep = 0
   /// Optional choice of each slot's targets from the model's current answer (nil: the slot's
   /// example targets), at every supervision step: called with the slot's inputs, its example
   /// targets and its logits ([L × vocab], row-major); returns the targets the loss, the
@@ -402,6 +405,7 @@ public final class Trainer {
     let local = shard, b = local.count, P = Double(communicator?.size ?? 1)
     // Refill halted slots (all slots for the baseline).
     let refillStart = DispatchTime.now().uptimeNanoseconds
+    refillStep = state.step
     let firstFill = step == 0 && state.slotExample.allSatisfy { $0 < 0 }
     for s in 0..<B where state.halted[s] || !isTRM {
       let i = nextExample()

@@ -35,7 +35,7 @@ public enum ExampleStream {
       let steps = Double(max(1, trainer.config.optimizerSteps))
       trainer.augmentation = try generatingSudokus(
         layout: layout, excluding: heldOut, curriculum: curriculum,
-        progress: { [weak trainer] in Double(trainer?.step ?? 0) / steps })
+        progress: { [weak trainer] in Double(trainer?.refillStep ?? 0) / steps })
     } else if trainer.config.onlineGeneration == true, layout.task == .arithmetic {
       trainer.augmentation = try generatingArithmetic(layout: layout, excluding: heldOut)
     } else if trainer.config.onlineGeneration == true {

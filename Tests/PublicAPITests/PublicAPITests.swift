@@ -271,6 +271,19 @@ final class SudokuStreamTests: XCTestCase {
     progress = 1
     let late = try (0..<10).map { _ in try sudoku(stream(0, &rng)) }
     for s in late { XCTAssertGreaterThanOrEqual(s.guesses, 301, "\(s.givens)") }
+    // Installed by the preset, it reads the trainer's step while the trainer refills its slots.
+    let set = PuzzleSet.generate(task: .sudoku, count: 4, seed: 2, options: o)
+    var setup = try TrainingSetup(puzzles: set, preset: "sudoku9")
+    XCTAssertEqual(setup.training.curriculumHardShare, 0.5)
+    setup.model.width = 16
+    setup.model.latentSteps = 1
+    setup.model.recursions = 1
+    setup.model.supervisionSteps = 1
+    setup.training.batchSize = 2
+    setup.training.microBatches = nil
+    let trainer = try setup.makeTrainer(train: set.puzzles)
+    for _ in 0..<3 { trainer.trainStep() }
+    XCTAssertEqual(trainer.refillStep, 2)
     // Without the curriculum, the same draws as before it existed (the generator alone).
     let plain = try ExampleStream.generatingSudokus(layout: layout, excluding: [])
     var r1 = SplitMix64(seed: 5), r2 = SplitMix64(seed: 5)
