@@ -134,7 +134,7 @@ public enum CommandLineTool {
                         reserved for evaluation; mazes like the training file's: lattice mazes, or open-plan
                         ones — random walls, no border, Maze-Hard — with the file's wall shares and path length)
       --loop-share P: share of generated mazes with loops (unique shortest path), the rest perfect (default 0.75)
-      --curriculum H (generated sudoku; the sudoku9 preset's is 0.5, 0 = off): easy to hard — over the first 20% of
+      --curriculum H (generated sudoku; 0 = off, the default): easy to hard — over the first 20% of
                      the steps the fewest givens drawn falls from 30 to minimal, then the share of puzzles that
                      must grade hard or extreme (trm grade) rises to H at 80% of the steps
       --loss-cells open (maze; on in the maze preset): supervise and score open cells only (walls, S, G are given)
