@@ -105,19 +105,12 @@ public struct Sudoku: Equatable, Sendable {
 
   /// Counts solutions up to `limit` (backtracking, most-constrained cell first).
   public func countSolutions(limit: Int = 2) -> Int {
-    var grid = givens
-    var count = 0
-    var effort = 0
-    solve(&grid, limit: limit, count: &count, effort: &effort, rng: nil, first: nil)
-    return count
+    search(limit: limit).count
   }
 
   /// Backtracking nodes visited to find the first solution (a difficulty rating).
   public func effort() -> Int {
-    var grid = givens
-    var count = 0, effort = 0
-    solve(&grid, limit: 1, count: &count, effort: &effort, rng: nil, first: nil)
-    return effort
+    search(limit: 1).effort
   }
 
   /// Difficulty levels by `guesses`, the search our solver needs beyond forced moves.
@@ -167,28 +160,19 @@ public struct Sudoku: Equatable, Sendable {
 
   /// The first solution found (nil if none).
   public func solved() -> [Int]? {
-    var grid = givens
-    var count = 0, effort = 0
-    var first: [Int]? = nil
-    solve(&grid, limit: 1, count: &count, effort: &effort, rng: nil, first: &first)
-    return first
+    search(limit: 1).first
   }
 
-  /// Most-constrained-first backtracking over `g` (0 = blank): counts solutions up to `limit`,
+  /// Most-constrained-first backtracking from the givens: counts solutions up to `limit`,
   /// counts visited nodes in `effort`, keeps the first solution in `first`, and with `rng` tries a
   /// cell's candidates in shuffled order (the generator's random complete grid). Row, column and
   /// box digits are bitmasks, so a node costs one pass over the blanks; the search order — the
   /// first blank with the fewest candidates, candidates ascending — defines `effort` (the
   /// difficulty grade) and, with the shuffle, which grid a seed generates.
-  private func solve(
-    _ g: inout [Int], limit: Int, count: inout Int, effort: inout Int, rng: UnsafeMutablePointer<SplitMix64>?,
-    first: UnsafeMutablePointer<[Int]?>?
-  ) {
-    var search = MaskSearch(size: size, boxRows: boxRows, boxCols: boxCols, grid: g)
-    search.run(limit: limit, rng: rng)
-    count = search.count
-    effort += search.effort
-    if let first, first.pointee == nil, let found = search.first { first.pointee = found }
+  private func search(limit: Int, rng: UnsafeMutablePointer<SplitMix64>? = nil) -> MaskSearch {
+    var s = MaskSearch(size: size, boxRows: boxRows, boxCols: boxCols, grid: givens)
+    s.run(limit: limit, rng: rng)
+    return s
   }
 
   // MARK: - Generator
@@ -199,15 +183,7 @@ public struct Sudoku: Equatable, Sendable {
   public static func generate(size: Int, givens target: Int, rng: inout SplitMix64) -> Sudoku {
     precondition(sizes.contains(size), "sudoku size must be 4, 6 or 9")
     var empty = Sudoku(size: size, givens: Array(repeating: 0, count: size * size))
-    var grid = empty.givens
-    var count = 0, effort = 0
-    var first: [Int]? = nil
-    withUnsafeMutablePointer(to: &rng) { r in
-      withUnsafeMutablePointer(to: &first) { f in
-        empty.solve(&grid, limit: 1, count: &count, effort: &effort, rng: r, first: f)
-      }
-    }
-    let full = first!
+    let full = withUnsafeMutablePointer(to: &rng) { empty.search(limit: 1, rng: $0).first! }
     empty.givens = full
     var puzzle = empty
     var clues = size * size
@@ -377,8 +353,7 @@ private struct MaskSearch {
   let n: Int
   var grid: [Int]
   var rows: [UInt16], cols: [UInt16], boxes: [UInt16]
-  /// Box index of every cell.
-  let boxOf: [Int]
+  let boxRows: Int, boxCols: Int
   var blanks: [Int]
   var count = 0, effort = 0
   var first: [Int]?
@@ -389,7 +364,8 @@ private struct MaskSearch {
     rows = Array(repeating: 0, count: size)
     cols = rows
     boxes = rows
-    boxOf = (0..<(size * size)).map { i in (i / size) / boxRows * (size / boxCols) + (i % size) / boxCols }
+    self.boxRows = boxRows
+    self.boxCols = boxCols
     blanks = []
     for i in 0..<(size * size) {
       let v = grid[i]
@@ -398,21 +374,24 @@ private struct MaskSearch {
       } else if v >= 1 && v <= size {
         rows[i / size] |= 1 << v
         cols[i % size] |= 1 << v
-        boxes[boxOf[i]] |= 1 << v
+        boxes[boxOf(i)] |= 1 << v
       }
     }
   }
 
+  /// Box index of cell i.
+  @inline(__always) func boxOf(_ i: Int) -> Int { (i / n) / boxRows * (n / boxCols) + (i % n) / boxCols }
+
   @inline(__always) func free(_ i: Int) -> UInt16 {
     let all = UInt16((1 << (n + 1)) - 2)
-    return all & ~(rows[i / n] | cols[i % n] | boxes[boxOf[i]])
+    return all & ~(rows[i / n] | cols[i % n] | boxes[boxOf(i)])
   }
 
   @inline(__always) mutating func place(_ i: Int, _ v: Int) {
     grid[i] = v
     rows[i / n] |= 1 << v
     cols[i % n] |= 1 << v
-    boxes[boxOf[i]] |= 1 << v
+    boxes[boxOf(i)] |= 1 << v
   }
 
   @inline(__always) mutating func clear(_ i: Int, _ v: Int) {
@@ -420,7 +399,7 @@ private struct MaskSearch {
     let keep = ~(UInt16(1) << v)
     rows[i / n] &= keep
     cols[i % n] &= keep
-    boxes[boxOf[i]] &= keep
+    boxes[boxOf(i)] &= keep
   }
 
   mutating func run(limit: Int, rng: UnsafeMutablePointer<SplitMix64>?) {

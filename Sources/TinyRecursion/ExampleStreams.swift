@@ -146,9 +146,12 @@ public enum ExampleStream {
       while true {
         var s: Sudoku
         if hard, let c = curriculum {
+          // Each draw is graded once (a solve), not again after it passes.
           s = Sudoku.generate(size: size, givens: full.lowerBound, rng: &rng)
-          for _ in 1..<max(1, c.hardTries) where s.guesses < c.hardGuesses {
+          var tries = 1
+          while tries < c.hardTries && s.guesses < c.hardGuesses {
             s = Sudoku.generate(size: size, givens: full.lowerBound, rng: &rng)
+            tries += 1
           }
         } else {
           s = Sudoku.generate(size: size, givens: range.lowerBound + rng.nextInt(below: range.count), rng: &rng)
