@@ -102,9 +102,11 @@ public func gemm(
   // Few rows of A (weight gradients: m is a layer width, k the batch's rows) reuse each packed
   // element of B only m/MR times, too few to pay for the copy: then full NR-column panels of a
   // row-major B are read in place (NR contiguous floats per k, ldb apart) and only the ragged
-  // last panel is packed. Not for rows more than 2 KiB apart: every k step would start a new page,
-  // which the prefetcher does not follow (1024² runs at 79% of peak packed, 71% in place).
-  let bInPlace = !fused && !transB && m <= GemmBlocking.inPlaceBRows && ldb <= 512
+  // last panel is packed. Only for rows a whole number of cache lines and less than 2 KiB apart:
+  // otherwise each 32-float read straddles extra lines, or consecutive k steps fall into a few L1
+  // sets and new pages the prefetcher does not follow (Xeon, 1 thread, weight-gradient shapes
+  // m×n×k with Aᵀ: 512×82×8192 40 → 74 GFLOP/s packed, 128×512×8192 63 → 99).
+  let bInPlace = !fused && !transB && m <= GemmBlocking.inPlaceBRows && ldb < 512 && ldb % 16 == 0
 
   // 1. Pack all of op(B): block (p0, panel jp) lives at p0 * nPanels * nr + jp * kw * nr.
   let owned = workspace == nil ? UnsafeMutablePointer<Float>.allocate(capacity: k * nPanels * nr) : nil
@@ -164,7 +166,9 @@ public func gemm(
     let j0 = jb * nc, nw = min(nc, nSpan - j0)
     let jpFirst = j0 / nr, jpCount = (nw + nr - 1) / nr
     let mPanels = (mw + mr - 1) / mr
-    let edge = UnsafeMutablePointer<Float>.allocate(capacity: mr * kc)
+    // Transposed A is packed a whole (mc x kc) block at a time, in one pass along its rows;
+    // otherwise only a ragged edge panel is.
+    let edge = UnsafeMutablePointer<Float>.allocate(capacity: (transA ? mPanels : 1) * mr * kc)
     let tile = UnsafeMutablePointer<Float>.allocate(capacity: fused ? mr * nr : 0)
     defer {
       edge.deallocate()
@@ -175,15 +179,21 @@ public func gemm(
       let kw = min(kc, k - p0)
       let acc: Int32 = (accumulateOut || p0 > kStart) ? 1 : 0
       let bBlock = pbp.p + p0 * nPanels * nr
+      // A transposed would be read 12 floats per k step at a stride of lda (with lda a multiple
+      // of 1 KiB every step lands in the same L1 set, and each panel re-walks the same rows), so
+      // the block's rows are read once, contiguously, into MR-row panels.
+      if transA { packATransposedBlock(pa.p, lda: lda, i0: i0, mw: mw, p0: p0, kw: kw, mr: mr, into: edge) }
       for ip in 0..<mPanels {
         let row = i0 + ip * mr
         let mEff = min(mr, m - row)
         var aPtr = pa.p + (transA ? p0 * lda + row : row * lda + p0)
         var rs = rsa, cs = csa
-        // A transposed is read 12 floats per k step at a stride of lda: with lda a multiple of
-        // 1 KiB every step lands in the same L1 set, so pack the panel once per k block.
-        if mEff < mr || transA {
-          packA(pa.p, lda: lda, trans: transA, i0: row, mw: mEff, p0: p0, kw: kw, mr: mr, into: edge)
+        if transA {
+          aPtr = edge + ip * kw * mr
+          rs = 1
+          cs = mr
+        } else if mEff < mr {
+          packA(pa.p, lda: lda, i0: row, mw: mEff, p0: p0, kw: kw, mr: mr, into: edge)
           aPtr = edge
           rs = 1
           cs = mr
@@ -243,34 +253,45 @@ private final class GrowableBuffer {
   }
 }
 
-/// Packs rows i0..<i0+mw, columns p0..<p0+kw of op(A) into MR-row panels, k-major, zero-padded.
+/// Packs rows i0..<i0+mw, columns p0..<p0+kw of a row-major A into MR-row panels, k-major,
+/// zero-padded (the ragged edge panel; full panels are read in place).
 @inline(__always)
 private func packA(
-  _ a: UnsafeMutablePointer<Float>, lda: Int, trans: Bool, i0: Int, mw: Int,
+  _ a: UnsafeMutablePointer<Float>, lda: Int, i0: Int, mw: Int,
   p0: Int, kw: Int, mr: Int, into dst: UnsafeMutablePointer<Float>
 ) {
   var d = dst
   var i = 0
   while i < mw {
     let rows = min(mr, mw - i)
-    if trans {
-      // op(A)(r, k) = a[k * lda + r]: each k gives `rows` contiguous floats.
-      for kk in 0..<kw {
-        let src = a + (p0 + kk) * lda + i0 + i
-        for r in 0..<rows { d[r] = src[r] }
-        for r in rows..<mr { d[r] = 0 }
-        d += mr
-      }
-    } else {
-      // Row-wise reads (contiguous in k), scattered into the small L1-resident panel.
-      for r in 0..<rows {
-        let src = a + (i0 + i + r) * lda + p0
-        for kk in 0..<kw { d[kk * mr + r] = src[kk] }
-      }
-      if rows < mr { for kk in 0..<kw { for r in rows..<mr { d[kk * mr + r] = 0 } } }
-      d += kw * mr
+    // Row-wise reads (contiguous in k), scattered into the small L1-resident panel.
+    for r in 0..<rows {
+      let src = a + (i0 + i + r) * lda + p0
+      for kk in 0..<kw { d[kk * mr + r] = src[kk] }
     }
+    if rows < mr { for kk in 0..<kw { for r in rows..<mr { d[kk * mr + r] = 0 } } }
+    d += kw * mr
     i += mr
+  }
+}
+
+/// Packs rows i0..<i0+mw, columns p0..<p0+kw of op(A) = Aᵀ (A is K x M, row-major) into MR-row
+/// panels, k-major, zero-padded: panel ip at dst + ip * kw * mr. One pass over the kw rows of A,
+/// each read as mw contiguous floats.
+@inline(__always)
+private func packATransposedBlock(
+  _ a: UnsafeMutablePointer<Float>, lda: Int, i0: Int, mw: Int, p0: Int, kw: Int, mr: Int,
+  into dst: UnsafeMutablePointer<Float>
+) {
+  let full = mw / mr, rest = mw - full * mr
+  for kk in 0..<kw {
+    let src = a + (p0 + kk) * lda + i0
+    for ip in 0..<full { (dst + ip * kw * mr + kk * mr).update(from: src + ip * mr, count: mr) }
+    if rest > 0 {
+      let d = dst + full * kw * mr + kk * mr
+      d.update(from: src + full * mr, count: rest)
+      (d + rest).update(repeating: 0, count: mr - rest)
+    }
   }
 }
 

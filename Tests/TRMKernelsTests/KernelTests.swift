@@ -9,6 +9,8 @@ final class KernelTests: XCTestCase {
       for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
         let shapes = [
           (1, 1, 1), (3, 17, 63), (129, 63, 17), (17, 129, 300), (63, 3, 129), (200, 530, 260), (37, 45, 5000),
+          // B read in place (rows 64 or 128 floats apart, few rows of op(A)), with a split k.
+          (150, 64, 300), (40, 128, 5000),
         ]
         for (m, n, k) in shapes {
           let a = randomTensor([m * k], seed: 1).scalars, b = randomTensor([k * n], seed: 2).scalars
