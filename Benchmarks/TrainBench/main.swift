@@ -2,7 +2,7 @@
 // PyTorch reference (../shared/bench/trm_torch.py, eager CPU, same thread count) in the same run.
 //
 //   swift run -c release TrainBench [--quick] [--no-torch] [--steps N] [--profile]
-//                                   [--mode train|infer] [--mixer mlp|attention] [--threads N]
+//                                   [--mode train|infer] [--mixer mlp|attention] [--width D] [--threads N]
 //                                   [--whole-batch] [--micro-batches K]
 //                                   (the filters are for profiling one configuration)
 //
@@ -88,6 +88,7 @@ var settings = [
 ]
 if !quick { settings += [Setting(mixer: .mlp, width: 128, batch: 256), Setting(mixer: .mlp, width: 256, batch: 256)] }
 if let m = option("--mixer") { settings = settings.filter { $0.mixer.rawValue == m } }
+if let w = option("--width").flatMap({ Int($0) }) { settings = settings.filter { $0.width == w } }
 
 func config(_ s: Setting) -> ModelConfig {
   var c = ModelConfig(vocabSize: 11, sequenceLength: 81)

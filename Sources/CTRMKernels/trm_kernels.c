@@ -227,8 +227,13 @@ static inline float trm_exp1(float x) {
     for (long i = 0; i < width; i++) {                                  \
       float s = 1.0f / (1.0f + trm_exp1(-g[i]));                        \
       float silu = g[i] * s;                                            \
-      du[i] += d[i] * silu;                                             \
-      dg[i] += d[i] * u[i] * (s + silu * (1.0f - s));                   \
+      if (accumulate) {                                                 \
+        du[i] += d[i] * silu;                                           \
+        dg[i] += d[i] * u[i] * (s + silu * (1.0f - s));                 \
+      } else {                                                          \
+        du[i] = d[i] * silu;                                            \
+        dg[i] = d[i] * u[i] * (s + silu * (1.0f - s));                  \
+      }                                                                 \
     }                                                                   \
   }
 
@@ -247,16 +252,16 @@ static inline float trm_exp1(float x) {
 static void vexp_portable(const float *x, float *y, long n) { TRM_VEXP_BODY }
 static void swiglu_tile_portable(const float *t, long ldt, int rows, int half, float *out, long ldo, int cols) { TRM_SWIGLU_TILE_BODY }
 static void swiglu_f_portable(const float *gu, float *out, long rows, long width) { TRM_SWIGLU_F_BODY }
-static void swiglu_b_portable(const float *gu, const float *dout, float *dgu, long rows, long width) { TRM_SWIGLU_B_BODY }
+static void swiglu_b_portable(const float *gu, const float *dout, float *dgu, long rows, long width, int accumulate) { TRM_SWIGLU_B_BODY }
 #if TRM_X86
 __attribute__((target("avx2,fma"))) static void vexp_avx2(const float *x, float *y, long n) { TRM_VEXP_BODY }
 __attribute__((target("avx2,fma"))) static void swiglu_f_avx2(const float *gu, float *out, long rows, long width) { TRM_SWIGLU_F_BODY }
-__attribute__((target("avx2,fma"))) static void swiglu_b_avx2(const float *gu, const float *dout, float *dgu, long rows, long width) { TRM_SWIGLU_B_BODY }
+__attribute__((target("avx2,fma"))) static void swiglu_b_avx2(const float *gu, const float *dout, float *dgu, long rows, long width, int accumulate) { TRM_SWIGLU_B_BODY }
 __attribute__((target("avx512f,fma"))) static void vexp_avx512(const float *x, float *y, long n) { TRM_VEXP_BODY }
 __attribute__((target("avx2,fma"))) static void swiglu_tile_avx2(const float *t, long ldt, int rows, int half, float *out, long ldo, int cols) { TRM_SWIGLU_TILE_BODY }
 __attribute__((target("avx512f,fma"))) static void swiglu_tile_avx512(const float *t, long ldt, int rows, int half, float *out, long ldo, int cols) { TRM_SWIGLU_TILE_BODY }
 __attribute__((target("avx512f,fma"))) static void swiglu_f_avx512(const float *gu, float *out, long rows, long width) { TRM_SWIGLU_F_BODY }
-__attribute__((target("avx512f,fma"))) static void swiglu_b_avx512(const float *gu, const float *dout, float *dgu, long rows, long width) { TRM_SWIGLU_B_BODY }
+__attribute__((target("avx512f,fma"))) static void swiglu_b_avx512(const float *gu, const float *dout, float *dgu, long rows, long width, int accumulate) { TRM_SWIGLU_B_BODY }
 #endif
 
 void trm_vexp(int isa, const float *x, float *y, long n) {
@@ -288,13 +293,13 @@ void trm_swiglu_forward(int isa, const float *gu, float *out, long rows, long wi
 }
 
 void trm_swiglu_backward(int isa, const float *gu, const float *dout, float *dgu, long rows,
-                         long width) {
+                         long width, int accumulate) {
 #if TRM_X86
-  if (isa == TRM_ISA_AVX512) { swiglu_b_avx512(gu, dout, dgu, rows, width); return; }
-  if (isa == TRM_ISA_AVX2) { swiglu_b_avx2(gu, dout, dgu, rows, width); return; }
+  if (isa == TRM_ISA_AVX512) { swiglu_b_avx512(gu, dout, dgu, rows, width, accumulate); return; }
+  if (isa == TRM_ISA_AVX2) { swiglu_b_avx2(gu, dout, dgu, rows, width, accumulate); return; }
 #endif
   (void)isa;
-  swiglu_b_portable(gu, dout, dgu, rows, width);
+  swiglu_b_portable(gu, dout, dgu, rows, width, accumulate);
 }
 
 // Row softmax in place: max, exp(x − max) with the row sum, scale. The reductions run over 16

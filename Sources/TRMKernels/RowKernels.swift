@@ -115,10 +115,10 @@ package func swigluForward(
   }
 }
 
-/// SwiGLU backward, accumulating into dgu.
+/// SwiGLU backward, accumulating into dgu (or storing, when `accumulate` is false).
 package func swigluBackward(
   _ gu: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ dgu: UnsafeMutablePointer<Float>, rows: Int, width: Int,
-  threads: Int, isa: KernelISA = .best
+  threads: Int, accumulate: Bool = true, isa: KernelISA = .best
 ) {
   let pg = SendablePointer(gu), pd = SendablePointer(dout), pdg = SendablePointer(dgu)
   let chunks = rowChunks(rows: rows, width: 2 * width, threads: threads)
@@ -126,7 +126,7 @@ package func swigluBackward(
     let r = chunks[t]
     trm_swiglu_backward(
       Int32(isa.rawValue), pg.p + r.lowerBound * 2 * width, pd.p + r.lowerBound * width,
-      pdg.p + r.lowerBound * 2 * width, r.count, width)
+      pdg.p + r.lowerBound * 2 * width, r.count, width, accumulate ? 1 : 0)
   }
 }
 
@@ -209,7 +209,7 @@ package func addRMSNormForward(
 /// Backward from the output y and saved rstd: dx += rstd * (dy - y * mean(dy * y)).
 package func rmsNormBackward(
   _ y: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
-  _ dx: UnsafeMutablePointer<Float>, rows: Int, width: Int, threads: Int
+  _ dx: UnsafeMutablePointer<Float>, rows: Int, width: Int, threads: Int, accumulate: Bool = true
 ) {
   let py = SendablePointer(y), pr = SendablePointer(rstd), pdy = SendablePointer(dy), pdx = SendablePointer(dx)
   let chunks = rowChunks(rows: rows, width: width, threads: threads)
@@ -223,11 +223,20 @@ package func rmsNormBackward(
       while i + 16 <= width {
         let vdy = UnsafeRawPointer(dyr + i).loadUnaligned(as: SIMD16<Float>.self)
         let vy = UnsafeRawPointer(yr + i).loadUnaligned(as: SIMD16<Float>.self)
-        let vdx = UnsafeRawPointer(dxr + i).loadUnaligned(as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(dxr + i).storeBytes(of: vdx + vs * (vdy - vy * vm), as: SIMD16<Float>.self)
+        let v = vs * (vdy - vy * vm)
+        if accumulate {
+          let vdx = UnsafeRawPointer(dxr + i).loadUnaligned(as: SIMD16<Float>.self)
+          UnsafeMutableRawPointer(dxr + i).storeBytes(of: vdx + v, as: SIMD16<Float>.self)
+        } else {
+          UnsafeMutableRawPointer(dxr + i).storeBytes(of: v, as: SIMD16<Float>.self)
+        }
         i += 16
       }
-      while i < width { dxr[i] += s * (dyr[i] - yr[i] * m); i += 1 }
+      while i < width {
+        let v = s * (dyr[i] - yr[i] * m)
+        dxr[i] = accumulate ? dxr[i] + v : v
+        i += 1
+      }
     }
   }
 }

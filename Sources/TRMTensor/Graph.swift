@@ -111,6 +111,20 @@ public final class Graph {
     return node.grad!.storage.pointer
   }
 
+  /// The gradient buffer of a recorded value for an op whose backward writes every element:
+  /// on the first gradient to reach the value the buffer is left uninitialised and `accumulate`
+  /// is false (the op stores), afterwards it is the existing buffer and `accumulate` is true
+  /// (the op adds) — one zero-fill and one read fewer per activation gradient than
+  /// `gradBuffer(for:)`. Nil when the value needs no gradient.
+  func gradTarget(for v: Var) -> (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)? {
+    guard v.id >= 0 else { return nil }
+    let node = nodes[v.id]
+    if let g = node.grad { return (g.storage.pointer, true) }
+    let g = Tensor(uninitializedShape: node.shape, pool: pool)
+    node.grad = g
+    return (g.storage.pointer, false)
+  }
+
   /// Back-propagates from `output` with seed gradient `seed` (default: ones, i.e. d(sum)/d·).
   /// Parameter gradients accumulate into `Parameter.grad`.
   public func backward(_ output: Var, seed: Tensor? = nil) {

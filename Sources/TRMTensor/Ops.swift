@@ -59,18 +59,18 @@ extension Graph {
     let (y, R, K, N) = projection(x, w, epilogue: .none, op: "linear")
     let xv = x.value, wv = w.value
     return record(y, inputs: [x, w]) { g, dy in
-      if let dx = g.gradBuffer(for: x) {
+      if let dx = g.gradTarget(for: x) {
         profiledGemm(g.profile, "linear dx", m: R, n: K, k: N) {
           gemm(
             transA: false, transB: false, m: R, n: K, k: N, a: dy, lda: N, b: wv.data, ldb: K,
-            accumulate: true, c: dx, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+            accumulate: dx.accumulate, c: dx.pointer, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
         }
       }
-      if let dw = g.gradBuffer(for: w) {
+      if let dw = g.gradTarget(for: w) {
         profiledGemm(g.profile, "linear dW", m: N, n: K, k: R) {
           gemm(
             transA: true, transB: false, m: N, n: K, k: R, a: dy, lda: N, b: xv.data, ldb: K,
-            accumulate: true, c: dw, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+            accumulate: dw.accumulate, c: dw.pointer, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
         }
       }
     }
@@ -92,7 +92,9 @@ extension Graph {
       for r in 0..<(n / max(m, 1)) { addForward(av.data + r * m, bv.data, y.storage.pointer + r * m, m) }
     }
     return record(y, inputs: [a, b]) { g, dy in
-      if let da = g.gradBuffer(for: a) { axpy(1, dy, da, n) }
+      if let da = g.gradTarget(for: a) {
+        if da.accumulate { axpy(1, dy, da.pointer, n) } else { da.pointer.update(from: dy, count: n) }
+      }
       if let db = g.gradBuffer(for: b) {
         for r in 0..<(n / max(m, 1)) { axpy(1, dy + r * m, db, m) }
       }
@@ -154,7 +156,9 @@ extension Graph {
     let gv = gu.value
     swigluForward(gv.data, y.storage.pointer, rows: R, width: I, threads: threads)
     return record(y, inputs: [gu]) { g, dy in
-      if let dgu = g.gradBuffer(for: gu) { swigluBackward(gv.data, dy, dgu, rows: R, width: I, threads: g.threads) }
+      if let dgu = g.gradTarget(for: gu) {
+        swigluBackward(gv.data, dy, dgu.pointer, rows: R, width: I, threads: g.threads, accumulate: dgu.accumulate)
+      }
     }
   }
 
@@ -177,8 +181,8 @@ extension Graph {
     let rstd = alloc([R])
     rmsNormForward(a.value.data, y.storage.pointer, rstd.storage.pointer, rows: R, width: W, eps: eps, threads: threads)
     return record(y, inputs: [a]) { g, dy in
-      if let da = g.gradBuffer(for: a) {
-        rmsNormBackward(y.data, rstd.data, dy, da, rows: R, width: W, threads: g.threads)
+      if let da = g.gradTarget(for: a) {
+        rmsNormBackward(y.data, rstd.data, dy, da.pointer, rows: R, width: W, threads: g.threads, accumulate: da.accumulate)
       }
     }
   }
@@ -193,9 +197,18 @@ extension Graph {
       a.value.data, b.value.data, y.storage.pointer, rstd.storage.pointer, rows: R, width: W, eps: eps, threads: threads
     )
     return record(y, inputs: [a, b]) { g, dy in
+      // Both inputs get the same gradient: computed once into the first that has no gradient
+      // yet, then added to (or copied into) the other.
+      let n = a.value.count
+      var computed: UnsafePointer<Float>?
       for v in [a, b] {
-        if let dv = g.gradBuffer(for: v) {
-          rmsNormBackward(y.data, rstd.data, dy, dv, rows: R, width: W, threads: g.threads)
+        guard let dv = g.gradTarget(for: v) else { continue }
+        if let c = computed {
+          if dv.accumulate { axpy(1, c, dv.pointer, n) } else { dv.pointer.update(from: c, count: n) }
+        } else {
+          rmsNormBackward(
+            y.data, rstd.data, dy, dv.pointer, rows: R, width: W, threads: g.threads, accumulate: dv.accumulate)
+          if !dv.accumulate { computed = UnsafePointer(dv.pointer) }
         }
       }
     }
@@ -212,8 +225,9 @@ extension Graph {
     TRMKernels.transposeLast2(
       a.value.data, y.storage.pointer, batch: B, rows: R, cols: C, accumulate: false, threads: threads)
     return record(y, inputs: [a]) { g, dy in
-      if let da = g.gradBuffer(for: a) {
-        TRMKernels.transposeLast2(dy, da, batch: B, rows: C, cols: R, accumulate: true, threads: g.threads)
+      if let da = g.gradTarget(for: a) {
+        TRMKernels.transposeLast2(
+          dy, da.pointer, batch: B, rows: C, cols: R, accumulate: da.accumulate, threads: g.threads)
       }
     }
   }

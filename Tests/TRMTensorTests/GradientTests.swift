@@ -52,6 +52,24 @@ final class GradientTests: XCTestCase {
     assertGrad([a], step: 1e-3) { g in g.addRMSNorm(g.param(a), g.param(a)) }
   }
 
+  func testGradientsAddUpWhenOneValueFeedsSeveralOps() {
+    // Ops whose backward stores into a value's gradient when it is the first to reach it and adds
+    // afterwards (`Graph.gradTarget`): one Var used twice, by the same op and by different ops.
+    let a = param("a", [2, 3, 6], seed: 32), w = param("w", [4, 6], seed: 33), gu = param("gu", [3, 8], seed: 34)
+    assertGrad([a], step: 1e-3) { g in
+      let p = g.param(a)
+      return g.addRMSNorm(p, p)
+    }
+    assertGrad([a, w], step: 1e-3) { g in
+      let x = g.param(a), wp = g.param(w)
+      return g.add(g.linear(x, wp), g.linear(g.transposeLast2(g.transposeLast2(x)), wp))
+    }
+    assertGrad([gu], step: 1e-3) { g in
+      let p = g.param(gu)
+      return g.add(g.swiglu(p), g.rmsNorm(g.add(g.swiglu(p), g.swiglu(p))))
+    }
+  }
+
   func testTransposeReshapeConcatSlice() {
     let a = param("a", [2, 3, 5], seed: 11), b = param("b", [2, 4, 5], seed: 12)
     assertGrad([a]) { g in g.transposeLast2(g.param(a)) }

@@ -57,9 +57,9 @@ void trm_swiglu_forward(int isa, const float *gu, float *out, long rows, long wi
 /// where t is a register tile (row stride ldt) holding gate columns then the matching up columns.
 void trm_swiglu_tile(int isa, const float *t, long ldt, int rows, int half, float *out, long ldo,
                      int cols);
-/// Accumulates the SwiGLU backward: dgu[r] += [dout*u*silu'(g), dout*silu(g)].
+/// The SwiGLU backward: dgu[r] += [dout*u*silu'(g), dout*silu(g)], or = when !accumulate.
 void trm_swiglu_backward(int isa, const float *gu, const float *dout, float *dgu, long rows,
-                         long width);
+                         long width, int accumulate);
 /// In-place softmax over each of `rows` rows of `width` floats.
 void trm_softmax_rows(int isa, float *x, long rows, long width);
 /// Rotary "rotate half" on `rows` vectors of width d (src stride lds, dst stride ldd, cos/sin
