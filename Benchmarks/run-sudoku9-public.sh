@@ -51,3 +51,5 @@ for f in Puzzles/sudoku9/test.txt $DATA/sudoku9_kaggle_beginner.txt $DATA/sudoku
     "$T" eval --checkpoint "$M" --data "$f" --attempts "$K" --threads 2 --json "$e.json" | tee -a "$e.txt"
   done
 done
+# Accuracy and cost per solved puzzle against the attempt cap, from the eval-*.json files present.
+python3 Benchmarks/attempts-chart.py "$OUT" || true
