@@ -3,7 +3,11 @@
 //
 //   swift run -c release KernelBench [--quick]
 //
-// Last line: one JSON object with min_ratio_vs_blas_1t / min_ratio_vs_blas_2t (null without numpy).
+// Every row also times the backward pass's weight-gradient product of that layer, Aᵀ·B with the
+// long axis as the reduction (ours and numpy's `a.T @ b`).
+//
+// Last line: one JSON object with min_ratio_vs_blas_1t / min_ratio_vs_blas_2t (forward products),
+// min_ratio_dw_vs_blas_1t / _2t (weight gradients); null without numpy.
 import Foundation
 import TRMKernels
 import TRMRandom
@@ -99,17 +103,20 @@ func timeIt(flops: Double, _ body: () -> Void) -> Double {
   return flops / best / 1e9
 }
 
-/// numpy float32 matmul GFLOP/s for each shape, or nil when numpy is absent.
-func numpyGflops(_ shapes: [Shape], threads: Int) -> [Double]? {
+/// numpy float32 GFLOP/s for each shape, A·B then Aᵀ·C (the weight-gradient product: A [m×k]
+/// transposed times C [m×n]), or nil when numpy is absent.
+func numpyGflops(_ shapes: [Shape], threads: Int) -> [(forward: Double, weightGradient: Double)]? {
   let list = shapes.map { "(\($0.m),\($0.k),\($0.n))" }.joined(separator: ",")
   let script = """
     import time, numpy as np
     for (m,k,n) in [\(list)]:
         a=np.random.rand(m,k).astype(np.float32); b=np.random.rand(k,n).astype(np.float32)
-        np.matmul(a,b); best=1e9; tot=0; r=0
-        while r<3 or (tot<\(quick ? 0.3 : 1.0) and r<50):
-            t=time.perf_counter(); np.matmul(a,b); d=time.perf_counter()-t; best=min(best,d); tot+=d; r+=1
-        print(2*m*k*n/best/1e9)
+        c=np.random.rand(m,n).astype(np.float32)
+        for f in (lambda: np.matmul(a,b), lambda: np.matmul(a.T,c)):
+            f(); best=1e9; tot=0; r=0
+            while r<3 or (tot<\(quick ? 0.3 : 1.0) and r<50):
+                t=time.perf_counter(); f(); d=time.perf_counter()-t; best=min(best,d); tot+=d; r+=1
+            print(2*m*k*n/best/1e9)
     """
   let p = Process()
   p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -129,7 +136,8 @@ func numpyGflops(_ shapes: [Shape], threads: Int) -> [Double]? {
   p.waitUntilExit()
   guard p.terminationStatus == 0 else { return nil }
   let values = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { Double($0) }
-  return values.count == shapes.count ? values : nil
+  guard values.count == 2 * shapes.count else { return nil }
+  return shapes.indices.map { (values[2 * $0], values[2 * $0 + 1]) }
 }
 
 let peak = measuredFMAPeakGflops()
@@ -168,13 +176,14 @@ print(
   "GEMM C = A·B, GFLOP/s (best of repeats); ISA \(KernelISA.best); blocking mc=\(GemmBlocking.mc) nc"
     + "=\(GemmBlocking.nc) kc=\(GemmBlocking.kc)"
 )
-var minRatio: [Int: Double?] = [:]
+var minRatio: [Int: Double?] = [:], minRatioGrad: [Int: Double?] = [:]
 for threads in [1, 2] {
   let blas = numpyGflops(shapes, threads: threads)
   print(
     "\n" + pad("threads=\(threads) (M,K,N)", 22) + pad("ours", 10, left: true) + pad("ours AᵀB", 10, left: true)
-      + pad("numpy", 10, left: true) + pad("ratio", 8, left: true))
-  var worst = Double.infinity
+      + pad("numpy", 10, left: true) + pad("numpy AᵀB", 11, left: true) + pad("ratio", 8, left: true)
+      + pad("ratio AᵀB", 11, left: true))
+  var worst = Double.infinity, worstGrad = Double.infinity
   for (si, s) in shapes.enumerated() {
     let a = randomArray(s.m * s.k, seed: 5), b = randomArray(s.k * s.n, seed: 6)
     var c = [Float](repeating: 0, count: s.m * s.n)
@@ -204,15 +213,20 @@ for threads in [1, 2] {
       }
     }
     let ref = blas?[si]
-    let ratio = ref.map { ours / $0 }
-    if s.trm, let ratio { worst = min(worst, ratio) }
+    let ratio = ref.map { ours / $0.forward }, ratioGrad = ref.map { grad / $0.weightGradient }
+    if s.trm, let ratio, let ratioGrad {
+      worst = min(worst, ratio)
+      worstGrad = min(worstGrad, ratioGrad)
+    }
+    func f(_ v: Double?, _ format: String, _ width: Int) -> String {
+      pad(v.map { String(format: format, $0) } ?? "-", width, left: true)
+    }
     print(
-      pad("(\(s.m),\(s.k),\(s.n))", 22) + pad(String(format: "%.1f", ours), 10, left: true)
-        + pad(String(format: "%.1f", grad), 10, left: true)
-        + pad(ref.map { String(format: "%.1f", $0) } ?? "-", 10, left: true)
-        + pad(ratio.map { String(format: "%.2f", $0) } ?? "-", 8, left: true))
+      pad("(\(s.m),\(s.k),\(s.n))", 22) + f(ours, "%.1f", 10) + f(grad, "%.1f", 10) + f(ref?.forward, "%.1f", 10)
+        + f(ref?.weightGradient, "%.1f", 11) + f(ratio, "%.2f", 8) + f(ratioGrad, "%.2f", 11))
   }
   minRatio[threads] = blas == nil ? nil : worst
+  minRatioGrad[threads] = blas == nil ? nil : worstGrad
 }
 
 // MARK: - 3×3 convolution (conv mixer): forward and backward at maze shapes
@@ -263,6 +277,7 @@ func js(_ v: Double??) -> String {
 }
 print(
   "{\"isa\":\"\(KernelISA.best)\",\"fma_peak_gflops\":\(String(format: "%.1f", peak)),\"min_ratio_vs_blas_1t\""
-    + ":\(js(minRatio[1])),\"min_ratio_vs_blas_2t\":\(js(minRatio[2])),\"conv3x3_min_share_of_peak\""
+    + ":\(js(minRatio[1])),\"min_ratio_vs_blas_2t\":\(js(minRatio[2])),\"min_ratio_dw_vs_blas_1t\""
+    + ":\(js(minRatioGrad[1])),\"min_ratio_dw_vs_blas_2t\":\(js(minRatioGrad[2])),\"conv3x3_min_share_of_peak\""
     + ":\(String(format: "%.3f", convWorstShare))}"
 )

@@ -182,7 +182,8 @@ extension Graph {
     rmsNormForward(a.value.data, y.storage.pointer, rstd.storage.pointer, rows: R, width: W, eps: eps, threads: threads)
     return record(y, inputs: [a]) { g, dy in
       if let da = g.gradTarget(for: a) {
-        rmsNormBackward(y.data, rstd.data, dy, da.pointer, rows: R, width: W, threads: g.threads, accumulate: da.accumulate)
+        rmsNormBackward(
+          y.data, rstd.data, dy, da.pointer, rows: R, width: W, threads: g.threads, accumulate: da.accumulate)
       }
     }
   }
