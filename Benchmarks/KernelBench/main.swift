@@ -218,9 +218,6 @@ for threads in [1, 2] {
       worst = min(worst, ratio)
       worstGrad = min(worstGrad, ratioGrad)
     }
-    func f(_ v: Double?, _ format: String, _ width: Int) -> String {
-      pad(v.map { String(format: format, $0) } ?? "-", width, left: true)
-    }
     print(
       pad("(\(s.m),\(s.k),\(s.n))", 22) + f(ours, "%.1f", 10) + f(grad, "%.1f", 10) + f(ref?.forward, "%.1f", 10)
         + f(ref?.weightGradient, "%.1f", 11) + f(ratio, "%.2f", 8) + f(ratioGrad, "%.2f", 11))
@@ -267,6 +264,10 @@ for threads in [1, 2] {
   }
 }
 
+/// A right-aligned table cell: `v` formatted, or "-" when absent.
+func f(_ v: Double?, _ format: String, _ width: Int) -> String {
+  pad(v.map { String(format: format, $0) } ?? "-", width, left: true)
+}
 func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
   let fill = String(repeating: " ", count: max(0, w - s.count))
   return left ? fill + s : s + fill

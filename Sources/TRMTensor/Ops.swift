@@ -29,6 +29,14 @@ import TRMKernels
 //   bceWithLogits   max(x,0) − x t + log(1 + e^−|x|)     σ(x) − t
 //   sum / mean      scalar                               broadcast dy
 
+/// Writes `src` into a gradient target from `Graph.gradTarget`: copied when it is the first
+/// gradient, added otherwise.
+@inline(__always) private func storeOrAdd(
+  _ src: UnsafePointer<Float>, _ target: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool), _ n: Int
+) {
+  if target.accumulate { axpy(1, src, target.pointer, n) } else { target.pointer.update(from: src, count: n) }
+}
+
 extension Graph {
   // MARK: linear
 
@@ -92,9 +100,7 @@ extension Graph {
       for r in 0..<(n / max(m, 1)) { addForward(av.data + r * m, bv.data, y.storage.pointer + r * m, m) }
     }
     return record(y, inputs: [a, b]) { g, dy in
-      if let da = g.gradTarget(for: a) {
-        if da.accumulate { axpy(1, dy, da.pointer, n) } else { da.pointer.update(from: dy, count: n) }
-      }
+      if let da = g.gradTarget(for: a) { storeOrAdd(dy, da, n) }
       if let db = g.gradBuffer(for: b) {
         for r in 0..<(n / max(m, 1)) { axpy(1, dy + r * m, db, m) }
       }
@@ -205,7 +211,7 @@ extension Graph {
       for v in [a, b] {
         guard let dv = g.gradTarget(for: v) else { continue }
         if let c = computed {
-          if dv.accumulate { axpy(1, c, dv.pointer, n) } else { dv.pointer.update(from: c, count: n) }
+          storeOrAdd(c, dv, n)
         } else {
           rmsNormBackward(
             y.data, rstd.data, dy, dv.pointer, rows: R, width: W, threads: g.threads, accumulate: dv.accumulate)
