@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 15: the sudoku9 preset as a user runs it (generated puzzles only, ≤ 60 min on 2 cores), then
 # the public 9×9 files in ../shared/data/ with and without verified test-time search:
-#   bash Benchmarks/run-sudoku9-public.sh            # ≈ 55–70 min training + ≈ 30 min evaluation
+#   bash Benchmarks/run-sudoku9-public.sh            # ≈ 50–70 min training + ≈ 30 min evaluation
 #   SKIP_TRAIN=1 bash Benchmarks/run-sudoku9-public.sh   # evaluate an existing run directory
 #   SKIP_TRAIN=1 ATTEMPTS=32 FILES="sudoku9_kaggle_beginner sudoku9_kaggle_hard" bash …   # a subset
 # Writes Benchmarks/results/sudoku9-public/ (train.txt, metrics.jsonl, eval-*.txt, run.json); the run

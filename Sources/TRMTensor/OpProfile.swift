@@ -80,9 +80,6 @@ public final class OpProfile {
 
   /// Seconds timed in all.
   public var totalSeconds: Double { entries.values.reduce(0) { $0 + $1.total } }
-
-  /// The ops whose kernels are GEMMs (matrix products, the im2col convolution).
-  public static let gemmOps: Set<String> = ["linear", "linearSwiGLU", "conv3x3"]
 }
 
 /// Runs `body` timed as `name` when `profile` is set, plainly otherwise.
