@@ -64,7 +64,7 @@ for panel, (left, top, label, fmt) in enumerate(
     for k in ks:
         out.append(f'<text x="{x(k, left):.1f}" y="{T + PH + 16}" text-anchor="middle">{k}</text>')
     out.append(f'<text x="{left + PW / 2}" y="{T + PH + 34}" text-anchor="middle">attempt cap K (views)</text>')
-    for ci, (name, pts) in enumerate(series.items()):
+    for ci, pts in enumerate(series.values()):
         c = colors[ci % len(colors)]
         vals = [(k, acc if panel == 0 else g, views) for k, acc, g, views in pts]
         poly = " ".join(f"{x(k, left):.1f},{y(v, top):.1f}" for k, v, _ in vals)

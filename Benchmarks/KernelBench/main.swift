@@ -219,8 +219,9 @@ for threads in [1, 2] {
       worstGrad = min(worstGrad, ratioGrad)
     }
     print(
-      pad("(\(s.m),\(s.k),\(s.n))", 22) + f(ours, "%.1f", 10) + f(grad, "%.1f", 10) + f(ref?.forward, "%.1f", 10)
-        + f(ref?.weightGradient, "%.1f", 11) + f(ratio, "%.2f", 8) + f(ratioGrad, "%.2f", 11))
+      pad("(\(s.m),\(s.k),\(s.n))", 22) + cell(ours, "%.1f", 10) + cell(grad, "%.1f", 10)
+        + cell(ref?.forward, "%.1f", 10) + cell(ref?.weightGradient, "%.1f", 11) + cell(ratio, "%.2f", 8)
+        + cell(ratioGrad, "%.2f", 11))
   }
   minRatio[threads] = blas == nil ? nil : worst
   minRatioGrad[threads] = blas == nil ? nil : worstGrad
@@ -265,7 +266,7 @@ for threads in [1, 2] {
 }
 
 /// A right-aligned table cell: `v` formatted, or "-" when absent.
-func f(_ v: Double?, _ format: String, _ width: Int) -> String {
+func cell(_ v: Double?, _ format: String, _ width: Int) -> String {
   pad(v.map { String(format: format, $0) } ?? "-", width, left: true)
 }
 func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
