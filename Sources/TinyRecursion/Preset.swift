@@ -136,8 +136,8 @@ public struct Preset: Sendable, Equatable {
     for (name, summary, steps) in [
       ("addition", "addition on the digit grid: conv mixer, any length at test time (6,000 steps: ~5 min)", 6000),
       (
-        "multiplication", "multiplication on the digit grid with partial-product and running-sum rows (15,000 steps)",
-        15000
+        "multiplication", "multiplication on the digit grid with partial-product and running-sum rows (8,000 steps)",
+        8000
       ),
     ] {
       add(name, summary, width: 64, mixer: .conv, n: 4, T: 2, nSup: 8, batch: 64, steps: steps, lr: 1e-3)
