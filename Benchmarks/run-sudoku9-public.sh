@@ -52,4 +52,6 @@ for f in Puzzles/sudoku9/test.txt $DATA/sudoku9_kaggle_beginner.txt $DATA/sudoku
   done
 done
 # Accuracy and cost per solved puzzle against the attempt cap, from the eval-*.json files present.
-python3 Benchmarks/attempts-chart.py "$OUT" || true
+# (today's binary: a copied one may predate `trm chart`; no eval files, e.g. FILES=none: no chart)
+swift build -c release --product trm >/dev/null
+.build/release/trm chart --evals "$OUT" || true

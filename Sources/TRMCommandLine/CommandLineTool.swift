@@ -36,6 +36,7 @@ public enum CommandLineTool {
       grade      sudoku difficulty by our solver's search: counts per level, percentiles
       sweep      accuracy vs. test-time supervision steps: sweep.csv and sweep.svg
       trace      one puzzle's answer after every supervision step, as an SVG strip (watch it think)
+      chart      accuracy and cost vs. the attempt cap, from trm eval --attempts K --json files (SVG)
       compare    train TRM and the baseline under the same budget; Markdown + JSON table
       help       this text          (trm --version: the version)
     """
@@ -83,6 +84,7 @@ public enum CommandLineTool {
       case "grade": return try grade(rest)
       case "sweep": return try sweep(rest)
       case "trace": return try trace(rest)
+      case "chart": return try chart(rest)
       case "compare": return try compare(rest)
       case "demo": return try demo(rest)
       default: throw UsageError("unknown command '\(cmd)'; run 'trm help' for the list")
@@ -175,6 +177,12 @@ public enum CommandLineTool {
       one curve per file and (n, T) in one chart; sweep.csv has the effective depth K·T·(n+1)·blocks of each point.
       The model is loaded once: n, T and K are run-time. Files of another size than the training set run the same
       weights (size extrapolation; conv and attention mixers).
+    """,
+    "chart": """
+    trm chart --evals DIR [--steps-per-view N_sup] [--out FILE]
+      reads DIR/eval-NAME-attemptsK.json (as trm eval --attempts K --json writes them; eval-baseline-* files are
+      left out) and writes DIR/attempts.svg: verified accuracy and forward GFLOP per solved puzzle against the attempt
+      cap K, one curve per NAME, each point labelled (views used = mean steps / --steps-per-view, default 8).
     """,
     "compare": """
     trm compare --data TRAIN --test FILE [--valid FILE] --optimizer-steps N [--preset NAME] [--out DIR] [--threads N]

@@ -1,16 +1,20 @@
 import Foundation
 
 /// A minimal line chart written as standalone SVG (no external tools): labelled axes, ticks,
-/// one or more series with point markers, optional horizontal reference lines, a legend.
+/// one or more series with point markers (optionally labelled), optional horizontal reference
+/// lines, a legend; several charts side by side in one document.
 public struct LineChart: Sendable {
   public struct Series: Sendable {
     public var name: String
     public var points: [(x: Double, y: Double)]
     public var color: String
-    public init(name: String, points: [(x: Double, y: Double)], color: String) {
+    /// Text written next to each point, in the order of `points` (empty: none).
+    public var labels: [String]
+    public init(name: String, points: [(x: Double, y: Double)], color: String, labels: [String] = []) {
       self.name = name
       self.points = points
       self.color = color
+      self.labels = labels
     }
   }
   public struct Reference: Sendable {
@@ -32,6 +36,8 @@ public struct LineChart: Sendable {
   /// Log2 x axis (for step counts 1, 2, 4, … 64).
   public var logX = true
   public var yRange: ClosedRange<Double> = 0...1
+  /// y ticks as percentages of 1 (accuracies); false: plain numbers (costs, counts).
+  public var percentY = true
 
   public init(title: String, xLabel: String, yLabel: String, series: [Series], references: [Reference] = []) {
     self.title = title
@@ -48,7 +54,15 @@ public struct LineChart: Sendable {
 
   /// The SVG document.
   public func svg(width: Double = 640, height: Double = 400) -> String {
-    let left = 70.0, right = 170.0, top = 40.0, bottom = 55.0
+    render(width: width, height: height, root: "xmlns=\"http://www.w3.org/2000/svg\"")
+  }
+
+  /// The chart as an `<svg>` element whose first attributes are `root` (the namespace for a
+  /// document of its own, a position for one nested in another).
+  func render(width: Double, height: Double, root: String) -> String {
+    // The legend sits right of the plot: room for its longest name (≈ 6.6 px a character at 12 px).
+    let longest = (series.map(\.name) + references.map(\.name)).map(\.count).max() ?? 0
+    let left = 70.0, right = max(170.0, 50 + 6.6 * Double(longest)), top = 40.0, bottom = 55.0
     let pw = width - left - right, ph = height - top - bottom
     let xs = series.flatMap { $0.points.map(\.x) }
     let tx: (Double) -> Double = { logX ? log2(max($0, 1e-9)) : $0 }
@@ -58,7 +72,7 @@ public struct LineChart: Sendable {
       top + (1 - (y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound)) * ph
     }
     var s = """
-      <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
+      <svg \(root) width="\(Int(width))" height="\(Int(height))" \
       viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
       <rect width="100%" height="100%" fill="white"/>
       <text x="\(left + pw / 2)" y="22" text-anchor="middle" font-size="15">\(Self.esc(title))</text>
@@ -67,8 +81,8 @@ public struct LineChart: Sendable {
     for i in 0...5 {
       let y = yRange.lowerBound + Double(i) / 5 * (yRange.upperBound - yRange.lowerBound)
       s += "<line x1=\"\(left)\" y1=\"\(py(y))\" x2=\"\(left + pw)\" y2=\"\(py(y))\" stroke=\"#e5e5e5\"/>\n"
-      s +=
-        "<text x=\"\(left - 8)\" y=\"\(py(y) + 4)\" text-anchor=\"end\">\(String(format: "%.0f%%", y * 100))</text>\n"
+      let tick = percentY ? String(format: "%.0f%%", y * 100) : String(format: "%.3g", y)
+      s += "<text x=\"\(left - 8)\" y=\"\(py(y) + 4)\" text-anchor=\"end\">\(tick)</text>\n"
     }
     for x in Set(xs).sorted() {
       s +=
@@ -92,18 +106,38 @@ public struct LineChart: Sendable {
       s += "<text x=\"\(left + pw + 38)\" y=\"\(legendY + 4)\">\(Self.esc(r.name))</text>\n"
       legendY += 20
     }
-    for sr in series {
-      let pts = sr.points.sorted { $0.x < $1.x }
-      let path = pts.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " ")
+    for (index, sr) in series.enumerated() {
+      let labelled = sr.points.indices.map { (sr.points[$0], $0 < sr.labels.count ? sr.labels[$0] : "") }
+      let pts = labelled.sorted { $0.0.x < $1.0.x }
+      let path = pts.map { "\(px($0.0.x)),\(py($0.0.y))" }.joined(separator: " ")
       s += "<polyline fill=\"none\" stroke=\"\(sr.color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
-      for p in pts {
+      // Labels staggered by series, so that curves meeting at one point stay readable.
+      let stagger = (Double(index) - Double(series.count - 1) / 2) * 11
+      for (p, label) in pts {
         s += "<circle class=\"point\" cx=\"\(px(p.x))\" cy=\"\(py(p.y))\" r=\"3.5\" fill=\"\(sr.color)\"/>\n"
+        if !label.isEmpty {
+          s +=
+            "<text x=\"\(px(p.x) + 6)\" y=\"\(py(p.y) + 4 + stagger)\" fill=\"\(sr.color)\" font-size=\"10\""
+            + ">\(Self.esc(label))</text>\n"
+        }
       }
       s +=
         "<line x1=\"\(left + pw + 12)\" y1=\"\(legendY)\" x2=\"\(left + pw + 32)\" y2=\"\(legendY)\" stroke"
         + "=\"\(sr.color)\" stroke-width=\"2\"/>\n"
       s += "<text x=\"\(left + pw + 38)\" y=\"\(legendY + 4)\">\(Self.esc(sr.name))</text>\n"
       legendY += 20
+    }
+    return s + "</svg>\n"
+  }
+
+  /// Several charts of the same size in one SVG document, left to right.
+  public static func sideBySide(_ charts: [LineChart], width: Double = 640, height: Double = 400) -> String {
+    var s = """
+      <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width) * charts.count)" height="\(Int(height))">
+
+      """
+    for (i, chart) in charts.enumerated() {
+      s += chart.render(width: width, height: height, root: "x=\"\(Int(width) * i)\"")
     }
     return s + "</svg>\n"
   }

@@ -326,6 +326,52 @@ final class CommandLineTests: CLITestCase {
     XCTAssertTrue(stderr[0].contains("bad checkpoint"), stderr[0])
   }
 
+  func testChartDrawsTheSearchCurvesOfEvalFiles() throws {
+    // Three eval files of two puzzle files, one that solved nothing (no cost point), the
+    // baseline's and an unrelated file (both left out).
+    func eval(_ name: String, verified: Double, meanSteps: Double, flops: Double) throws {
+      let json = """
+        {"count": 200, "exact_accuracy": \(verified), "verified_accuracy": \(verified), "cell_accuracy": 0.9,
+         "mean_steps": \(meanSteps), "ms_per_example": 5, "flops_per_example": \(flops)}
+        """
+      try json.write(toFile: p(name), atomically: true, encoding: .utf8)
+    }
+    try eval("eval-hard-attempts1.json", verified: 0.331, meanSteps: 8, flops: 1e10)
+    try eval("eval-hard-attempts32.json", verified: 0.995, meanSteps: 30.08, flops: 5e10)
+    try eval("eval-top-attempts1.json", verified: 0, meanSteps: 8, flops: 1e10)
+    try eval("eval-top-attempts8.json", verified: 0.5, meanSteps: 40, flops: 4e10)
+    try eval("eval-baseline-hard-attempts1.json", verified: 0, meanSteps: 1, flops: 1e9)
+    try "{}".write(toFile: p("metrics.json"), atomically: true, encoding: .utf8)
+    XCTAssertEqual(run(["chart", "--evals", dir.path]), 0, stderr.joined())
+    XCTAssertEqual(stdout.last, "wrote \(p("attempts.svg"))")
+    XCTAssertTrue(stdout.contains { $0.contains("hard") && $0.contains("99.5%") && $0.contains("3.76") }, "\(stdout)")
+    let svg = try Data(contentsOf: URL(fileURLWithPath: p("attempts.svg")))
+    let parser = XMLParser(data: svg)
+    let counter = PointCounter()
+    parser.delegate = counter
+    XCTAssertTrue(parser.parse(), "attempts.svg is not well-formed XML")
+    XCTAssertEqual(counter.points, 4 + 3, "4 accuracy points; 3 cost points (top at K = 1 solved nothing)")
+    let text = String(decoding: svg, as: UTF8.self)
+    for label in ["99.5%", "33.1%", "3.76 views", "5.00 views", "GFLOP per solved puzzle"] {
+      XCTAssertTrue(text.contains(">\(label)<"), label)
+    }
+    XCTAssertFalse(text.contains("baseline"), "the baseline's eval file is left out")
+    XCTAssertEqual(run(["chart", "--evals", dir.path, "--steps-per-view", "16", "--out", p("c.svg")]), 0)
+    XCTAssertTrue(try String(contentsOfFile: p("c.svg"), encoding: .utf8).contains(">1.88 views<"))
+
+    // Nothing to draw, a broken file, a missing directory: one line, exit 2, no chart written.
+    let empty = p("empty")
+    try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+    XCTAssertEqual(run(["chart", "--evals", empty]), 2)
+    XCTAssertTrue(stderr.count == 1 && stderr[0].contains("no eval-NAME-attemptsK.json"), "\(stderr)")
+    try "{\"count\": 3}".write(toFile: empty + "/eval-x-attempts2.json", atomically: true, encoding: .utf8)
+    XCTAssertEqual(run(["chart", "--evals", empty]), 2)
+    XCTAssertTrue(stderr.count == 1 && stderr[0].contains("eval-x-attempts2.json"), "\(stderr)")
+    XCTAssertEqual(run(["chart", "--evals", p("missing")]), 2)
+    XCTAssertTrue(stderr.count == 1 && stderr[0].contains("cannot read the directory"), "\(stderr)")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: empty + "/attempts.svg"))
+  }
+
   func testVersionPrintsTheLibraryVersion() {
     XCTAssertEqual(run(["--version"]), 0)
     XCTAssertEqual(stdout, ["trm \(CommandLineTool.version)"])

@@ -293,3 +293,26 @@ final class SudokuStreamTests: XCTestCase {
       try sudoku(plain(0, &r1)).givens, Sudoku.generate(size: 9, givens: target, rng: &r2).givens)
   }
 }
+
+final class LineChartTests: XCTestCase {
+  func testLegendRoomPlainTicksAndSideBySide() throws {
+    let name = "sudoku9_kaggle_beginner (a long legend name)"
+    var chart = LineChart(
+      title: "t", xLabel: "x", yLabel: "y",
+      series: [.init(name: name, points: [(1, 20), (8, 50)], color: "#000", labels: ["20 a", "50 b"])])
+    chart.percentY = false
+    chart.yRange = 0...50
+    let svg = chart.svg(width: 640, height: 400)
+    // The legend's text starts where its longest name still ends inside the document.
+    let legend = try XCTUnwrap(svg.range(of: ">\(name)<"))
+    let tag = svg[..<legend.lowerBound].components(separatedBy: "<text x=\"").last!
+    let x = try XCTUnwrap(Double(tag.prefix { $0 != "\"" }))
+    XCTAssertLessThanOrEqual(x + 6.6 * Double(name.count), 640 + 1e-9, "legend at x = \(x)")
+    XCTAssertTrue(svg.contains(">50<") && svg.contains(">10<") && !svg.contains("%<"), "plain y ticks")
+    XCTAssertTrue(svg.contains(">20 a<") && svg.contains(">50 b<"), "point labels")
+    let two = LineChart.sideBySide([chart, chart], width: 300, height: 200)
+    XCTAssertTrue(two.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"200\""))
+    XCTAssertTrue(two.contains("<svg x=\"0\" width=\"300\"") && two.contains("<svg x=\"300\" width=\"300\""))
+    XCTAssertEqual(two.components(separatedBy: "</svg>").count - 1, 3, "two charts nested in one document")
+  }
+}
