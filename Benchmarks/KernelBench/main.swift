@@ -172,6 +172,11 @@ print(
   String(
     format: "measured FMA peak: %.1f GFLOP/s per core (%@, 16 independent FMA chains)", peak, KernelISA.best.description
   ))
+let peakBothCores = measuredConcurrentFMAPeakGflops(threads: 2)
+print(
+  String(
+    format: "measured FMA peak with 2 cores busy: %.1f GFLOP/s per core (%.0f%% of one core's; 2-thread shares below "
+      + "stay of the one-core figure)", peakBothCores, 100 * peakBothCores / peak))
 print(
   "GEMM C = A·B, GFLOP/s (best of repeats); ISA \(KernelISA.best); blocking mc=\(GemmBlocking.mc) nc"
     + "=\(GemmBlocking.nc) kc=\(GemmBlocking.kc)"

@@ -42,6 +42,12 @@ let profiling = args.contains("--profile")
 let wholeBatch = args.contains("--whole-batch")
 let peak = measuredFMAPeakGflops()
 print(String(format: "measured FMA peak: %.1f GFLOP/s per core (ISA %@)", peak, "\(KernelISA.best)"))
+// The same loop on both cores at once: the ceiling of a 2-thread step (% peak stays of the one-core figure).
+let peakBothCores = measuredConcurrentFMAPeakGflops(threads: 2)
+print(
+  String(
+    format: "measured FMA peak with 2 cores busy: %.1f GFLOP/s per core (%.0f%% of one core's)", peakBothCores,
+    100 * peakBothCores / peak))
 
 func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
 let widths = [6, 10, 5, 5, 4, 12, 15, 13, 8, 13, 16, 13, 7]

@@ -365,3 +365,39 @@ public func measuredFMAPeakGflops(isa: KernelISA = .best, repeats: Int = 5) -> D
   precondition(!sink.isNaN, "FMA peak probe produced NaN")
   return Double(flops) / best / 1e9
 }
+
+/// The FMA peak per core while `threads` cores run the same loop at once: what a step on
+/// `threads` threads can reach at best. Below the one-core figure where the cores slow down
+/// when all run AVX-512, or where two virtual CPUs share one physical core's FMA units.
+/// Each round times every thread's own run; the round's rate per core is its slowest thread's;
+/// best of `repeats` rounds of about 50 ms.
+public func measuredConcurrentFMAPeakGflops(threads: Int, isa: KernelISA = .best, repeats: Int = 5) -> Double {
+  let n = max(1, threads)
+  var iters = 1 << 16
+  var flops = 0
+  // Calibrate on one thread to ~50 ms, long enough for the threads' runs to overlap.
+  while true {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    _ = trm_fma_peak_loop(Int32(isa.rawValue), iters, &flops)
+    if Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 > 0.05 || iters > 1 << 30 { break }
+    iters *= 2
+  }
+  var seconds = [Double](repeating: 0, count: n), sinks = [Float](repeating: 0, count: n)
+  var best = 0.0
+  for _ in 0..<repeats {
+    seconds.withUnsafeMutableBufferPointer { sec in
+      sinks.withUnsafeMutableBufferPointer { sink in
+        let s = SendablePointer(sec.baseAddress!), k = SendablePointer(sink.baseAddress!)
+        parallelFor(n, threads: n) { t in
+          var f = 0
+          let t0 = DispatchTime.now().uptimeNanoseconds
+          k.p[t] += trm_fma_peak_loop(Int32(isa.rawValue), iters, &f)
+          s.p[t] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        }
+      }
+    }
+    best = max(best, Double(flops) / seconds.max()! / 1e9)
+  }
+  precondition(!sinks.contains { $0.isNaN }, "FMA peak probe produced NaN")
+  return best
+}

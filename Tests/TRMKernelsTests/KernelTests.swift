@@ -110,6 +110,17 @@ final class KernelTests: XCTestCase {
     XCTAssertEqual(c3, [0, 0, 0, 0])
   }
 
+  func testFMAPeakProbesCountEachCoreOnce() {
+    // Per core: all cores busy cannot beat one core alone by much (a count of the flops of every
+    // thread against one thread's time would read twice the one-core figure).
+    let one = measuredFMAPeakGflops(repeats: 3)
+    let both = measuredConcurrentFMAPeakGflops(threads: 2, repeats: 3)
+    XCTAssertGreaterThan(one, 0.1)
+    XCTAssertGreaterThan(both, 0.1)
+    XCTAssertLessThan(both, 1.5 * one, "per-core figure with 2 cores busy: \(both) vs one core \(one)")
+    XCTAssertLessThan(measuredConcurrentFMAPeakGflops(threads: 1, repeats: 3), 1.5 * one)
+  }
+
   func testConv3x3MatchesNaiveTwinOnOddShapesAndThreadCounts() {
     for (B, H, W, C) in [(1, 1, 1, 1), (2, 3, 5, 7), (3, 7, 4, 17), (2, 9, 9, 32)] {
       let R = B * H * W
