@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The arithmetic results of issue 13, end to end, with the user commands (presets `addition` and
 # `multiplication`: digit grid, conv mixer, fresh mixed-length problems on the fly):
-#   bash Benchmarks/run-arithmetic.sh              # all: ≈ 1 h 50 min on 2 cores
+#   bash Benchmarks/run-arithmetic.sh              # all: ≈ 1 h 20 min on 2 cores
 #   TASKS="add" bash Benchmarks/run-arithmetic.sh  # one of: add mul3 mul4
 # `trm compare` trains the TRM and then its parameter-matched baseline on the same preset,
 # stream and optimizer steps and scores both on the test file; `trm sweep` then runs the same
