@@ -60,9 +60,10 @@ public struct LineChart: Sendable {
   /// The chart as an `<svg>` element whose first attributes are `root` (the namespace for a
   /// document of its own, a position for one nested in another).
   func render(width: Double, height: Double, root: String) -> String {
-    // The legend sits right of the plot: room for its longest name (≈ 6.6 px a character at 12 px).
+    // The legend sits right of the plot: room for its longest name (≈ 6.6 px a character at 12 px),
+    // at most half the width (a longer name is cut, the plot keeps its room).
     let longest = (series.map(\.name) + references.map(\.name)).map(\.count).max() ?? 0
-    let left = 70.0, right = max(170.0, 50 + 6.6 * Double(longest)), top = 40.0, bottom = 55.0
+    let left = 70.0, right = min(max(170.0, 50 + 6.6 * Double(longest)), 0.5 * width), top = 40.0, bottom = 55.0
     let pw = width - left - right, ph = height - top - bottom
     let xs = series.flatMap { $0.points.map(\.x) }
     let tx: (Double) -> Double = { logX ? log2(max($0, 1e-9)) : $0 }

@@ -296,7 +296,7 @@ final class SudokuStreamTests: XCTestCase {
 
 final class LineChartTests: XCTestCase {
   func testLegendRoomPlainTicksAndSideBySide() throws {
-    let name = "sudoku9_kaggle_beginner (a long legend name)"
+    let name = "sudoku9_kaggle_beginner, a long name"
     var chart = LineChart(
       title: "t", xLabel: "x", yLabel: "y",
       series: [.init(name: name, points: [(1, 20), (8, 50)], color: "#000", labels: ["20 a", "50 b"])])
@@ -314,5 +314,13 @@ final class LineChartTests: XCTestCase {
     XCTAssertTrue(two.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"200\""))
     XCTAssertTrue(two.contains("<svg x=\"0\" width=\"300\"") && two.contains("<svg x=\"300\" width=\"300\""))
     XCTAssertEqual(two.components(separatedBy: "</svg>").count - 1, 3, "two charts nested in one document")
+    // A name too long for any legend: the plot keeps at least half of the width.
+    let long = LineChart(
+      title: "t", xLabel: "x", yLabel: "y",
+      series: [.init(name: String(repeating: "n", count: 300), points: [(1, 0.2), (8, 0.5)], color: "#000")])
+    let xs = long.svg(width: 640, height: 400).components(separatedBy: "<circle class=\"point\" cx=\"").dropFirst()
+      .compactMap { Double($0.prefix { $0 != "\"" }) }
+    XCTAssertEqual(xs.count, 2)
+    XCTAssertGreaterThanOrEqual(xs[1] - xs[0], 0.5 * 640 - 70 - 1e-9, "plot width with a 300-character name: \(xs)")
   }
 }
