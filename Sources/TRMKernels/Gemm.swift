@@ -345,21 +345,12 @@ public func gemmReference(
 /// vector FMA chains in registers, best of `repeats` timed runs of about 20 ms. Benchmarks print
 /// their figures also as a share of it, so numbers from different machines compare.
 public func measuredFMAPeakGflops(isa: KernelISA = .best, repeats: Int = 5) -> Double {
-  var flops = 0
-  var iters = 1 << 16
-  var best = Double.infinity
-  var sink: Float = 0
   // Calibrate to ~20 ms, then keep the fastest run.
-  while true {
-    let t0 = DispatchTime.now().uptimeNanoseconds
-    sink += trm_fma_peak_loop(Int32(isa.rawValue), iters, &flops)
-    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-    if dt > 0.02 || iters > 1 << 30 { best = dt; break }
-    iters *= 2
-  }
+  let calibration = calibratedFMALoop(isa: isa, seconds: 0.02)
+  var flops = calibration.flops, best = calibration.seconds, sink = calibration.sink
   for _ in 0..<repeats {
     let t0 = DispatchTime.now().uptimeNanoseconds
-    sink += trm_fma_peak_loop(Int32(isa.rawValue), iters, &flops)
+    sink += trm_fma_peak_loop(Int32(isa.rawValue), calibration.iters, &flops)
     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
   }
   precondition(!sink.isNaN, "FMA peak probe produced NaN")
@@ -373,15 +364,8 @@ public func measuredFMAPeakGflops(isa: KernelISA = .best, repeats: Int = 5) -> D
 /// best of `repeats` rounds of about 50 ms.
 public func measuredConcurrentFMAPeakGflops(threads: Int, isa: KernelISA = .best, repeats: Int = 5) -> Double {
   let n = max(1, threads)
-  var iters = 1 << 16
-  var flops = 0
-  // Calibrate on one thread to ~50 ms, long enough for the threads' runs to overlap.
-  while true {
-    let t0 = DispatchTime.now().uptimeNanoseconds
-    _ = trm_fma_peak_loop(Int32(isa.rawValue), iters, &flops)
-    if Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 > 0.05 || iters > 1 << 30 { break }
-    iters *= 2
-  }
+  // Calibrated on one thread to ~50 ms, long enough for the threads' runs to overlap.
+  let (iters, flops, _, _) = calibratedFMALoop(isa: isa, seconds: 0.05)
   var seconds = [Double](repeating: 0, count: n), sinks = [Float](repeating: 0, count: n)
   var best = 0.0
   for _ in 0..<repeats {
@@ -400,4 +384,17 @@ public func measuredConcurrentFMAPeakGflops(threads: Int, isa: KernelISA = .best
   }
   precondition(!sinks.contains { $0.isNaN }, "FMA peak probe produced NaN")
   return best
+}
+
+/// The probe loop's iteration count (doubled from 2¹⁶) whose run on one core first takes more than
+/// `seconds`, with that run's flops, time and result.
+func calibratedFMALoop(isa: KernelISA, seconds: Double) -> (iters: Int, flops: Int, seconds: Double, sink: Float) {
+  var iters = 1 << 16, flops = 0
+  while true {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let sink = trm_fma_peak_loop(Int32(isa.rawValue), iters, &flops)
+    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    if dt > seconds || iters > 1 << 30 { return (iters, flops, dt, sink) }
+    iters *= 2
+  }
 }
