@@ -116,7 +116,7 @@ public enum CommandLineTool {
               [--width D] [--heads H] [--blocks B] [--mixer conv|depthwise|attention|mlp] [--positions 1d|2d]
               [--latent-steps n] [--recursions T] [--supervision-steps N_sup] [--optimizer-steps S] [--batch B]
               [--lr X] [--weight-decay X] [--halt-loss-weight X] [--halt-exploration P] [--supervision-warmup S]
-              [--loss stablemax|softmax]
+              [--loss stablemax|softmax] [--solve-stop-rule halting-head|until-stable]
               [--augment K] [--augment-online] [--generate-online | --no-generate-online] [--loop-share P]
               [--curriculum H] [--loss-cells open|all] [--maze-labels canonical|nearest|file] [--no-ema]
               [--one-step-gradient] [--seed S]
@@ -147,6 +147,8 @@ public enum CommandLineTool {
       --init CHECKPOINT: start from that model's weights (EMA) instead of a random init, with this run's data,
                          optimizer and schedule: e.g. a conv model trained on 15×15 mazes continued on 30×30
       --halt-exploration P: share of slots that keep going past a halt to a random 2…N_sup steps (default 0.1)
+      --solve-stop-rule R: how trm solve stops a puzzle early by default, stored in the checkpoint (halting-head, the
+                           default; until-stable in the multiplication preset, whose head stops after one step)
       --micro-batches K: split every batch into K parts whose gradients are averaged; the parts run side by side,
                          one per thread (with --threads K: no hand-off between threads inside an op, ~20% faster
                          on 2 cores). Results depend on K, not on --threads
@@ -160,9 +162,11 @@ public enum CommandLineTool {
                       K steps; the halting head is not consulted (use it on bigger inputs than the training ones)
     """,
     "solve": """
-    trm solve --checkpoint FILE [--data FILE | stdin] [--supervision-steps K] [--no-halt | --until-stable]
-              [--attempts K] [--verify] [--threads N]
-      --until-stable: as in trm eval (instead of the halting head)
+    trm solve --checkpoint FILE [--data FILE | stdin] [--supervision-steps K]
+              [--no-halt | --until-stable | --halting-head] [--attempts K] [--verify] [--threads N]
+      stops each puzzle early by the checkpoint's rule (trm train --solve-stop-rule): the halting head, or for
+      multiplication checkpoints the first step that leaves the answer unchanged; at most K steps
+      --until-stable, --halting-head: that rule instead; --no-halt: all K steps
     """,
     "trace":
       "trm trace --checkpoint FILE --data FILE [--index N (1)] [--supervision-steps K] --out FILE.svg [--threads N]",

@@ -5,14 +5,16 @@ extension CommandLineTool {
   /// `trm solve`: prints `INPUT,ANSWER` lines for puzzles from a file or stdin.
   static func solve(_ args: [String]) throws -> Int32 {
     let a = try Arguments(
-      args, command: "solve", flags: ["verify", "no-halt", "until-stable"],
+      args, command: "solve", flags: ["verify", "no-halt", "until-stable", "halting-head"],
       options: ["checkpoint", "data", "supervision-steps", "threads", "attempts"],
       aliases: ["steps": "supervision-steps"])
     let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
-    r.stopsWhenStable = a.has("until-stable")
-    if a.has("no-halt") && a.has("until-stable") {
-      throw UsageError("--no-halt and --until-stable contradict each other: choose one")
+    let rules = ["no-halt", "until-stable", "halting-head"].filter { a.has($0) }
+    if rules.count > 1 {
+      throw UsageError(rules.map { "--" + $0 }.joined(separator: " and ") + " contradict each other: choose one")
     }
+    if a.has("until-stable") { r.solveStopRule = .untilStable }
+    if a.has("halting-head") { r.solveStopRule = .haltingHead }
     // Streamed: lines are read, solved and printed in batches of 256, so the first answers come
     // out at once and memory stays flat whatever the input size.
     let path = a.string("data")

@@ -10,7 +10,7 @@ extension CommandLineTool {
     "threads",
     "checkpoint-every", "validate-every", "out", "resume", "valid-supervision-steps", "halt-loss-weight",
     "supervision-warmup", "positions", "loss-cells", "loop-share", "halt-exploration",
-    "micro-batches", "maze-labels", "init", "curriculum",
+    "micro-batches", "maze-labels", "init", "curriculum", "solve-stop-rule",
   ]
   static let trainFlags: Set<String> = [
     "no-ema", "one-step-gradient", "augment-online", "generate-online", "no-generate-online",
@@ -72,6 +72,12 @@ extension CommandLineTool {
     if let wd = try a.double("weight-decay", min: 0, max: 100) { s.training.weightDecay = wd }
     if let h = try a.double("halt-loss-weight", min: 0, max: 100) { s.training.haltLossWeight = h }
     if let p = try a.double("halt-exploration", min: 0, max: 1) { s.model.haltExploration = p }
+    if let r = a.string("solve-stop-rule") {
+      guard let v = StopRule(rawValue: r) else {
+        throw UsageError("--solve-stop-rule must be \(StopRule.allCases.map(\.rawValue).joined(separator: " or "))")
+      }
+      s.model.solveStopRule = v
+    }
     if let w = try a.int("supervision-warmup", min: 0, max: 100_000_000) { s.training.supervisionWarmup = w }
     if let k = try a.int("micro-batches", min: 1, max: 256) { s.training.microBatches = k == 1 ? nil : k }
     if let l = a.string("loss") {

@@ -7,6 +7,7 @@
 @_exported import struct TRMModel.RecursionBudget
 @_exported import enum TRMModel.TokenMixer
 @_exported import enum TRMModel.ModelKind
+@_exported import enum TRMModel.StopRule
 @_exported import enum TRMModel.ModelError
 @_exported import class TRMModel.RecursiveModel
 @_exported import enum TRMKernels.CrossEntropyKind

@@ -101,8 +101,14 @@ public final class Reasoner {
   /// Stop a puzzle at the first supervision step (from the second on) that leaves its answer
   /// unchanged, and ignore the halting head: a stop rule that does not depend on the size the
   /// head was trained at (a 4-digit multiplication head stops 6-digit products after one step).
-  /// Runs at most the budget's (or the call's) supervision steps.
+  /// Runs at most the budget's (or the call's) supervision steps. Applies to `solve` and
+  /// `score`, with or without `halt`.
   public var stopsWhenStable = false
+  /// How `solve(halt: true)` stops a puzzle early: the model's own rule
+  /// (`ModelConfig.solveStopRule`, set by the multiplication preset to `.untilStable`), else the
+  /// halting head. Set it to override. `score(halt: true)` always uses the halting head (the
+  /// figure published as "with halting"); `stopsWhenStable` overrides both.
+  public var solveStopRule: StopRule
 
   /// Loads a checkpoint written by `trm train` or `save(to:)` (EMA weights when present).
   public init(checkpoint: URL, threads: Int = 1) throws {
@@ -110,6 +116,7 @@ public final class Reasoner {
     model = try file.model()
     layout = try file.taskLayout()
     budget = model.config.budget
+    solveStopRule = model.config.solveStopRule ?? .haltingHead
     self.threads = threads
   }
 
@@ -119,6 +126,7 @@ public final class Reasoner {
     self.layout = layout
     self.threads = threads
     budget = model.config.budget
+    solveStopRule = model.config.solveStopRule ?? .haltingHead
   }
 
   /// Writes the model and its task layout: a checkpoint that `Reasoner(checkpoint:)`, `trm eval`
@@ -158,6 +166,7 @@ public final class Reasoner {
       layout: other, threads: threads)
     r.budget = budget
     r.stopsWhenStable = stopsWhenStable
+    r.solveStopRule = solveStopRule
     return r
   }
 
@@ -177,7 +186,7 @@ public final class Reasoner {
   }
 
   /// Solves a batch. `supervisionSteps` defaults to `budget.supervisionSteps`; with `halt` each
-  /// puzzle stops at the first step whose halt logit is positive.
+  /// puzzle stops early by `solveStopRule` (the halting head unless the model says otherwise).
   /// Puzzles of other sizes than the training layout (a file may mix maze sizes) are grouped
   /// by size and each group runs the same weights at its size (`adapted(to:)`).
   public func solve(_ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = true) throws -> [Solution] {
@@ -191,9 +200,10 @@ public final class Reasoner {
       return out.compactMap { $0 }
     }
     let inputs = try puzzles.map { try layout.inputTokens($0) }
+    let untilStable = stopsWhenStable || (halt && solveStopRule == .untilStable)
     let preds = Evaluator.predict(
       model: model, inputs: inputs, budget: try budget(supervisionSteps: supervisionSteps),
-      halt: halt && !stopsWhenStable, untilStable: stopsWhenStable, threads: threads)
+      halt: halt && !untilStable, untilStable: untilStable, threads: threads)
     return zip(puzzles, preds).map { p, pred in
       let (text, verdict) = layout.answer(for: p, tokens: pred.tokens)
       let label = (try? layout.example(p)).map { $0.grade(pred.tokens).exact }

@@ -80,6 +80,17 @@ final class CommandLineTests: CLITestCase {
     let validCount = stderr.filter { $0.contains(": valid") }.count
     _ = run(["verify", "--data", p("solved.txt")])
     XCTAssertEqual(stdout.last, "\(validCount) valid, \(64 - validCount) invalid")
+    // Stop rules: --halting-head is the tiny preset's own (same answers); two rules at once are refused.
+    let defaultAnswers = try String(contentsOfFile: p("solved.txt"), encoding: .utf8).split(separator: "\n").map(String.init)
+    XCTAssertEqual(
+      run(["solve", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--halting-head"]), 0)
+    XCTAssertEqual(stdout, defaultAnswers)
+    XCTAssertEqual(
+      run([
+        "solve", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--halting-head",
+        "--until-stable",
+      ]), 2)
+    XCTAssertTrue(stderr.last?.contains("--until-stable and --halting-head contradict") == true, "\(stderr)")
 
     XCTAssertEqual(
       run([
@@ -311,6 +322,7 @@ final class CommandLineTests: CLITestCase {
       ["generate", "arithmetic", "--digits", "4", "--carry-chain", "4", "--count", "2", "--out", p("m")],
       ["train", "--data", p("sums.txt"), "--out", p("r"), "--halt-exploration", "1.5"],
       ["train", "--data", p("sums.txt"), "--out", p("r"), "--micro-batches", "3", "--batch", "8"],
+      ["train", "--data", p("sums.txt"), "--out", p("r"), "--solve-stop-rule", "never"],
     ]
     try "1+1\n".write(toFile: p("sums.txt"), atomically: true, encoding: .utf8)
     for c in cases {
@@ -318,6 +330,7 @@ final class CommandLineTests: CLITestCase {
       XCTAssertEqual(stderr.count, 1, "\(c): \(stderr)")
       XCTAssertTrue(stderr[0].hasPrefix("error: "), stderr[0])
       if c.contains("--halt-exploration") { XCTAssertTrue(stderr[0].contains("halt-exploration"), stderr[0]) }
+      if c.contains("never") { XCTAssertTrue(stderr[0].contains("halting-head or until-stable"), stderr[0]) }
     }
     try "1.3.....2......1,1234341221434321\n12\n".write(toFile: p("bad.txt"), atomically: true, encoding: .utf8)
     XCTAssertEqual(run(["verify", "--data", p("bad.txt")]), 1)

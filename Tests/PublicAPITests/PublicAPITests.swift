@@ -41,6 +41,49 @@ final class PublicAPITests: XCTestCase {
     XCTAssertEqual(
       try reasoner.score(heldOut.puzzles).verifiedAccuracy, score.verifiedAccuracy, "loading is deterministic")
   }
+
+  /// A checkpoint carries the stop rule `solve` uses by default: the halting head unless the
+  /// config says `.untilStable` (the multiplication preset); `score(halt: true)` keeps the head.
+  func testSolveStopsByTheCheckpointsRuleWhileScoreKeepsTheHead() throws {
+    XCTAssertEqual(try Preset.named("multiplication").modelConfig(for: .arithmeticGrid(op: .multiply, digits: 3))
+      .solveStopRule, .untilStable)
+    XCTAssertNil(try Preset.named("sudoku9").modelConfig(for: .sudoku(size: 9)).solveStopRule)
+    var options = GeneratorOptions()
+    options.sudokuSize = 4
+    options.sudokuGivens = 6
+    let puzzles = PuzzleSet.generate(task: .sudoku, count: 48, seed: 11, options: options).puzzles
+    var setup = try TrainingSetup(puzzles: PuzzleSet(task: .sudoku, puzzles: puzzles), preset: "tiny")
+    setup.model.supervisionSteps = 6
+    XCTAssertNil(baselineConfig(matching: { var c = setup.model; c.solveStopRule = .untilStable; return c }())
+      .solveStopRule, "the baseline has no early stop to choose")
+    // An untrained model whose head halts at once (bias +5): the head stops every puzzle after
+    // one step, the answers of an untrained model keep changing (so until-stable runs longer).
+    func model() throws -> RecursiveModel {
+      let m = try RecursiveModel(config: setup.model, seed: 2)
+      m.haltBias?.value.withMutableData { $0[0] = 5 }
+      return m
+    }
+    let plain = Reasoner(model: try model(), layout: setup.layout)
+    let head = try plain.solve(puzzles).map(\.supervisionSteps)
+    XCTAssertEqual(head, Array(repeating: 1, count: 48))
+    plain.stopsWhenStable = true
+    let stable = try plain.solve(puzzles).map(\.supervisionSteps)
+    XCTAssertTrue(stable.allSatisfy { $0 >= 2 }, "\(stable)")
+
+    setup.model.solveStopRule = .untilStable
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try Reasoner(model: try model(), layout: setup.layout).save(to: url)
+    let loaded = try Reasoner(checkpoint: url)
+    XCTAssertEqual(loaded.solveStopRule, .untilStable)
+    XCTAssertEqual(try loaded.solve(puzzles).map(\.supervisionSteps), stable, "solve follows the checkpoint's rule")
+    XCTAssertEqual(try loaded.solve(puzzles, halt: false).map(\.supervisionSteps), Array(repeating: 6, count: 48))
+    XCTAssertEqual(
+      try loaded.score(puzzles, halt: true).meanSupervisionSteps,
+      Double(head.reduce(0, +)) / Double(head.count), accuracy: 1e-12, "score(halt:) is the halting head")
+    loaded.solveStopRule = .haltingHead
+    XCTAssertEqual(try loaded.solve(puzzles).map(\.supervisionSteps), head, "the caller can override the rule")
+  }
 }
 
 /// The maze claim at CI size: a conv-mixer TRM trained only on fresh generated 7×7 mazes solves
