@@ -38,6 +38,32 @@ package enum GemmBlocking {
   /// Target k length of one chunk, and the most chunks.
   package static let splitChunk = 2048
   package static let maxChunks = 8
+
+  /// Whether a row-major B with `ldb` floats per row, under op(A) with `m` rows, is read in place.
+  package static func readsBInPlace(m: Int, ldb: Int) -> Bool { m <= inPlaceBRows && ldb < 512 && ldb % 16 == 0 }
+
+  /// Whether a weight-gradient product C[m×n] = Aᵀ·B over k rows (A: k×m, B: k×n, both dense)
+  /// runs faster as Cᵀ = Bᵀ·A. Chosen from both orientations timed on the presets' shapes
+  /// (`KernelBench --shape m,n,k,ta`, Xeon, 1 and 2 threads, alternating; results README). The
+  /// k-long second operand is either read in place or packed whole, and a packed copy past
+  /// 16 MiB costs about as much as the product (128×512×20736: 63 → 117 GFLOP/s transposed,
+  /// where B is read in place; at k = 2624 packing wins, 142 vs 136):
+  /// - both read in place: the orientation with fewer output rows (352×64×1792: 98 → 135);
+  /// - only the given one: as given;
+  /// - only the transposed one: transposed when the given one would pack more than 16 MiB;
+  /// - neither: the smaller packed copy when the given one passes 16 MiB (512×2048×5184: 87 →
+  ///   133), else transposed only when B's rows are not whole register tiles and the other copy
+  ///   stays within 16 MiB (512×82×4096: 101 → 126; ×16384: 88 → 44).
+  package static func computesTransposed(m: Int, n: Int, k: Int) -> Bool {
+    let given = readsBInPlace(m: m, ldb: n), flipped = readsBInPlace(m: n, ldb: m)
+    let limit = 4 << 20  // floats: 16 MiB
+    switch (given, flipped) {
+    case (true, true): return m > n
+    case (true, false): return false
+    case (false, true): return k * n > limit
+    case (false, false): return k * n > limit ? k * m < k * n : n % 32 != 0 && k * m <= limit
+    }
+  }
 }
 
 /// What `gemm` does with each finished register tile.
@@ -49,6 +75,18 @@ public enum GemmEpilogue: Sendable {
   /// register tile holds NR/2 gate columns and the matching NR/2 up columns; the whole reduction
   /// runs in one pass (kc = K) before the tile becomes outputs. Needs alpha 1, no accumulation.
   case swiglu
+}
+
+/// Which way round `gemm` computes a weight-gradient product C = Aᵀ·B (transA, not transB).
+public enum GemmOrientation: Sendable {
+  /// By shape (`GemmBlocking.computesTransposed`).
+  case automatic
+  /// C = Aᵀ·B as asked.
+  case asGiven
+  /// Cᵀ = Bᵀ·A into a scratch matrix (holding Cᵀ first when accumulating), then transposed into C.
+  /// Every element gets the same fused multiply-adds in the same order as `asGiven`, so the
+  /// bits are equal; only the memory traffic differs.
+  case transposed
 }
 
 /// C[M x N] = alpha * op(A) * op(B) (+ C when `accumulate`), or with `epilogue: .swiglu`
@@ -65,7 +103,38 @@ public func gemm(
   transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
   accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
-  threads: Int = 1, isa: KernelISA = .best, workspace: GemmWorkspace? = nil, epilogue: GemmEpilogue = .none
+  threads: Int = 1, isa: KernelISA = .best, workspace: GemmWorkspace? = nil, epilogue: GemmEpilogue = .none,
+  orientation: GemmOrientation = .automatic
+) {
+  let weightGradient = transA && !transB && epilogue == .none && ldc == n && m > 0 && n > 0 && k > 0
+  let flip: Bool
+  switch orientation {
+  case .automatic: flip = weightGradient && GemmBlocking.computesTransposed(m: m, n: n, k: k)
+  case .asGiven: flip = false
+  case .transposed: flip = weightGradient
+  }
+  if flip {
+    precondition(lda >= m && ldb >= n, "gemm: lda \(lda) or ldb \(ldb) too small")
+    let owned = workspace == nil ? UnsafeMutablePointer<Float>.allocate(capacity: m * n) : nil
+    defer { owned?.deallocate() }
+    let t = owned ?? workspace!.transposedBuffer(capacity: m * n)
+    if accumulate { transposeLast2(c, t, batch: 1, rows: m, cols: n, accumulate: false, threads: threads, isa: isa) }
+    gemmDriver(
+      transA: true, transB: false, m: n, n: m, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda,
+      accumulate: accumulate, c: t, ldc: m, threads: threads, isa: isa, workspace: workspace, epilogue: .none)
+    transposeLast2(t, c, batch: 1, rows: n, cols: m, accumulate: false, threads: threads, isa: isa)
+    return
+  }
+  gemmDriver(
+    transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+    accumulate: accumulate, c: c, ldc: ldc, threads: threads, isa: isa, workspace: workspace, epilogue: epilogue)
+}
+
+private func gemmDriver(
+  transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+  accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
+  threads: Int, isa: KernelISA, workspace: GemmWorkspace?, epilogue: GemmEpilogue
 ) {
   let fused = epilogue == .swiglu
   precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
@@ -106,7 +175,7 @@ public func gemm(
   // otherwise each 32-float read straddles extra lines, or consecutive k steps fall into a few L1
   // sets and new pages the prefetcher does not follow (Xeon, 1 thread, weight-gradient shapes
   // m×n×k with Aᵀ: 512×82×8192 40 → 74 GFLOP/s packed, 128×512×8192 63 → 99).
-  let bInPlace = !fused && !transB && m <= GemmBlocking.inPlaceBRows && ldb < 512 && ldb % 16 == 0
+  let bInPlace = !fused && !transB && GemmBlocking.readsBInPlace(m: m, ldb: ldb)
 
   // 1. Pack all of op(B): block (p0, panel jp) lives at p0 * nPanels * nr + jp * kw * nr.
   let owned = workspace == nil ? UnsafeMutablePointer<Float>.allocate(capacity: k * nPanels * nr) : nil
@@ -230,8 +299,10 @@ public func gemm(
 /// allocations go to mmap and are zero-filled by the kernel on every call). Not thread-safe:
 /// one `gemm` at a time per workspace. Owned by the caller (e.g. a training loop's buffer pool).
 public final class GemmWorkspace: @unchecked Sendable {
-  private let packed = GrowableBuffer(), partials = GrowableBuffer()
+  private let packed = GrowableBuffer(), partials = GrowableBuffer(), transposed = GrowableBuffer()
   public init() {}
+  /// The scratch Cᵀ of a product computed the other way round (`GemmOrientation.transposed`).
+  func transposedBuffer(capacity n: Int) -> UnsafeMutablePointer<Float> { transposed.pointer(capacity: n) }
   /// The packing buffer for op(B).
   func buffer(capacity n: Int) -> UnsafeMutablePointer<Float> { packed.pointer(capacity: n) }
   /// A second buffer, for the partial sums of a k-split product.

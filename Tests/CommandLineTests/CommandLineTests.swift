@@ -81,7 +81,8 @@ final class CommandLineTests: CLITestCase {
     _ = run(["verify", "--data", p("solved.txt")])
     XCTAssertEqual(stdout.last, "\(validCount) valid, \(64 - validCount) invalid")
     // Stop rules: --halting-head is the tiny preset's own (same answers); two rules at once are refused.
-    let defaultAnswers = try String(contentsOfFile: p("solved.txt"), encoding: .utf8).split(separator: "\n").map(String.init)
+    let defaultAnswers = try String(contentsOfFile: p("solved.txt"), encoding: .utf8).split(separator: "\n")
+      .map(String.init)
     XCTAssertEqual(
       run(["solve", "--checkpoint", p("run/model.safetensors"), "--data", p("train.txt"), "--halting-head"]), 0)
     XCTAssertEqual(stdout, defaultAnswers)

@@ -92,6 +92,39 @@ final class KernelTests: XCTestCase {
     XCTAssertEqual(outs[0], outs[2])
   }
 
+  /// A weight-gradient product computed the other way round (Cᵀ = Bᵀ·A, then transposed) gives
+  /// the same bits as the product as asked: with and without accumulation, alpha ≠ 1, a split k,
+  /// ragged tiles, in-place and packed B, every ISA, 1 and 2 threads; and both match the naive twin.
+  func testWeightGradientOrientationsAreBitIdentical() {
+    for isa in KernelISA.supported {
+      for (m, n, k) in [(1, 1, 1), (13, 40, 300), (64, 257, 700), (40, 128, 900), (37, 45, 4100)] {
+        let a = randomTensor([k * m], seed: 21).scalars, b = randomTensor([k * n], seed: 22).scalars
+        for accumulate in [false, true] {
+          for threads in [1, 2] {
+            let start = randomTensor([m * n], seed: 23).scalars
+            var outs: [[Float]] = []
+            for o in [GemmOrientation.asGiven, .transposed, .automatic] {
+              var c = start
+              gemm(
+                transA: true, transB: false, m: m, n: n, k: k, alpha: 0.5, a: a, lda: m, b: b, ldb: n,
+                accumulate: accumulate, c: &c, ldc: n, threads: threads, isa: isa, orientation: o)
+              outs.append(c)
+            }
+            let what = "\(isa) \(m)x\(n)x\(k) acc=\(accumulate) threads=\(threads)"
+            XCTAssertEqual(outs[0], outs[1], what)
+            XCTAssertEqual(outs[0], outs[2], what)
+            if threads == 2 { continue }
+            var want = start
+            gemmReference(
+              transA: true, transB: false, m: m, n: n, k: k, alpha: 0.5, a: a, lda: m, b: b, ldb: n,
+              accumulate: accumulate, c: &want, ldc: n)
+            XCTAssertLessThan(maxRelativeDifference(outs[1], want).error, 1e-4, what)
+          }
+        }
+      }
+    }
+  }
+
   func testGemmWithStridedOperandsAndZeroK() {
     // Leading dimensions larger than the logical width (as attention uses on qkv).
     let (m, n, k, lda, ldb, ldc) = (5, 7, 9, 20, 11, 13)
