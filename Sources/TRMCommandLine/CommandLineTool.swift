@@ -148,7 +148,7 @@ public enum CommandLineTool {
                          optimizer and schedule: e.g. a conv model trained on 15×15 mazes continued on 30×30
       --halt-exploration P: share of slots that keep going past a halt to a random 2…N_sup steps (default 0.1)
       --solve-stop-rule R: how trm solve stops a puzzle early by default, stored in the checkpoint (halting-head, the
-                           default; until-stable in the multiplication preset, whose head stops after one step)
+                           default; until-stable in the arithmetic presets, whose heads stop after one step)
       --micro-batches K: split every batch into K parts whose gradients are averaged; the parts run side by side,
                          one per thread (with --threads K: no hand-off between threads inside an op, ~20% faster
                          on 2 cores). Results depend on K, not on --threads
@@ -165,7 +165,7 @@ public enum CommandLineTool {
     trm solve --checkpoint FILE [--data FILE | stdin] [--supervision-steps K]
               [--no-halt | --until-stable | --halting-head] [--attempts K] [--verify] [--threads N]
       stops each puzzle early by the checkpoint's rule (trm train --solve-stop-rule): the halting head, or for
-      multiplication checkpoints the first step that leaves the answer unchanged; at most K steps
+      arithmetic checkpoints the first step that leaves the answer unchanged; at most K steps
       --until-stable, --halting-head: that rule instead; --no-halt: all K steps
     """,
     "trace":

@@ -107,8 +107,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
   /// `halt_exploration_prob`, 0.1).
   public var haltExploration: Double = 0.1
   /// The stop rule a solve uses by default (`Reasoner.solve(halt: true)`, `trm solve`); nil: the
-  /// halting head. Presets whose head is known to stop too soon set `.untilStable`
-  /// (multiplication: after one step, 91.8% of 4×4 products against 98.4% until stable).
+  /// halting head. Presets whose head is known to stop too soon set `.untilStable` (the
+  /// arithmetic ones: after one step, 91.8% of 4×4 products against 98.4% until stable).
   /// Not used in training; absent from checkpoints that leave it nil.
   public var solveStopRule: StopRule?
   /// Rotary base (reference `rope_theta`).

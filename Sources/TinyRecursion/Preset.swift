@@ -160,10 +160,11 @@ public struct Preset: Sendable, Equatable {
     // trained on states after its answer was right, and drifts when run longer (3×3 at 8 steps:
     // 95.1% with 0.1, 99.8% with 0.5; 4×4: 90.4% → 98.2%; Benchmarks/results/README.md).
     out["multiplication"]?.haltExploration = 0.5
-    // Its halting head still stops after about one step (4×4 test: 91.8% at 1.02 steps; 5×5
-    // products, never trained on: 10.0%), while the answer keeps improving: solves stop when
-    // the answer stops changing instead (98.4% at 2.18 steps; 5×5: 89.5% at 3.33).
-    out["multiplication"]?.solveStopRule = .untilStable
+    // Both arithmetic heads stop after about one step, trained on short numbers, while a longer
+    // product or carry still needs more: solves stop when the answer stops changing instead
+    // (4×4 products: 91.8% → 98.4% at 2.18 steps, 5×5: 10.0% → 89.5%; 32-digit sums with a
+    // 24-place carry chain: 68.8% → 100% at 2.51 steps; Benchmarks/results/README.md).
+    for name in ["addition", "multiplication"] { out[name]?.solveStopRule = .untilStable }
     return out
   }()
 }

@@ -105,7 +105,7 @@ public final class Reasoner {
   /// `score`, with or without `halt`.
   public var stopsWhenStable = false
   /// How `solve(halt: true)` stops a puzzle early: the model's own rule
-  /// (`ModelConfig.solveStopRule`, set by the multiplication preset to `.untilStable`), else the
+  /// (`ModelConfig.solveStopRule`, set by the arithmetic presets to `.untilStable`), else the
   /// halting head. Set it to override. `score(halt: true)` always uses the halting head (the
   /// figure published as "with halting"); `stopsWhenStable` overrides both.
   public var solveStopRule: StopRule

@@ -43,10 +43,12 @@ final class PublicAPITests: XCTestCase {
   }
 
   /// A checkpoint carries the stop rule `solve` uses by default: the halting head unless the
-  /// config says `.untilStable` (the multiplication preset); `score(halt: true)` keeps the head.
+  /// config says `.untilStable` (the arithmetic presets); `score(halt: true)` keeps the head.
   func testSolveStopsByTheCheckpointsRuleWhileScoreKeepsTheHead() throws {
     XCTAssertEqual(try Preset.named("multiplication").modelConfig(for: .arithmeticGrid(op: .multiply, digits: 3))
       .solveStopRule, .untilStable)
+    XCTAssertEqual(
+      try Preset.named("addition").modelConfig(for: .arithmeticGrid(op: .add, digits: 8)).solveStopRule, .untilStable)
     XCTAssertNil(try Preset.named("sudoku9").modelConfig(for: .sudoku(size: 9)).solveStopRule)
     var options = GeneratorOptions()
     options.sudokuSize = 4
