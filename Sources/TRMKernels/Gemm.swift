@@ -61,7 +61,7 @@ package enum GemmBlocking {
     case (true, true): return m > n
     case (true, false): return false
     case (false, true): return k * n > limit
-    case (false, false): return k * n > limit ? k * m < k * n : n % 32 != 0 && k * m <= limit
+    case (false, false): return k * n > limit ? m < n : n % 32 != 0 && k * m <= limit
     }
   }
 }
@@ -114,7 +114,6 @@ public func gemm(
   case .transposed: flip = weightGradient
   }
   if flip {
-    precondition(lda >= m && ldb >= n, "gemm: lda \(lda) or ldb \(ldb) too small")
     let owned = workspace == nil ? UnsafeMutablePointer<Float>.allocate(capacity: m * n) : nil
     defer { owned?.deallocate() }
     let t = owned ?? workspace!.transposedBuffer(capacity: m * n)

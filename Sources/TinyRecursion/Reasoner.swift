@@ -111,13 +111,9 @@ public final class Reasoner {
   public var solveStopRule: StopRule
 
   /// Loads a checkpoint written by `trm train` or `save(to:)` (EMA weights when present).
-  public init(checkpoint: URL, threads: Int = 1) throws {
+  public convenience init(checkpoint: URL, threads: Int = 1) throws {
     let file = try Checkpoint.read(checkpoint)
-    model = try file.model()
-    layout = try file.taskLayout()
-    budget = model.config.budget
-    solveStopRule = model.config.solveStopRule ?? .haltingHead
-    self.threads = threads
+    self.init(model: try file.model(), layout: try file.taskLayout(), threads: threads)
   }
 
   /// Wraps an in-memory model.
@@ -170,6 +166,13 @@ public final class Reasoner {
     return r
   }
 
+  /// The evaluator's two stop switches for a call with `halt` whose early stop is `rule`
+  /// (`stopsWhenStable` overrides both).
+  func stopSwitches(halt: Bool, rule: StopRule) -> (halt: Bool, untilStable: Bool) {
+    let untilStable = stopsWhenStable || (halt && rule == .untilStable)
+    return (halt && !untilStable, untilStable)
+  }
+
   /// The budget for one call, checked (n ≤ 256, T ≤ 256, N_sup ≤ 1024): a typo cannot make a
   /// solve run for ever.
   func budget(supervisionSteps: Int?) throws -> RecursionBudget {
@@ -200,10 +203,10 @@ public final class Reasoner {
       return out.compactMap { $0 }
     }
     let inputs = try puzzles.map { try layout.inputTokens($0) }
-    let untilStable = stopsWhenStable || (halt && solveStopRule == .untilStable)
+    let stop = stopSwitches(halt: halt, rule: solveStopRule)
     let preds = Evaluator.predict(
       model: model, inputs: inputs, budget: try budget(supervisionSteps: supervisionSteps),
-      halt: halt && !untilStable, untilStable: untilStable, threads: threads)
+      halt: stop.halt, untilStable: stop.untilStable, threads: threads)
     return zip(puzzles, preds).map { p, pred in
       let (text, verdict) = layout.answer(for: p, tokens: pred.tokens)
       let label = (try? layout.example(p)).map { $0.grade(pred.tokens).exact }
@@ -229,9 +232,10 @@ public final class Reasoner {
         msPerExample: mean(\.msPerExample),
         flopsPerExample: mean(\.flopsPerExample))
     }
+    let stop = stopSwitches(halt: halt, rule: .haltingHead)
     return try scoreSuite(
       model: model, layout: layout, puzzles: puzzles, budget: try budget(supervisionSteps: supervisionSteps),
-      halt: halt && !stopsWhenStable, untilStable: stopsWhenStable, threads: threads)
+      halt: stop.halt, untilStable: stop.untilStable, threads: threads)
   }
 }
 
