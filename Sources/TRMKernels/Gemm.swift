@@ -39,6 +39,13 @@ package enum GemmBlocking {
   package static let splitChunk = 2048
   package static let maxChunks = 8
 
+  /// Whether each output block packs its own block of op(B) as it goes (one block of rows: no
+  /// other task would reuse it) rather than all of op(B) being packed up front and shared.
+  /// Measured in one process, alternating, best of 7 (Xeon; 1 / 2 threads, GFLOP/s, up front →
+  /// per task): 128×512×2624 Aᵀ 142 → 165 / 216 → 276; 96×512×4096 Aᵀ 139 → 165;
+  /// 82×512×4096 Aᵀ 134 → 141 / 225 → 275; 96×1024×512 (2 threads) 186 → 252.
+  package static func packsBPerTask(m: Int) -> Bool { m <= mc }
+
   /// Whether a row-major B with `ldb` floats per row, under op(A) with `m` rows, is read in place.
   package static func readsBInPlace(m: Int, ldb: Int) -> Bool { m <= inPlaceBRows && ldb < 512 && ldb % 16 == 0 }
 
@@ -157,12 +164,24 @@ private func gemmDriver(
   // jp*half..<+half then the same up columns, so the packed width is nPanels * NR.
   let nPanels = fused ? (outCols + half - 1) / half : (n + nr - 1) / nr
   let nSpan = fused ? nPanels * nr : n
-  // Output blocks only set the parallel grain (B is packed once, A read in place), so narrow
-  // the column blocks when there would be fewer than two blocks per worker.
+  // Small outputs with long sums (weight gradients) have too few output blocks to keep the
+  // workers busy, so their k range is split into a fixed number of chunks — fixed by the shape,
+  // not by `threads`, so the bits do not depend on the thread count: chunk 0 goes into C, the
+  // others into partial buffers that are then added to C in chunk order.
+  let kBlocks = (k + kc - 1) / kc
+  let wantChunks = !fused && m * n <= GemmBlocking.splitOutputs && k >= 2 * GemmBlocking.splitChunk
+    ? min(GemmBlocking.maxChunks, k / GemmBlocking.splitChunk) : 1
+  let blocksPerChunk = (kBlocks + wantChunks - 1) / wantChunks
+  let kChunks = (kBlocks + blocksPerChunk - 1) / blocksPerChunk
+  // Output blocks and chunks only set the parallel grain (B is packed once, A read in place), so
+  // narrow the column blocks when there would be fewer than two tasks per worker. Not further:
+  // each column block of a transposed A packs the same A block again (a 512×128 weight gradient
+  // over k = 20736 rows in 8 chunks, 2 threads: 148–187 → 156–241 GFLOP/s once its three row
+  // blocks × 8 chunks stopped being narrowed to 64 columns).
   var nc = GemmBlocking.nc
   let mBlocksFull = (m + mc - 1) / mc
-  if threads > 1 && mBlocksFull * ((nSpan + nc - 1) / nc) < 2 * threads {
-    let want = (2 * threads + mBlocksFull - 1) / mBlocksFull
+  if threads > 1 && mBlocksFull * kChunks * ((nSpan + nc - 1) / nc) < 2 * threads {
+    let want = (2 * threads + mBlocksFull * kChunks - 1) / (mBlocksFull * kChunks)
     nc = max(nr, ((nSpan + want - 1) / want + nr - 1) / nr * nr)
   }
   let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
@@ -176,47 +195,48 @@ private func gemmDriver(
   // m×n×k with Aᵀ: 512×82×8192 40 → 74 GFLOP/s packed, 128×512×8192 63 → 99).
   let bInPlace = !fused && !transB && GemmBlocking.readsBInPlace(m: m, ldb: ldb)
 
-  // 1. Pack all of op(B): block (p0, panel jp) lives at p0 * nPanels * nr + jp * kw * nr.
-  let owned = workspace == nil ? UnsafeMutablePointer<Float>.allocate(capacity: k * nPanels * nr) : nil
-  defer { owned?.deallocate() }
-  let bPack = owned ?? workspace!.buffer(capacity: k * nPanels * nr)
-  let pbp = SendablePointer(bPack)
-  let panelsPerTask = max(1, nPanels / max(1, threads * 4))
-  let packTasks = (nPanels + panelsPerTask - 1) / panelsPerTask
-  parallelFor(packTasks, threads: small ? 1 : threads) { t in
-    let jp0 = t * panelsPerTask, jp1 = min(nPanels, jp0 + panelsPerTask)
-    var p0 = 0
-    while p0 < k {
-      let kw = min(kc, k - p0)
-      for jp in jp0..<jp1 {
-        let dst = pbp.p + p0 * nPanels * nr + jp * kw * nr
-        if fused {
-          let cols = min(half, outCols - jp * half)
-          packB(
-            pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: jp * half, cols: cols, width: half, ld: nr, into: dst)
-          packB(
-            pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: outCols + jp * half, cols: cols, width: half, ld: nr,
-            into: dst + half)
-        } else {
-          let cols = min(nr, n - jp * nr)
-          if bInPlace && cols == nr { continue }
-          packB(pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: jp * nr, cols: cols, width: nr, ld: nr, into: dst)
-        }
+  // Packs rows p0..<p0+kw of panels jps of op(B); panel jp at base + (jp - jpBase) * kw * nr.
+  let packPanels = { (p0: Int, kw: Int, jps: Range<Int>, jpBase: Int, base: UnsafeMutablePointer<Float>) in
+    for jp in jps {
+      let dst = base + (jp - jpBase) * kw * nr
+      if fused {
+        let cols = min(half, outCols - jp * half)
+        packB(pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: jp * half, cols: cols, width: half, ld: nr, into: dst)
+        packB(
+          pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: outCols + jp * half, cols: cols, width: half, ld: nr,
+          into: dst + half)
+      } else {
+        let cols = min(nr, n - jp * nr)
+        if bInPlace && cols == nr { continue }
+        packB(pb.p, ldb: ldb, trans: transB, p0: p0, kw: kw, j0: jp * nr, cols: cols, width: nr, ld: nr, into: dst)
       }
-      p0 += kw
+    }
+  }
+  // 1. With one block of rows nothing reuses a packed block of B across tasks, so each task packs
+  // its (kc x nc) block of B just before using it, into a buffer that stays in L2, instead of
+  // all of op(B) being packed into memory up front and read back (`GemmBlocking.packsBPerTask`).
+  // Otherwise all of op(B) is packed once and shared: block (p0, panel jp) at
+  // p0 * nPanels * nr + jp * kw * nr.
+  let packPerTask = GemmBlocking.packsBPerTask(m: m)
+  let owned = workspace == nil && !packPerTask ? UnsafeMutablePointer<Float>.allocate(capacity: k * nPanels * nr) : nil
+  defer { owned?.deallocate() }
+  let shared = packPerTask ? nil : SendablePointer(owned ?? workspace!.buffer(capacity: k * nPanels * nr))
+  if let shared {
+    let panelsPerTask = max(1, nPanels / max(1, threads * 4))
+    let packTasks = (nPanels + panelsPerTask - 1) / panelsPerTask
+    parallelFor(packTasks, threads: small ? 1 : threads) { t in
+      let jps = (t * panelsPerTask)..<min(nPanels, (t + 1) * panelsPerTask)
+      var p0 = 0
+      while p0 < k {
+        let kw = min(kc, k - p0)
+        packPanels(p0, kw, jps, 0, shared.p + p0 * nPanels * nr)
+        p0 += kw
+      }
     }
   }
 
-  // 2. Output blocks. Small outputs with long sums (weight gradients) have too few blocks to
-  // keep the workers busy, so their k range is split into a fixed number of chunks — fixed by
-  // the shape, not by `threads`, so the bits do not depend on the thread count: chunk 0 goes into
-  // C, the others into partial buffers that are then added to C in chunk order.
+  // 2. Output blocks × chunks of k.
   let mBlocks = (m + mc - 1) / mc, nBlocks = (nSpan + nc - 1) / nc
-  let kBlocks = (k + kc - 1) / kc
-  let wantChunks = !fused && m * n <= GemmBlocking.splitOutputs && k >= 2 * GemmBlocking.splitChunk
-    ? min(GemmBlocking.maxChunks, k / GemmBlocking.splitChunk) : 1
-  let blocksPerChunk = (kBlocks + wantChunks - 1) / wantChunks
-  let kChunks = (kBlocks + blocksPerChunk - 1) / blocksPerChunk
   let partialsOwned = kChunks > 1 && workspace == nil
     ? UnsafeMutablePointer<Float>.allocate(capacity: (kChunks - 1) * m * n) : nil
   defer { partialsOwned?.deallocate() }
@@ -238,15 +258,24 @@ private func gemmDriver(
     // otherwise only a ragged edge panel is.
     let edge = UnsafeMutablePointer<Float>.allocate(capacity: (transA ? mPanels : 1) * mr * kc)
     let tile = UnsafeMutablePointer<Float>.allocate(capacity: fused ? mr * nr : 0)
+    let bLocal = UnsafeMutablePointer<Float>.allocate(capacity: packPerTask ? kc * jpCount * nr : 0)
     defer {
       edge.deallocate()
       tile.deallocate()
+      bLocal.deallocate()
     }
     var p0 = kStart
     while p0 < kEnd {
       let kw = min(kc, k - p0)
       let acc: Int32 = (accumulateOut || p0 > kStart) ? 1 : 0
-      let bBlock = pbp.p + p0 * nPanels * nr
+      // Panel jp of this k block at bBlock + (jp - jpBase) * kw * nr.
+      let bBlock: UnsafeMutablePointer<Float>, jpBase: Int
+      if let shared {
+        (bBlock, jpBase) = (shared.p + p0 * nPanels * nr, 0)
+      } else {
+        packPanels(p0, kw, jpFirst..<(jpFirst + jpCount), jpFirst, bLocal)
+        (bBlock, jpBase) = (bLocal, jpFirst)
+      }
       // A transposed would be read 12 floats per k step at a stride of lda (with lda a multiple
       // of 1 KiB every step lands in the same L1 set, and each panel re-walks the same rows), so
       // the block's rows are read once, contiguously, into MR-row panels.
@@ -268,7 +297,7 @@ private func gemmDriver(
         }
         for jp in jpFirst..<(jpFirst + jpCount) {
           if fused {
-            kern.kernel(Int32(kw), aPtr, rs, cs, bBlock + jp * kw * nr, nr, tile, nr, Int32(mEff), Int32(nr), 1, 0)
+            kern.kernel(Int32(kw), aPtr, rs, cs, bBlock + (jp - jpBase) * kw * nr, nr, tile, nr, Int32(mEff), Int32(nr), 1, 0)
             trm_swiglu_tile(
               kern.isa, tile, nr, Int32(mEff), Int32(half), pc.p + row * ldc + jp * half, ldc,
               Int32(min(half, outCols - jp * half)))
@@ -276,7 +305,7 @@ private func gemmDriver(
             let nEff = min(nr, n - jp * nr)
             let inPlace = bInPlace && nEff == nr
             kern.kernel(
-              Int32(kw), aPtr, rs, cs, inPlace ? pb.p + p0 * ldb + jp * nr : bBlock + jp * kw * nr, inPlace ? ldb : nr,
+              Int32(kw), aPtr, rs, cs, inPlace ? pb.p + p0 * ldb + jp * nr : bBlock + (jp - jpBase) * kw * nr, inPlace ? ldb : nr,
               out + row * ldo + jp * nr, ldo, Int32(mEff), Int32(nEff), alpha, acc)
           }
         }

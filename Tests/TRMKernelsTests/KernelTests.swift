@@ -92,6 +92,36 @@ final class KernelTests: XCTestCase {
     XCTAssertEqual(outs[0], outs[2])
   }
 
+  /// A row of C depends only on its row of op(A) and on op(B), not on how many rows are computed
+  /// with it: up to one row block (`GemmBlocking.packsBPerTask`) each task packs its own block of
+  /// B, beyond it B is packed once up front — the same products in the same order, so the same
+  /// bits. Every ISA and layout, plain, split-k and SwiGLU products, 1 and 2 threads.
+  func testGemmRowsAreTheSameBitsWhetherBIsPackedPerTaskOrUpFront() {
+    let mSmall = GemmBlocking.mc - 42, mLarge = GemmBlocking.mc + 58
+    XCTAssertTrue(GemmBlocking.packsBPerTask(m: mSmall))
+    XCTAssertFalse(GemmBlocking.packsBPerTask(m: mLarge))
+    for isa in KernelISA.supported {
+      for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+        for (n, k, epilogue) in [(100, 700, GemmEpilogue.none), (70, 5000, .none), (100, 300, .swiglu)] {
+          let a = randomTensor([mLarge * k], seed: 31).scalars, b = randomTensor([k * n], seed: 32).scalars
+          let cols = epilogue == .swiglu ? n / 2 : n
+          for threads in [1, 2] {
+            var outs: [[Float]] = []
+            for m in [mSmall, mLarge] {
+              // The first m rows of op(A): a prefix of A's rows, or of A's columns when transposed.
+              var c = [Float](repeating: 0, count: m * cols)
+              gemm(
+                transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: ta ? mLarge : k, b: b, ldb: tb ? k : n,
+                accumulate: false, c: &c, ldc: cols, threads: threads, isa: isa, epilogue: epilogue)
+              outs.append(Array(c[0..<(mSmall * cols)]))
+            }
+            XCTAssertTrue(outs[0] == outs[1], "\(isa) ta=\(ta) tb=\(tb) n=\(n) k=\(k) \(epilogue) threads=\(threads)")
+          }
+        }
+      }
+    }
+  }
+
   /// A weight-gradient product computed the other way round (Cᵀ = Bᵀ·A, then transposed) gives
   /// the same bits as the product as asked: with and without accumulation, alpha ≠ 1, a split k,
   /// ragged tiles, in-place and packed B, every ISA, 1 and 2 threads; and both match the naive twin.
