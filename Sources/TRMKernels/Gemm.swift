@@ -39,12 +39,21 @@ package enum GemmBlocking {
   package static let splitChunk = 2048
   package static let maxChunks = 8
 
-  /// Whether each output block packs its own block of op(B) as it goes (one block of rows: no
-  /// other task would reuse it) rather than all of op(B) being packed up front and shared.
-  /// Measured in one process, alternating, best of 7 (Xeon; 1 / 2 threads, GFLOP/s, up front →
-  /// per task): 128×512×2624 Aᵀ 142 → 165 / 216 → 276; 96×512×4096 Aᵀ 139 → 165;
-  /// 82×512×4096 Aᵀ 134 → 141 / 225 → 275; 96×1024×512 (2 threads) 186 → 252.
-  package static func packsBPerTask(m: Int) -> Bool { m <= mc }
+  /// Whether the tasks of a product pack their own (kc x nc) blocks of op(B) as they go, into a
+  /// buffer that stays in L2, each block then used for all the row blocks of the task (BLIS's loop
+  /// order), rather than all of op(B) being packed into memory up front, shared, and read back by
+  /// every row block. Both give the same bits (same products, same order). Per task:
+  /// - with one block of rows (`m` ≤ mc), where no other task would reuse a packed block;
+  /// - with a long reduction (`k` ≥ 1024) and more than 2 MiB of B to pack (`packedFloats`), where
+  ///   the shared copy no longer fits in cache; not where B is read in place. (Shorter sums keep
+  ///   each task's C block in L2 across all of k instead, which wins there.)
+  /// Measured in one process, alternating, best of 5–7 (Xeon; GFLOP/s at 1 / 2 threads, up front
+  /// → per task): 128×512×2624 Aᵀ 142 → 165 / 216 → 276; 82×512×4096 Aᵀ 134 → 141 / 225 → 275;
+  /// 2048×512×20736 Aᵀ 113–127 → 154–157 / 236–261 → 276–289; 512×2048×20736 Aᵀ 124–127 → 154–158
+  /// / 225–247 → 258–279; 1024³ 173–180 → 184–187 / 312 → 324.
+  package static func packsBPerTask(m: Int, k: Int, packedFloats: Int, bInPlace: Bool) -> Bool {
+    m <= mc || (!bInPlace && k >= 1024 && packedFloats > 1 << 19)
+  }
 
   /// Whether a row-major B with `ldb` floats per row, under op(A) with `m` rows, is read in place.
   package static func readsBInPlace(m: Int, ldb: Int) -> Bool { m <= inPlaceBRows && ldb < 512 && ldb % 16 == 0 }
@@ -173,19 +182,8 @@ private func gemmDriver(
     ? min(GemmBlocking.maxChunks, k / GemmBlocking.splitChunk) : 1
   let blocksPerChunk = (kBlocks + wantChunks - 1) / wantChunks
   let kChunks = (kBlocks + blocksPerChunk - 1) / blocksPerChunk
-  // Output blocks and chunks only set the parallel grain (B is packed once, A read in place), so
-  // narrow the column blocks when there would be fewer than two tasks per worker. Not further:
-  // each column block of a transposed A packs the same A block again (a 512×128 weight gradient
-  // over k = 20736 rows in 8 chunks, 2 threads: 148–187 → 156–241 GFLOP/s once its three row
-  // blocks × 8 chunks stopped being narrowed to 64 columns).
   var nc = GemmBlocking.nc
-  let mBlocksFull = (m + mc - 1) / mc
-  if threads > 1 && mBlocksFull * kChunks * ((nSpan + nc - 1) / nc) < 2 * threads {
-    let want = (2 * threads + mBlocksFull * kChunks - 1) / (mBlocksFull * kChunks)
-    nc = max(nr, ((nSpan + want - 1) / want + nr - 1) / nr * nr)
-  }
-  let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
-  let small = m * n * k < 1 << 18
+  let mBlocks = (m + mc - 1) / mc
   // Few rows of A (weight gradients: m is a layer width, k the batch's rows) reuse each packed
   // element of B only m/MR times, too few to pay for the copy: then full NR-column panels of a
   // row-major B are read in place (NR contiguous floats per k, ldb apart) and only the ragged
@@ -194,7 +192,24 @@ private func gemmDriver(
   // sets and new pages the prefetcher does not follow (Xeon, 1 thread, weight-gradient shapes
   // m×n×k with Aᵀ: 512×82×8192 40 → 74 GFLOP/s packed, 128×512×8192 63 → 99).
   let bInPlace = !fused && !transB && GemmBlocking.readsBInPlace(m: m, ldb: ldb)
-
+  let packPerTask = GemmBlocking.packsBPerTask(m: m, k: k, packedFloats: k * nSpan, bInPlace: bInPlace)
+  // Tasks: groups of row blocks × column blocks × chunks of k. With B packed per task, one group
+  // of all the row blocks, unless the workers need more tasks (then each group packs B again);
+  // otherwise one row block per group.
+  let nBlocksFull = (nSpan + nc - 1) / nc
+  let rowGroups = !packPerTask ? mBlocks : threads == 1
+    ? 1 : min(mBlocks, max(1, (2 * threads + nBlocksFull * kChunks - 1) / (nBlocksFull * kChunks)))
+  // Column blocks only set the parallel grain, so they are narrowed when there would be fewer
+  // than two tasks per worker. Not further: each column block of a transposed A packs the same
+  // A block again (a 512×128 weight gradient over k = 20736 rows in 8 chunks, 2 threads:
+  // 148–187 → 156–241 GFLOP/s once its three row blocks × 8 chunks stopped being narrowed to 64
+  // columns).
+  if threads > 1 && rowGroups * kChunks * nBlocksFull < 2 * threads {
+    let want = (2 * threads + rowGroups * kChunks - 1) / (rowGroups * kChunks)
+    nc = max(nr, ((nSpan + want - 1) / want + nr - 1) / nr * nr)
+  }
+  let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
+  let small = m * n * k < 1 << 18
   // Packs rows p0..<p0+kw of panels jps of op(B); panel jp at base + (jp - jpBase) * kw * nr.
   let packPanels = { (p0: Int, kw: Int, jps: Range<Int>, jpBase: Int, base: UnsafeMutablePointer<Float>) in
     for jp in jps {
@@ -212,12 +227,8 @@ private func gemmDriver(
       }
     }
   }
-  // 1. With one block of rows nothing reuses a packed block of B across tasks, so each task packs
-  // its (kc x nc) block of B just before using it, into a buffer that stays in L2, instead of
-  // all of op(B) being packed into memory up front and read back (`GemmBlocking.packsBPerTask`).
-  // Otherwise all of op(B) is packed once and shared: block (p0, panel jp) at
-  // p0 * nPanels * nr + jp * kw * nr.
-  let packPerTask = GemmBlocking.packsBPerTask(m: m)
+  // 1. Unless the tasks pack their own blocks of B (`GemmBlocking.packsBPerTask`), all of op(B)
+  // is packed once and shared: block (p0, panel jp) at p0 * nPanels * nr + jp * kw * nr.
   let owned = workspace == nil && !packPerTask ? UnsafeMutablePointer<Float>.allocate(capacity: k * nPanels * nr) : nil
   defer { owned?.deallocate() }
   let shared = packPerTask ? nil : SendablePointer(owned ?? workspace!.buffer(capacity: k * nPanels * nr))
@@ -235,28 +246,28 @@ private func gemmDriver(
     }
   }
 
-  // 2. Output blocks × chunks of k.
-  let mBlocks = (m + mc - 1) / mc, nBlocks = (nSpan + nc - 1) / nc
+  // 2. Tasks: row-block groups × column blocks × chunks of k.
+  let nBlocks = (nSpan + nc - 1) / nc
   let partialsOwned = kChunks > 1 && workspace == nil
     ? UnsafeMutablePointer<Float>.allocate(capacity: (kChunks - 1) * m * n) : nil
   defer { partialsOwned?.deallocate() }
   let partials = SendablePointer(
     kChunks == 1 ? c : partialsOwned ?? workspace!.partialBuffer(capacity: (kChunks - 1) * m * n))
   let rsa = transA ? 1 : lda, csa = transA ? lda : 1
-  parallelFor(mBlocks * nBlocks * kChunks, threads: small ? 1 : threads) { task in
-    let chunk = task / (mBlocks * nBlocks)
-    let ib = task % mBlocks, jb = (task / mBlocks) % nBlocks
+  parallelFor(rowGroups * nBlocks * kChunks, threads: small ? 1 : threads) { task in
+    let chunk = task / (rowGroups * nBlocks)
+    let group = task % rowGroups, jb = (task / rowGroups) % nBlocks
     let kStart = chunk * blocksPerChunk * kc, kEnd = min(k, kStart + blocksPerChunk * kc)
     let out = chunk == 0 ? pc.p : partials.p + (chunk - 1) * m * n
     let ldo = chunk == 0 ? ldc : n
     let accumulateOut = chunk == 0 && accumulate
-    let i0 = ib * mc, mw = min(mc, m - i0)
+    let rowBlocks = (group * mBlocks / rowGroups)..<((group + 1) * mBlocks / rowGroups)
     let j0 = jb * nc, nw = min(nc, nSpan - j0)
     let jpFirst = j0 / nr, jpCount = (nw + nr - 1) / nr
-    let mPanels = (mw + mr - 1) / mr
+    let maxPanels = (min(mc, m) + mr - 1) / mr
     // Transposed A is packed a whole (mc x kc) block at a time, in one pass along its rows;
     // otherwise only a ragged edge panel is.
-    let edge = UnsafeMutablePointer<Float>.allocate(capacity: (transA ? mPanels : 1) * mr * kc)
+    let edge = UnsafeMutablePointer<Float>.allocate(capacity: (transA ? maxPanels : 1) * mr * kc)
     let tile = UnsafeMutablePointer<Float>.allocate(capacity: fused ? mr * nr : 0)
     let bLocal = UnsafeMutablePointer<Float>.allocate(capacity: packPerTask ? kc * jpCount * nr : 0)
     defer {
@@ -276,37 +287,42 @@ private func gemmDriver(
         packPanels(p0, kw, jpFirst..<(jpFirst + jpCount), jpFirst, bLocal)
         (bBlock, jpBase) = (bLocal, jpFirst)
       }
-      // A transposed would be read 12 floats per k step at a stride of lda (with lda a multiple
-      // of 1 KiB every step lands in the same L1 set, and each panel re-walks the same rows), so
-      // the block's rows are read once, contiguously, into MR-row panels.
-      if transA { packATransposedBlock(pa.p, lda: lda, i0: i0, mw: mw, p0: p0, kw: kw, mr: mr, into: edge) }
-      for ip in 0..<mPanels {
-        let row = i0 + ip * mr
-        let mEff = min(mr, m - row)
-        var aPtr = pa.p + (transA ? p0 * lda + row : row * lda + p0)
-        var rs = rsa, cs = csa
-        if transA {
-          aPtr = edge + ip * kw * mr
-          rs = 1
-          cs = mr
-        } else if mEff < mr {
-          packA(pa.p, lda: lda, i0: row, mw: mEff, p0: p0, kw: kw, mr: mr, into: edge)
-          aPtr = edge
-          rs = 1
-          cs = mr
-        }
-        for jp in jpFirst..<(jpFirst + jpCount) {
-          if fused {
-            kern.kernel(Int32(kw), aPtr, rs, cs, bBlock + (jp - jpBase) * kw * nr, nr, tile, nr, Int32(mEff), Int32(nr), 1, 0)
-            trm_swiglu_tile(
-              kern.isa, tile, nr, Int32(mEff), Int32(half), pc.p + row * ldc + jp * half, ldc,
-              Int32(min(half, outCols - jp * half)))
-          } else {
-            let nEff = min(nr, n - jp * nr)
-            let inPlace = bInPlace && nEff == nr
-            kern.kernel(
-              Int32(kw), aPtr, rs, cs, inPlace ? pb.p + p0 * ldb + jp * nr : bBlock + (jp - jpBase) * kw * nr, inPlace ? ldb : nr,
-              out + row * ldo + jp * nr, ldo, Int32(mEff), Int32(nEff), alpha, acc)
+      for ib in rowBlocks {
+        let i0 = ib * mc, mw = min(mc, m - i0)
+        let mPanels = (mw + mr - 1) / mr
+        // A transposed would be read 12 floats per k step at a stride of lda (with lda a multiple
+        // of 1 KiB every step lands in the same L1 set, and each panel re-walks the same rows), so
+        // the block's rows are read once, contiguously, into MR-row panels.
+        if transA { packATransposedBlock(pa.p, lda: lda, i0: i0, mw: mw, p0: p0, kw: kw, mr: mr, into: edge) }
+        for ip in 0..<mPanels {
+          let row = i0 + ip * mr
+          let mEff = min(mr, m - row)
+          var aPtr = pa.p + (transA ? p0 * lda + row : row * lda + p0)
+          var rs = rsa, cs = csa
+          if transA {
+            aPtr = edge + ip * kw * mr
+            rs = 1
+            cs = mr
+          } else if mEff < mr {
+            packA(pa.p, lda: lda, i0: row, mw: mEff, p0: p0, kw: kw, mr: mr, into: edge)
+            aPtr = edge
+            rs = 1
+            cs = mr
+          }
+          for jp in jpFirst..<(jpFirst + jpCount) {
+            let panel = bBlock + (jp - jpBase) * kw * nr
+            if fused {
+              kern.kernel(Int32(kw), aPtr, rs, cs, panel, nr, tile, nr, Int32(mEff), Int32(nr), 1, 0)
+              trm_swiglu_tile(
+                kern.isa, tile, nr, Int32(mEff), Int32(half), pc.p + row * ldc + jp * half, ldc,
+                Int32(min(half, outCols - jp * half)))
+            } else {
+              let nEff = min(nr, n - jp * nr)
+              let inPlace = bInPlace && nEff == nr
+              kern.kernel(
+                Int32(kw), aPtr, rs, cs, inPlace ? pb.p + p0 * ldb + jp * nr : panel, inPlace ? ldb : nr,
+                out + row * ldo + jp * nr, ldo, Int32(mEff), Int32(nEff), alpha, acc)
+            }
           }
         }
       }

@@ -93,29 +93,36 @@ final class KernelTests: XCTestCase {
   }
 
   /// A row of C depends only on its row of op(A) and on op(B), not on how many rows are computed
-  /// with it: up to one row block (`GemmBlocking.packsBPerTask`) each task packs its own block of
-  /// B, beyond it B is packed once up front — the same products in the same order, so the same
-  /// bits. Every ISA and layout, plain, split-k and SwiGLU products, 1 and 2 threads.
+  /// with it nor how B is packed (`GemmBlocking.packsBPerTask`): one row block packs its blocks of
+  /// B as it goes; more rows pack all of B up front, or — with a long sum and a large B — pack
+  /// per task and sweep their row blocks (all of them on 1 thread, a group each on 2). The same
+  /// products in the same order, so the same bits. Every ISA and layout; plain, split-k and
+  /// SwiGLU products; 1 and 2 threads.
   func testGemmRowsAreTheSameBitsWhetherBIsPackedPerTaskOrUpFront() {
     let mSmall = GemmBlocking.mc - 42, mLarge = GemmBlocking.mc + 58
-    XCTAssertTrue(GemmBlocking.packsBPerTask(m: mSmall))
-    XCTAssertFalse(GemmBlocking.packsBPerTask(m: mLarge))
+    XCTAssertTrue(GemmBlocking.packsBPerTask(m: mSmall, k: 700, packedFloats: 700 * 100, bInPlace: false))
+    XCTAssertFalse(GemmBlocking.packsBPerTask(m: mLarge, k: 700, packedFloats: 700 * 100, bInPlace: false))
+    XCTAssertTrue(GemmBlocking.packsBPerTask(m: mLarge, k: 2000, packedFloats: 2000 * 300, bInPlace: false))
     for isa in KernelISA.supported {
       for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-        for (n, k, epilogue) in [(100, 700, GemmEpilogue.none), (70, 5000, .none), (100, 300, .swiglu)] {
+        let cases = [(100, 700, GemmEpilogue.none), (70, 5000, .none), (100, 300, .swiglu), (300, 2000, .none)]
+        for (n, k, epilogue) in cases {
           let a = randomTensor([mLarge * k], seed: 31).scalars, b = randomTensor([k * n], seed: 32).scalars
           let cols = epilogue == .swiglu ? n / 2 : n
           for threads in [1, 2] {
-            var outs: [[Float]] = []
-            for m in [mSmall, mLarge] {
-              // The first m rows of op(A): a prefix of A's rows, or of A's columns when transposed.
-              var c = [Float](repeating: 0, count: m * cols)
-              gemm(
-                transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: ta ? mLarge : k, b: b, ldb: tb ? k : n,
-                accumulate: false, c: &c, ldc: cols, threads: threads, isa: isa, epilogue: epilogue)
-              outs.append(Array(c[0..<(mSmall * cols)]))
+            // Rows r0..<r1 of op(A) alone: a slice of A's rows, or of A's columns when transposed.
+            func rows(_ r0: Int, _ r1: Int) -> [Float] {
+              var c = [Float](repeating: 0, count: (r1 - r0) * cols)
+              a.withUnsafeBufferPointer { pa in
+                gemm(
+                  transA: ta, transB: tb, m: r1 - r0, n: n, k: k, a: pa.baseAddress! + (ta ? r0 : r0 * k),
+                  lda: ta ? mLarge : k, b: b, ldb: tb ? k : n, accumulate: false, c: &c, ldc: cols, threads: threads,
+                  isa: isa, epilogue: epilogue)
+              }
+              return c
             }
-            XCTAssertTrue(outs[0] == outs[1], "\(isa) ta=\(ta) tb=\(tb) n=\(n) k=\(k) \(epilogue) threads=\(threads)")
+            let what = "\(isa) ta=\(ta) tb=\(tb) n=\(n) k=\(k) \(epilogue) threads=\(threads)"
+            XCTAssertTrue(rows(0, mLarge) == rows(0, mSmall) + rows(mSmall, mLarge), what)
           }
         }
       }
