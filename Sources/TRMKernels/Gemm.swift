@@ -44,15 +44,19 @@ package enum GemmBlocking {
   /// order), rather than all of op(B) being packed into memory up front, shared, and read back by
   /// every row block. Both give the same bits (same products, same order). Per task:
   /// - with one block of rows (`m` ≤ mc), where no other task would reuse a packed block;
-  /// - with a long reduction (`k` ≥ 1024) and more than 2 MiB of B to pack (`packedFloats`), where
-  ///   the shared copy no longer fits in cache; not where B is read in place. (Shorter sums keep
-  ///   each task's C block in L2 across all of k instead, which wins there.)
+  /// - with a long reduction (`k` ≥ 1024) and more than 2 MiB of B (`bFloats`), where the shared
+  ///   copy no longer fits in cache. Where B is read in place (nothing to pack but the ragged
+  ///   panel), only on one thread: its k block is then read from memory once for all the row
+  ///   blocks instead of once per block; on two threads the groups of row blocks it needs lost
+  ///   4–15% (1536×256×5248, 1024×256×20736 Aᵀ). Shorter sums keep each task's C block in L2
+  ///   across all of k instead, which wins there.
   /// Measured in one process, alternating, best of 5–7 (Xeon; GFLOP/s at 1 / 2 threads, up front
   /// → per task): 128×512×2624 Aᵀ 142 → 165 / 216 → 276; 82×512×4096 Aᵀ 134 → 141 / 225 → 275;
   /// 2048×512×20736 Aᵀ 113–127 → 154–157 / 236–261 → 276–289; 512×2048×20736 Aᵀ 124–127 → 154–158
-  /// / 225–247 → 258–279; 1024³ 173–180 → 184–187 / 312 → 324.
-  package static func packsBPerTask(m: Int, k: Int, packedFloats: Int, bInPlace: Bool) -> Bool {
-    m <= mc || (!bInPlace && k >= 1024 && packedFloats > 1 << 19)
+  /// / 225–247 → 258–279; 1024³ 173–180 → 184–187 / 312 → 324; B in place, 1 thread:
+  /// 1024×256×20736 Aᵀ 101 → 127, 256×1024×20736 Aᵀ 113 → 139, 512×128×5184 Aᵀ 134 → 142.
+  package static func packsBPerTask(m: Int, k: Int, bFloats: Int, bInPlace: Bool, threads: Int) -> Bool {
+    m <= mc || (k >= 1024 && bFloats > 1 << 19 && (!bInPlace || threads == 1))
   }
 
   /// Whether a row-major B with `ldb` floats per row, under op(A) with `m` rows, is read in place.
@@ -192,7 +196,9 @@ private func gemmDriver(
   // sets and new pages the prefetcher does not follow (Xeon, 1 thread, weight-gradient shapes
   // m×n×k with Aᵀ: 512×82×8192 40 → 74 GFLOP/s packed, 128×512×8192 63 → 99).
   let bInPlace = !fused && !transB && GemmBlocking.readsBInPlace(m: m, ldb: ldb)
-  let packPerTask = GemmBlocking.packsBPerTask(m: m, k: k, packedFloats: k * nSpan, bInPlace: bInPlace)
+  let small = m * n * k < 1 << 18  // run on the calling thread
+  let packPerTask = GemmBlocking.packsBPerTask(
+    m: m, k: k, bFloats: k * nSpan, bInPlace: bInPlace, threads: small ? 1 : threads)
   // Tasks: groups of row blocks × column blocks × chunks of k. With B packed per task, one group
   // of all the row blocks, unless the workers need more tasks (then each group packs B again);
   // otherwise one row block per group.
@@ -209,7 +215,6 @@ private func gemmDriver(
     nc = max(nr, ((nSpan + want - 1) / want + nr - 1) / nr * nr)
   }
   let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
-  let small = m * n * k < 1 << 18
   // Packs rows p0..<p0+kw of panels jps of op(B); panel jp at base + (jp - jpBase) * kw * nr.
   let packPanels = { (p0: Int, kw: Int, jps: Range<Int>, jpBase: Int, base: UnsafeMutablePointer<Float>) in
     for jp in jps {

@@ -95,17 +95,23 @@ final class KernelTests: XCTestCase {
   /// A row of C depends only on its row of op(A) and on op(B), not on how many rows are computed
   /// with it nor how B is packed (`GemmBlocking.packsBPerTask`): one row block packs its blocks of
   /// B as it goes; more rows pack all of B up front, or — with a long sum and a large B — pack
-  /// per task and sweep their row blocks (all of them on 1 thread, a group each on 2). The same
+  /// per task and sweep their row blocks (all of them on 1 thread, a group each on 2; with B read
+  /// in place, on 1 thread only). The same
   /// products in the same order, so the same bits. Every ISA and layout; plain, split-k and
   /// SwiGLU products; 1 and 2 threads.
   func testGemmRowsAreTheSameBitsWhetherBIsPackedPerTaskOrUpFront() {
     let mSmall = GemmBlocking.mc - 42, mLarge = GemmBlocking.mc + 58
-    XCTAssertTrue(GemmBlocking.packsBPerTask(m: mSmall, k: 700, packedFloats: 700 * 100, bInPlace: false))
-    XCTAssertFalse(GemmBlocking.packsBPerTask(m: mLarge, k: 700, packedFloats: 700 * 100, bInPlace: false))
-    XCTAssertTrue(GemmBlocking.packsBPerTask(m: mLarge, k: 2000, packedFloats: 2000 * 300, bInPlace: false))
+    XCTAssertTrue(GemmBlocking.packsBPerTask(m: mSmall, k: 700, bFloats: 700 * 100, bInPlace: false, threads: 2))
+    XCTAssertFalse(GemmBlocking.packsBPerTask(m: mLarge, k: 700, bFloats: 700 * 100, bInPlace: false, threads: 1))
+    XCTAssertTrue(GemmBlocking.packsBPerTask(m: mLarge, k: 2000, bFloats: 2000 * 300, bInPlace: false, threads: 2))
+    XCTAssertTrue(GemmBlocking.packsBPerTask(m: mLarge, k: 2000, bFloats: 2000 * 320, bInPlace: true, threads: 1))
+    XCTAssertFalse(GemmBlocking.packsBPerTask(m: mLarge, k: 2000, bFloats: 2000 * 320, bInPlace: true, threads: 2))
     for isa in KernelISA.supported {
       for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-        let cases = [(100, 700, GemmEpilogue.none), (70, 5000, .none), (100, 300, .swiglu), (300, 2000, .none)]
+        // The last case reads B in place when it is not transposed (rows 320 floats apart).
+        let cases = [
+          (100, 700, GemmEpilogue.none), (70, 5000, .none), (100, 300, .swiglu), (300, 2000, .none), (320, 2000, .none),
+        ]
         for (n, k, epilogue) in cases {
           let a = randomTensor([mLarge * k], seed: 31).scalars, b = randomTensor([k * n], seed: 32).scalars
           let cols = epilogue == .swiglu ? n / 2 : n
