@@ -112,11 +112,13 @@ public enum GemmOrientation: Sendable {
 /// C[M x N] = alpha * op(A) * op(B) (+ C when `accumulate`), or with `epilogue: .swiglu`
 /// C[M x N/2] = SwiGLU(op(A) * op(B)).
 ///
-/// op(B) is packed once into kc x NR panels (parallel over panels) and shared by all workers
-/// (except when op(A) has few rows: then a row-major B is read in place); A is read in place by
-/// the C micro-kernel (only ragged edge panels and transposed A, whose strided reads thrash L1,
-/// are copied into an MR-row panel), register-tiled MR x NR, parallel over (mc x nc) output
-/// blocks and, for small outputs with long sums, over fixed chunks of k. The reduction order of
+/// op(B) is packed into kc x NR panels: once, up front, shared by all workers, or — with one
+/// block of rows, or a long sum over a large B — by each task for its own (kc x nc) block as it
+/// goes, used for all the task's row blocks (`GemmBlocking.packsBPerTask`); when op(A) has few
+/// rows a row-major B is read in place instead. A is read in place by the C micro-kernel (only
+/// ragged edge panels and transposed A, whose strided reads thrash L1, are copied into an MR-row
+/// panel), register-tiled MR x NR, parallel over groups of (mc x nc) output blocks and, for small
+/// outputs with long sums, over fixed chunks of k. The reduction order of
 /// every output element depends only on the shape, never on `threads`, so results are
 /// bit-identical for any thread count.
 public func gemm(
