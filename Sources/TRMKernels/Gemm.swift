@@ -198,22 +198,22 @@ private func gemmDriver(
   // sets and new pages the prefetcher does not follow (Xeon, 1 thread, weight-gradient shapes
   // m×n×k with Aᵀ: 512×82×8192 40 → 74 GFLOP/s packed, 128×512×8192 63 → 99).
   let bInPlace = !fused && !transB && GemmBlocking.readsBInPlace(m: m, ldb: ldb)
-  let small = m * n * k < 1 << 18  // run on the calling thread
-  let packPerTask = GemmBlocking.packsBPerTask(
-    m: m, k: k, bFloats: k * nSpan, bInPlace: bInPlace, threads: small ? 1 : threads)
+  // Small products run on the calling thread.
+  let workers = m * n * k < 1 << 18 ? 1 : threads
+  let packPerTask = GemmBlocking.packsBPerTask(m: m, k: k, bFloats: k * nSpan, bInPlace: bInPlace, threads: workers)
   // Tasks: groups of row blocks × column blocks × chunks of k. With B packed per task, one group
   // of all the row blocks, unless the workers need more tasks (then each group packs B again);
   // otherwise one row block per group.
   let nBlocksFull = (nSpan + nc - 1) / nc
-  let rowGroups = !packPerTask ? mBlocks : threads == 1
-    ? 1 : min(mBlocks, max(1, (2 * threads + nBlocksFull * kChunks - 1) / (nBlocksFull * kChunks)))
+  let rowGroups = !packPerTask ? mBlocks : workers == 1
+    ? 1 : min(mBlocks, max(1, (2 * workers + nBlocksFull * kChunks - 1) / (nBlocksFull * kChunks)))
   // Column blocks only set the parallel grain, so they are narrowed when there would be fewer
   // than two tasks per worker. Not further: each column block of a transposed A packs the same
   // A block again (a 512×128 weight gradient over k = 20736 rows in 8 chunks, 2 threads:
   // 148–187 → 156–241 GFLOP/s once its three row blocks × 8 chunks stopped being narrowed to 64
   // columns).
-  if threads > 1 && rowGroups * kChunks * nBlocksFull < 2 * threads {
-    let want = (2 * threads + rowGroups * kChunks - 1) / (rowGroups * kChunks)
+  if workers > 1 && rowGroups * kChunks * nBlocksFull < 2 * workers {
+    let want = (2 * workers + rowGroups * kChunks - 1) / (rowGroups * kChunks)
     nc = max(nr, ((nSpan + want - 1) / want + nr - 1) / nr * nr)
   }
   let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
@@ -240,9 +240,9 @@ private func gemmDriver(
   defer { owned?.deallocate() }
   let shared = packPerTask ? nil : SendablePointer(owned ?? workspace!.buffer(capacity: k * nPanels * nr))
   if let shared {
-    let panelsPerTask = max(1, nPanels / max(1, threads * 4))
+    let panelsPerTask = max(1, nPanels / (workers * 4))
     let packTasks = (nPanels + panelsPerTask - 1) / panelsPerTask
-    parallelFor(packTasks, threads: small ? 1 : threads) { t in
+    parallelFor(packTasks, threads: workers) { t in
       let jps = (t * panelsPerTask)..<min(nPanels, (t + 1) * panelsPerTask)
       var p0 = 0
       while p0 < k {
@@ -261,7 +261,7 @@ private func gemmDriver(
   let partials = SendablePointer(
     kChunks == 1 ? c : partialsOwned ?? workspace!.partialBuffer(capacity: (kChunks - 1) * m * n))
   let rsa = transA ? 1 : lda, csa = transA ? lda : 1
-  parallelFor(rowGroups * nBlocks * kChunks, threads: small ? 1 : threads) { task in
+  parallelFor(rowGroups * nBlocks * kChunks, threads: workers) { task in
     let chunk = task / (rowGroups * nBlocks)
     let group = task % rowGroups, jb = (task / rowGroups) % nBlocks
     let kStart = chunk * blocksPerChunk * kc, kEnd = min(k, kStart + blocksPerChunk * kc)
@@ -337,8 +337,8 @@ private func gemmDriver(
     }
   }
   if kChunks > 1 {
-    let rowsPerTask = max(1, m / max(1, threads * 4))
-    parallelFor((m + rowsPerTask - 1) / rowsPerTask, threads: threads) { t in
+    let rowsPerTask = max(1, m / (workers * 4))
+    parallelFor((m + rowsPerTask - 1) / rowsPerTask, threads: workers) { t in
       for i in (t * rowsPerTask)..<min(m, (t + 1) * rowsPerTask) {
         for chunk in 1..<kChunks { axpy(1, partials.p + (chunk - 1) * m * n + i * n, pc.p + i * ldc, n) }
       }
