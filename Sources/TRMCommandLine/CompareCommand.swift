@@ -44,6 +44,7 @@ extension CommandLineTool {
         return 130
       }
       let reasoner = Reasoner(model: try run.trainer.evaluationModel(), layout: s.layout, threads: s.training.threads)
+      reasoner.stopRule = .haltingHead
       // Every model at its full depth; the TRM also as `trm solve` runs it, stopping where its
       // halting head says the answer is done (a TRM that overthinks scores higher there).
       for halt in kind == .trm ? [false, true] : [false] {

@@ -13,8 +13,8 @@ extension CommandLineTool {
     if rules.count > 1 {
       throw UsageError(rules.map { "--" + $0 }.joined(separator: " and ") + " contradict each other: choose one")
     }
-    if a.has("until-stable") { r.solveStopRule = .untilStable }
-    if a.has("halting-head") { r.solveStopRule = .haltingHead }
+    if a.has("until-stable") { r.stopRule = .untilStable }
+    if a.has("halting-head") { r.stopRule = .haltingHead }
     // Streamed: lines are read, solved and printed in batches of 256, so the first answers come
     // out at once and memory stays flat whatever the input size.
     let path = a.string("data")

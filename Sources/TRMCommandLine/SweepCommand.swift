@@ -11,10 +11,13 @@ extension CommandLineTool {
       options: ["checkpoint", "data", "supervision-steps", "latent-steps", "recursions", "baseline", "out", "threads"],
       aliases: ["steps": "supervision-steps"])
     let trained = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
-    trained.stopsWhenStable = a.has("until-stable")
     if a.has("halt") && a.has("until-stable") {
       throw UsageError("--halt and --until-stable are two stop rules: choose one")
     }
+    // --halt is the halting head whatever rule the checkpoint names (the published "with
+    // halting" figures); --until-stable stops where the answer settles; neither: all K steps.
+    trained.stopRule = a.has("until-stable") ? .untilStable : .haltingHead
+    let halt = a.has("halt") || a.has("until-stable")
     // Several files (e.g. 15×15, 31×31, 59×59 mazes): one curve per file in the same chart.
     let paths = try a.required("data").split(separator: ",").map(String.init)
     let suites = try paths.map { path -> (PuzzleSet, Reasoner) in
@@ -43,7 +46,7 @@ extension CommandLineTool {
           r.budget.recursions = t
           var pts: [(x: Double, y: Double)] = []
           for k in ks {
-            let sc = try r.score(set.puzzles, supervisionSteps: k, halt: a.has("halt"))
+            let sc = try r.score(set.puzzles, supervisionSteps: k, halt: halt)
             // Effective depth: network blocks applied per answer = K · T · (n + 1) · blocks.
             let depth = k * t * (n + 1) * r.model.config.blocks
             csv +=

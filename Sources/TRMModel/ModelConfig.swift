@@ -106,7 +106,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
   /// Probability that a training slot gets a random minimum number of steps (reference
   /// `halt_exploration_prob`, 0.1).
   public var haltExploration: Double = 0.1
-  /// The stop rule a solve uses by default (`Reasoner.solve(halt: true)`, `trm solve`); nil: the
+  /// The stop rule a solve uses by default (`Reasoner.stopRule`, `trm solve`); nil: the
   /// halting head. Presets whose head is known to stop too soon set `.untilStable` (the
   /// arithmetic ones: after one step, 91.8% of 4×4 products against 98.4% until stable).
   /// Not used in training; absent from checkpoints that leave it nil.

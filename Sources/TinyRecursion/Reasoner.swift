@@ -98,17 +98,15 @@ public final class Reasoner {
   /// How long the model thinks (n, T, N_sup); starts as the trained budget. Change it freely:
   /// no parameter depends on it (`supervisionSteps:` arguments override N_sup per call).
   public var budget: RecursionBudget
-  /// Stop a puzzle at the first supervision step (from the second on) that leaves its answer
-  /// unchanged, and ignore the halting head: a stop rule that does not depend on the size the
-  /// head was trained at (a 4-digit multiplication head stops 6-digit products after one step).
-  /// Runs at most the budget's (or the call's) supervision steps. Applies to `solve` and
-  /// `score`, with or without `halt`.
-  public var stopsWhenStable = false
-  /// How `solve(halt: true)` stops a puzzle early: the model's own rule
-  /// (`ModelConfig.solveStopRule`, set by the arithmetic presets to `.untilStable`), else the
-  /// halting head. Set it to override. `score(halt: true)` always uses the halting head (the
-  /// figure published as "with halting"); `stopsWhenStable` overrides both.
-  public var solveStopRule: StopRule
+  /// How a call with `halt: true` stops each puzzle early: `.haltingHead` (when the model's
+  /// halting head says the answer is done) or `.untilStable` (at the first supervision step, from
+  /// the second on, that leaves the answer unchanged; the halting head is not consulted — a rule
+  /// that does not depend on the size the head was trained at: a 4-digit multiplication head
+  /// stops 6-digit products after one step). Starts as the model's own rule
+  /// (`ModelConfig.solveStopRule`: `.untilStable` for the arithmetic presets), else the halting
+  /// head; set it to override. Applies to `solve` and `score`; with `halt: false` every puzzle
+  /// runs all the budget's (or the call's) supervision steps.
+  public var stopRule: StopRule
 
   /// Loads a checkpoint written by `trm train` or `save(to:)` (EMA weights when present).
   public convenience init(checkpoint: URL, threads: Int = 1) throws {
@@ -122,7 +120,7 @@ public final class Reasoner {
     self.layout = layout
     self.threads = threads
     budget = model.config.budget
-    solveStopRule = model.config.solveStopRule ?? .haltingHead
+    stopRule = model.config.solveStopRule ?? .haltingHead
   }
 
   /// Writes the model and its task layout: a checkpoint that `Reasoner(checkpoint:)`, `trm eval`
@@ -161,16 +159,13 @@ public final class Reasoner {
       model: try model.resized(sequenceLength: other.sequenceLength, gridColumns: other.gridColumns),
       layout: other, threads: threads)
     r.budget = budget
-    r.stopsWhenStable = stopsWhenStable
-    r.solveStopRule = solveStopRule
+    r.stopRule = stopRule
     return r
   }
 
-  /// The evaluator's two stop switches for a call with `halt` whose early stop is `rule`
-  /// (`stopsWhenStable` overrides both).
-  func stopSwitches(halt: Bool, rule: StopRule) -> (halt: Bool, untilStable: Bool) {
-    let untilStable = stopsWhenStable || (halt && rule == .untilStable)
-    return (halt && !untilStable, untilStable)
+  /// The evaluator's two stop switches for a call with `halt`: at most one is on.
+  func stopSwitches(halt: Bool) -> (halt: Bool, untilStable: Bool) {
+    (halt && stopRule == .haltingHead, halt && stopRule == .untilStable)
   }
 
   /// The budget for one call, checked (n ≤ 256, T ≤ 256, N_sup ≤ 1024): a typo cannot make a
@@ -189,7 +184,7 @@ public final class Reasoner {
   }
 
   /// Solves a batch. `supervisionSteps` defaults to `budget.supervisionSteps`; with `halt` each
-  /// puzzle stops early by `solveStopRule` (the halting head unless the model says otherwise).
+  /// puzzle stops early by `stopRule` (the halting head unless the model says otherwise).
   /// Puzzles of other sizes than the training layout (a file may mix maze sizes) are grouped
   /// by size and each group runs the same weights at its size (`adapted(to:)`).
   public func solve(_ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = true) throws -> [Solution] {
@@ -203,7 +198,7 @@ public final class Reasoner {
       return out.compactMap { $0 }
     }
     let inputs = try puzzles.map { try layout.inputTokens($0) }
-    let stop = stopSwitches(halt: halt, rule: solveStopRule)
+    let stop = stopSwitches(halt: halt)
     let preds = Evaluator.predict(
       model: model, inputs: inputs, budget: try budget(supervisionSteps: supervisionSteps),
       halt: stop.halt, untilStable: stop.untilStable, threads: threads)
@@ -232,7 +227,7 @@ public final class Reasoner {
         msPerExample: mean(\.msPerExample),
         flopsPerExample: mean(\.flopsPerExample))
     }
-    let stop = stopSwitches(halt: halt, rule: .haltingHead)
+    let stop = stopSwitches(halt: halt)
     return try scoreSuite(
       model: model, layout: layout, puzzles: puzzles, budget: try budget(supervisionSteps: supervisionSteps),
       halt: stop.halt, untilStable: stop.untilStable, threads: threads)

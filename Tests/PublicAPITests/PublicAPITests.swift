@@ -42,9 +42,10 @@ final class PublicAPITests: XCTestCase {
       try reasoner.score(heldOut.puzzles).verifiedAccuracy, score.verifiedAccuracy, "loading is deterministic")
   }
 
-  /// A checkpoint carries the stop rule `solve` uses by default: the halting head unless the
-  /// config says `.untilStable` (the arithmetic presets); `score(halt: true)` keeps the head.
-  func testSolveStopsByTheCheckpointsRuleWhileScoreKeepsTheHead() throws {
+  /// A checkpoint carries the stop rule `solve` and `score` use by default (`Reasoner.stopRule`):
+  /// the halting head unless the config says `.untilStable` (the arithmetic presets); the caller
+  /// can override it, and `halt: false` runs every step.
+  func testSolveAndScoreStopByTheCheckpointsRuleUnlessOverridden() throws {
     XCTAssertEqual(try Preset.named("multiplication").modelConfig(for: .arithmeticGrid(op: .multiply, digits: 3))
       .solveStopRule, .untilStable)
     XCTAssertEqual(
@@ -68,7 +69,8 @@ final class PublicAPITests: XCTestCase {
     let plain = Reasoner(model: try model(), layout: setup.layout)
     let head = try plain.solve(puzzles).map(\.supervisionSteps)
     XCTAssertEqual(head, Array(repeating: 1, count: 48))
-    plain.stopsWhenStable = true
+    XCTAssertEqual(plain.stopRule, .haltingHead)
+    plain.stopRule = .untilStable
     let stable = try plain.solve(puzzles).map(\.supervisionSteps)
     XCTAssertTrue(stable.allSatisfy { $0 >= 2 }, "\(stable)")
 
@@ -77,14 +79,17 @@ final class PublicAPITests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: url) }
     try Reasoner(model: try model(), layout: setup.layout).save(to: url)
     let loaded = try Reasoner(checkpoint: url)
-    XCTAssertEqual(loaded.solveStopRule, .untilStable)
+    XCTAssertEqual(loaded.stopRule, .untilStable)
     XCTAssertEqual(try loaded.solve(puzzles).map(\.supervisionSteps), stable, "solve follows the checkpoint's rule")
     XCTAssertEqual(try loaded.solve(puzzles, halt: false).map(\.supervisionSteps), Array(repeating: 6, count: 48))
+    func meanSteps(_ steps: [Int]) -> Double { Double(steps.reduce(0, +)) / Double(steps.count) }
     XCTAssertEqual(
-      try loaded.score(puzzles, halt: true).meanSupervisionSteps,
-      Double(head.reduce(0, +)) / Double(head.count), accuracy: 1e-12, "score(halt:) is the halting head")
-    loaded.solveStopRule = .haltingHead
+      try loaded.score(puzzles, halt: true).meanSupervisionSteps, meanSteps(stable), accuracy: 1e-12,
+      "score follows the same rule")
+    XCTAssertEqual(try loaded.score(puzzles, halt: false).meanSupervisionSteps, 6, accuracy: 1e-12)
+    loaded.stopRule = .haltingHead
     XCTAssertEqual(try loaded.solve(puzzles).map(\.supervisionSteps), head, "the caller can override the rule")
+    XCTAssertEqual(try loaded.score(puzzles, halt: true).meanSupervisionSteps, meanSteps(head), accuracy: 1e-12)
   }
 }
 
