@@ -474,3 +474,39 @@ float trm_fma_peak_loop(int isa, long iters, long *flops) {
   for (int i = 0; i < 16; i++) s += acc[i];
   return s;
 }
+
+// MARK: - BF16 dot-product probe
+
+// The same 16 independent chains with VDPBF16PS (avx512_bf16: each fp32 lane adds the products
+// of two bf16 pairs, 4 floating-point operations per lane): what a BF16 GEMM could reach on
+// this core. Floating-point operations: 4 · 16 · 16 · iters. Returns 0 and sets *flops to 0
+// where the CPU lacks avx512_bf16.
+#if TRM_X86
+__attribute__((target("avx512f,avx512bf16"))) static float bf16_dot_avx512(long iters) {
+  __m512 acc[16];
+  for (int i = 0; i < 16; i++) acc[i] = _mm512_set1_ps(0.001f * (float)i);
+  // bf16 pairs (1.0, 1.0) and (2^-20, 2^-20): each step adds 2^-19 to every lane.
+  __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f803f80), b = (__m512bh)_mm512_set1_epi32(0x35803580);
+  for (long r = 0; r < iters; r++) {
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
+  }
+  __m512 s = acc[0];
+  for (int i = 1; i < 16; i++) s = _mm512_add_ps(s, acc[i]);
+  float out[16];
+  memcpy(out, &s, sizeof(out));
+  return out[0];
+}
+#endif
+
+float trm_bf16_dot_peak_loop(long iters, long *flops) {
+#if TRM_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16")) {
+    *flops = 4L * 16 * 16 * iters;
+    return bf16_dot_avx512(iters);
+  }
+#endif
+  (void)iters;
+  *flops = 0;
+  return 0;
+}

@@ -106,8 +106,8 @@ package func attentionForward(
   let pq = SendablePointer(qkv), po = SendablePointer(out), pp = SendablePointer(probs)
   parallelFor(batch * heads, threads: threads) { task in
     let b = task / heads, h = task % heads
-    let q = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * d)
-    defer { q.deallocate() }
+    let q = allocateFloats(2 * L * d)
+    defer { deallocateFloats(q) }
     let k = q + L * d
     let base = pq.p + b * L * ld + h * d
     gatherQK(base, ld: ld, D: D, L: L, d: d, rotary: rotary, q: q, k: k)
@@ -132,8 +132,8 @@ package func attentionBackward(
   let pq = SendablePointer(qkv), pp = SendablePointer(probs), pdo = SendablePointer(dout), pdq = SendablePointer(dqkv)
   parallelFor(batch * heads, threads: threads) { task in
     let b = task / heads, h = task % heads
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 4 * L * d + L * L)
-    defer { scratch.deallocate() }
+    let scratch = allocateFloats(4 * L * d + L * L)
+    defer { deallocateFloats(scratch) }
     let q = scratch, k = q + L * d, dq = k + L * d, dk = dq + L * d, dS = dk + L * d
     let base = pq.p + b * L * ld + h * d
     let dbase = pdq.p + b * L * ld + h * d

@@ -64,8 +64,8 @@ package func conv3x3Backward(
       accumulate: true, c: dweight, ldc: 9 * C, threads: threads, workspace: workspace)
   }
   if let dx {
-    let mirrored = UnsafeMutablePointer<Float>.allocate(capacity: 9 * C * C)
-    defer { mirrored.deallocate() }
+    let mirrored = allocateFloats(9 * C * C)
+    defer { deallocateFloats(mirrored) }
     for c in 0..<C {
       for t in 0..<9 {
         for o in 0..<C { mirrored[c * 9 * C + t * C + o] = weight[o * 9 * C + (8 - t) * C + c] }

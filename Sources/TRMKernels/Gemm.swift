@@ -136,8 +136,8 @@ public func gemm(
   case .transposed: flip = weightGradient
   }
   if flip {
-    let owned = workspace == nil ? UnsafeMutablePointer<Float>.allocate(capacity: m * n) : nil
-    defer { owned?.deallocate() }
+    let owned = workspace == nil ? allocateFloats(m * n) : nil
+    defer { owned.map(deallocateFloats) }
     let t = owned ?? workspace!.transposedBuffer(capacity: m * n)
     if accumulate { transposeLast2(c, t, batch: 1, rows: m, cols: n, accumulate: false, threads: threads, isa: isa) }
     gemmDriver(
@@ -236,8 +236,8 @@ private func gemmDriver(
   }
   // 1. Unless the tasks pack their own blocks of B (`GemmBlocking.packsBPerTask`), all of op(B)
   // is packed once and shared: block (p0, panel jp) at p0 * nPanels * nr + jp * kw * nr.
-  let owned = workspace == nil && !packPerTask ? UnsafeMutablePointer<Float>.allocate(capacity: k * nPanels * nr) : nil
-  defer { owned?.deallocate() }
+  let owned = workspace == nil && !packPerTask ? allocateFloats(k * nPanels * nr) : nil
+  defer { owned.map(deallocateFloats) }
   let shared = packPerTask ? nil : SendablePointer(owned ?? workspace!.buffer(capacity: k * nPanels * nr))
   if let shared {
     let panelsPerTask = max(1, nPanels / (workers * 4))
@@ -256,8 +256,8 @@ private func gemmDriver(
   // 2. Tasks: row-block groups × column blocks × chunks of k.
   let nBlocks = (nSpan + nc - 1) / nc
   let partialsOwned = kChunks > 1 && workspace == nil
-    ? UnsafeMutablePointer<Float>.allocate(capacity: (kChunks - 1) * m * n) : nil
-  defer { partialsOwned?.deallocate() }
+    ? allocateFloats((kChunks - 1) * m * n) : nil
+  defer { partialsOwned.map(deallocateFloats) }
   let partials = SendablePointer(
     kChunks == 1 ? c : partialsOwned ?? workspace!.partialBuffer(capacity: (kChunks - 1) * m * n))
   let rsa = transA ? 1 : lda, csa = transA ? lda : 1
@@ -274,13 +274,13 @@ private func gemmDriver(
     let maxPanels = (min(mc, m) + mr - 1) / mr
     // Transposed A is packed a whole (mc x kc) block at a time, in one pass along its rows;
     // otherwise only a ragged edge panel is.
-    let edge = UnsafeMutablePointer<Float>.allocate(capacity: (transA ? maxPanels : 1) * mr * kc)
-    let tile = UnsafeMutablePointer<Float>.allocate(capacity: fused ? mr * nr : 0)
-    let bLocal = UnsafeMutablePointer<Float>.allocate(capacity: packPerTask ? kc * jpCount * nr : 0)
+    let edge = allocateFloats((transA ? maxPanels : 1) * mr * kc)
+    let tile = allocateFloats(fused ? mr * nr : 0)
+    let bLocal = allocateFloats(packPerTask ? kc * jpCount * nr : 0)
     defer {
-      edge.deallocate()
-      tile.deallocate()
-      bLocal.deallocate()
+      deallocateFloats(edge)
+      deallocateFloats(tile)
+      deallocateFloats(bLocal)
     }
     var p0 = kStart
     while p0 < kEnd {
@@ -364,11 +364,11 @@ public final class GemmWorkspace: @unchecked Sendable {
 private final class GrowableBuffer {
   private var storage: UnsafeMutablePointer<Float>?
   private var capacity = 0
-  deinit { storage?.deallocate() }
+  deinit { storage.map(deallocateFloats) }
   func pointer(capacity n: Int) -> UnsafeMutablePointer<Float> {
     if n > capacity {
-      storage?.deallocate()
-      storage = UnsafeMutablePointer<Float>.allocate(capacity: n)
+      storage.map(deallocateFloats)
+      storage = allocateFloats(n)
       capacity = n
     }
     return storage!
@@ -467,15 +467,31 @@ public func gemmReference(
 /// vector FMA chains in registers, best of `repeats` timed runs of about 20 ms. Benchmarks print
 /// their figures also as a share of it, so numbers from different machines compare.
 public func measuredFMAPeakGflops(isa: KernelISA = .best, repeats: Int = 5) -> Double {
-  // Calibrate to ~20 ms, then keep the fastest run.
-  let calibration = calibratedFMALoop(isa: isa, seconds: 0.02)
+  bestProbeGflops(repeats: repeats) { trm_fma_peak_loop(Int32(isa.rawValue), $0, $1) }
+}
+
+/// The same probe with the BF16 dot-product instruction (VDPBF16PS, avx512_bf16), in GFLOP/s
+/// counted as the FP32 products and sums it stands for; nil where the CPU lacks it. Next to
+/// `measuredFMAPeakGflops` it says whether a BF16 GEMM could be faster on this core (on the
+/// 2-core Xeon of the results README it runs at half the FP32 FMA rate, so it could not).
+public func measuredBF16DotPeakGflops(repeats: Int = 5) -> Double? {
+  var flops = 0
+  _ = trm_bf16_dot_peak_loop(1, &flops)
+  guard flops > 0 else { return nil }
+  return bestProbeGflops(repeats: repeats) { trm_bf16_dot_peak_loop($0, $1) }
+}
+
+/// GFLOP/s of a probe loop `(iterations, flops out) -> sink`: calibrated to about 20 ms, then the
+/// fastest of `repeats` timed runs.
+func bestProbeGflops(repeats: Int, _ loop: (Int, UnsafeMutablePointer<Int>) -> Float) -> Double {
+  let calibration = calibratedProbe(seconds: 0.02, loop)
   var flops = calibration.flops, best = calibration.seconds, sink = calibration.sink
   for _ in 0..<repeats {
     let t0 = DispatchTime.now().uptimeNanoseconds
-    sink += trm_fma_peak_loop(Int32(isa.rawValue), calibration.iters, &flops)
+    sink += loop(calibration.iters, &flops)
     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
   }
-  precondition(!sink.isNaN, "FMA peak probe produced NaN")
+  precondition(!sink.isNaN, "peak probe produced NaN")
   return Double(flops) / best / 1e9
 }
 
@@ -487,7 +503,7 @@ public func measuredFMAPeakGflops(isa: KernelISA = .best, repeats: Int = 5) -> D
 public func measuredConcurrentFMAPeakGflops(threads: Int, isa: KernelISA = .best, repeats: Int = 5) -> Double {
   let n = max(1, threads)
   // Calibrated on one thread to ~50 ms, long enough for the threads' runs to overlap.
-  let (iters, flops, _, _) = calibratedFMALoop(isa: isa, seconds: 0.05)
+  let (iters, flops, _, _) = calibratedProbe(seconds: 0.05) { trm_fma_peak_loop(Int32(isa.rawValue), $0, $1) }
   var seconds = [Double](repeating: 0, count: n), sinks = [Float](repeating: 0, count: n)
   var best = 0.0
   for _ in 0..<repeats {
@@ -510,11 +526,13 @@ public func measuredConcurrentFMAPeakGflops(threads: Int, isa: KernelISA = .best
 
 /// The probe loop's iteration count (doubled from 2¹⁶) whose run on one core first takes more than
 /// `seconds`, with that run's flops, time and result.
-func calibratedFMALoop(isa: KernelISA, seconds: Double) -> (iters: Int, flops: Int, seconds: Double, sink: Float) {
+func calibratedProbe(
+  seconds: Double, _ loop: (Int, UnsafeMutablePointer<Int>) -> Float
+) -> (iters: Int, flops: Int, seconds: Double, sink: Float) {
   var iters = 1 << 16, flops = 0
   while true {
     let t0 = DispatchTime.now().uptimeNanoseconds
-    let sink = trm_fma_peak_loop(Int32(isa.rawValue), iters, &flops)
+    let sink = loop(iters, &flops)
     let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     if dt > seconds || iters > 1 << 30 { return (iters, flops, dt, sink) }
     iters *= 2

@@ -20,7 +20,7 @@ public final class BufferPool: @unchecked Sendable {
   public init() {}
 
   deinit {
-    for (_, list) in free { for p in list { p.deallocate() } }
+    for (_, list) in free { for p in list { deallocateFloats(p) } }
   }
 
   func take(_ capacity: Int) -> UnsafeMutablePointer<Float> {
@@ -31,7 +31,7 @@ public final class BufferPool: @unchecked Sendable {
       return p
     }
     floatsOwned += capacity
-    return UnsafeMutablePointer<Float>.allocate(capacity: max(capacity, 1))
+    return allocateFloats(capacity)
   }
 
   func giveBack(_ p: UnsafeMutablePointer<Float>, _ capacity: Int) {
@@ -41,7 +41,8 @@ public final class BufferPool: @unchecked Sendable {
   }
 }
 
-/// The memory behind a tensor. Returns itself to its pool (if any) when released.
+/// The memory behind a tensor (cache-line aligned: `allocateFloats`). Returns itself to its pool
+/// (if any) when released.
 public final class TensorStorage: @unchecked Sendable {
   public let pointer: UnsafeMutablePointer<Float>
   public let capacity: Int
@@ -50,11 +51,11 @@ public final class TensorStorage: @unchecked Sendable {
   init(capacity: Int, pool: BufferPool?) {
     self.capacity = capacity
     self.pool = pool
-    pointer = pool?.take(capacity) ?? UnsafeMutablePointer<Float>.allocate(capacity: max(capacity, 1))
+    pointer = pool?.take(capacity) ?? allocateFloats(capacity)
   }
 
   deinit {
-    if let pool { pool.giveBack(pointer, capacity) } else { pointer.deallocate() }
+    if let pool { pool.giveBack(pointer, capacity) } else { deallocateFloats(pointer) }
   }
 }
 

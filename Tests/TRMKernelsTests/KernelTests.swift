@@ -1,3 +1,4 @@
+import CTRMKernels
 import TRMKernels
 import TRMRandom
 import TRMTestSupport
@@ -195,6 +196,18 @@ final class KernelTests: XCTestCase {
     XCTAssertGreaterThan(both, 0.1)
     XCTAssertLessThan(both, 1.5 * one, "per-core figure with 2 cores busy: \(both) vs one core \(one)")
     XCTAssertLessThan(measuredConcurrentFMAPeakGflops(threads: 1, repeats: 3), 1.5 * one)
+  }
+
+  func testBF16DotProbeComputesWhatItCounts() throws {
+    var flops = 0
+    let sink = trm_bf16_dot_peak_loop(1000, &flops)
+    try XCTSkipIf(flops == 0, "no avx512_bf16 on this CPU")
+    // 16 chains × 16 lanes × 4 operations per round; every round adds 2 · 1 · 2⁻²⁰ to each
+    // lane, so lane 0 of the chains' sum is Σ 0.001·i + 16 · 1000 · 2⁻¹⁹.
+    XCTAssertEqual(flops, 4 * 16 * 16 * 1000)
+    XCTAssertEqual(Double(sink), 0.12 + 16 * 1000 / 524_288, accuracy: 1e-5)
+    let gflops = try XCTUnwrap(measuredBF16DotPeakGflops(repeats: 2))
+    XCTAssertGreaterThan(gflops, 0.1)
   }
 
   func testConv3x3MatchesNaiveTwinOnOddShapesAndThreadCounts() {

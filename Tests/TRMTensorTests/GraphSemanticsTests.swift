@@ -103,4 +103,20 @@ final class GraphSemanticsTests: XCTestCase {
     XCTAssertGreaterThan(owned[0], 0)
     XCTAssertEqual(owned[1], owned[4], "pool grew across identical steps: \(owned)")
   }
+
+  /// Tensor memory starts on a cache line, pooled or not, small or large (the allocator's own
+  /// large blocks start 16 bytes past a page boundary, which made every 16-float GEMM load and
+  /// store of a row straddle two lines).
+  func testTensorMemoryStartsOnACacheLine() {
+    let pool = BufferPool()
+    for count in [1, 3, 17, 1000, 300_000] {
+      for p in [nil, pool] {
+        let t = Tensor(repeating: 1, shape: [count], pool: p)
+        XCTAssertEqual(Int(bitPattern: t.storage.pointer) % 64, 0, "\(count) floats, pooled: \(p != nil)")
+      }
+    }
+    let g = Graph(recording: true, pool: pool)
+    let y = g.linear(g.constant(randomTensor([37, 19], seed: 6)), g.constant(randomTensor([23, 19], seed: 7)))
+    XCTAssertEqual(Int(bitPattern: y.value.storage.pointer) % 64, 0)
+  }
 }

@@ -73,6 +73,9 @@ void trm_transpose(int isa, const float *x, float *y, long rows, long cols, long
 // FMA peak probe: `iters` rounds of 16 independent vector FMA chains at the given ISA; stores
 // the floating-point operations done in *flops and returns a value derived from the result.
 float trm_fma_peak_loop(int isa, long iters, long *flops);
+// The same probe with the BF16 dot-product instruction (VDPBF16PS, 4 operations per fp32 lane);
+// *flops = 0 where the CPU lacks avx512_bf16.
+float trm_bf16_dot_peak_loop(long iters, long *flops);
 
 #ifdef __cplusplus
 }
