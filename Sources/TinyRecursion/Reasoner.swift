@@ -211,8 +211,9 @@ public final class Reasoner {
     }
   }
 
-  /// Exact, verified and cell accuracy on labelled puzzles.
-  /// Mixed sizes are grouped as in `solve` and the figures combined, weighted by puzzle count.
+  /// Exact, verified and cell accuracy on labelled puzzles; with `halt`, each puzzle stops early
+  /// by `stopRule`, as in `solve`. Mixed sizes are grouped as in `solve` and the figures
+  /// combined, weighted by puzzle count.
   public func score(_ puzzles: [Puzzle], supervisionSteps: Int? = nil, halt: Bool = false) throws -> SuiteScore {
     let groups = try sizeGroups(puzzles)
     if groups.count > 1 || groups.first?.reasoner !== self {
