@@ -1,4 +1,4 @@
 /// The library's version (semantic versioning), printed by `trm --version`.
 public enum TinyRecursionVersion {
-  public static let string = "0.4.0"
+  public static let string = "0.5.0"
 }
