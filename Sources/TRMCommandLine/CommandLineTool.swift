@@ -210,6 +210,17 @@ public enum CommandLineTool {
     return k
   }
 
+  /// `eval` and `sweep`'s stop flags: sets `r.stopRule` and returns the calls' `halt`. `--halt`
+  /// is the halting head whatever rule the checkpoint names (the published "with halting"
+  /// figures); `--until-stable` stops where the answer settles; neither: all K steps.
+  static func scoringStop(_ a: Arguments, _ r: Reasoner) throws -> Bool {
+    if a.has("halt") && a.has("until-stable") {
+      throw UsageError("--halt and --until-stable are two stop rules: choose one")
+    }
+    r.stopRule = a.has("until-stable") ? .untilStable : .haltingHead
+    return a.has("halt") || a.has("until-stable")
+  }
+
   static func threads(_ a: Arguments) throws -> Int {
     try a.int("threads", default: min(2, ProcessInfo.processInfo.activeProcessorCount), min: 1, max: 256)
   }

@@ -9,13 +9,7 @@ extension CommandLineTool {
       options: ["checkpoint", "data", "supervision-steps", "json", "threads", "attempts"],
       aliases: ["steps": "supervision-steps"])
     let r = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
-    if a.has("halt") && a.has("until-stable") {
-      throw UsageError("--halt and --until-stable are two stop rules: choose one")
-    }
-    // --halt is the halting head whatever rule the checkpoint names (the published "with
-    // halting" figures); --until-stable stops where the answer settles; neither: all K steps.
-    r.stopRule = a.has("until-stable") ? .untilStable : .haltingHead
-    let halt = a.has("halt") || a.has("until-stable")
+    let halt = try scoringStop(a, r)
     let set = try loadSet(try a.required("data"), task: r.layout.task)
     let k = try a.int("supervision-steps", min: 1, max: 1024)
     let attempts = try a.int("attempts", default: 1, min: 1, max: 1024)

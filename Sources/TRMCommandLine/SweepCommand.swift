@@ -11,13 +11,7 @@ extension CommandLineTool {
       options: ["checkpoint", "data", "supervision-steps", "latent-steps", "recursions", "baseline", "out", "threads"],
       aliases: ["steps": "supervision-steps"])
     let trained = try Reasoner(checkpoint: URL(fileURLWithPath: try a.required("checkpoint")), threads: try threads(a))
-    if a.has("halt") && a.has("until-stable") {
-      throw UsageError("--halt and --until-stable are two stop rules: choose one")
-    }
-    // --halt is the halting head whatever rule the checkpoint names (the published "with
-    // halting" figures); --until-stable stops where the answer settles; neither: all K steps.
-    trained.stopRule = a.has("until-stable") ? .untilStable : .haltingHead
-    let halt = a.has("halt") || a.has("until-stable")
+    let halt = try scoringStop(a, trained)
     // Several files (e.g. 15×15, 31×31, 59×59 mazes): one curve per file in the same chart.
     let paths = try a.required("data").split(separator: ",").map(String.init)
     let suites = try paths.map { path -> (PuzzleSet, Reasoner) in
