@@ -91,6 +91,24 @@ extension CommandLineTool {
       "wrote \(set.puzzles.count) \(kind.rawValue) puzzles to "
         + "\(path)\(set.puzzles.count < count ? " (only \(set.puzzles.count) distinct ones exist)" : "")"
     )
+    if kind == .sudoku { out(sudokuGivensReport(set.puzzles.compactMap { if case .sudoku(let s) = $0 { s } else { nil } }, asked: o.sudokuGivens)) }
     return 0
+  }
+
+  /// How many givens the generated sudoku have, and — when that is more than asked — why: clues
+  /// are removed only while the solution stays unique, so a puzzle keeps more than `asked` once it
+  /// is minimal (9×9: 21–28 givens, most 23–25).
+  static func sudokuGivensReport(_ puzzles: [Sudoku], asked: Int) -> String {
+    let counts = puzzles.map { $0.givens.filter { $0 != 0 }.count }
+    guard let lo = counts.min(), let hi = counts.max() else { return "no puzzles" }
+    let mean = Double(counts.reduce(0, +)) / Double(counts.count)
+    let above = counts.filter { $0 > asked }.count
+    var line = "givens: \(lo == hi ? "\(lo)" : "\(lo)–\(hi)") (mean \(String(format: "%.1f", mean)))"
+    if above > 0 {
+      line +=
+        "; \(above) of \(counts.count) kept more than the \(asked) asked for: clues are removed only while the "
+        + "solution stays unique, and those puzzles became minimal first (no given can go)"
+    }
+    return line
   }
 }

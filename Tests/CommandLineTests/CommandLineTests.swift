@@ -154,6 +154,26 @@ final class CommandLineTests: CLITestCase {
     XCTAssertTrue(held.isDisjoint(with: other))
   }
 
+  /// `generate sudoku` says how many givens the puzzles got, and why when that is more than asked.
+  func testGenerateSudokuReportsTheGivensItReached() throws {
+    func givens(_ file: String) throws -> [Int] {
+      try String(contentsOfFile: p(file), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }.map {
+        $0.split(separator: ",")[0].filter { $0 != "." && $0 != "0" }.count
+      }
+    }
+    XCTAssertEqual(run(["generate", "sudoku", "--size", "9", "--givens", "17", "--count", "4", "--out", p("m.txt")]), 0)
+    let reached = try givens("m.txt")
+    XCTAssertEqual(reached.count, 4)
+    XCTAssertTrue(reached.allSatisfy { $0 > 17 }, "\(reached)")  // 9×9 minimal puzzles have 21 or more
+    let report = try XCTUnwrap(stdout.last)
+    XCTAssertTrue(report.hasPrefix("givens: \(reached.min()!)–\(reached.max()!) (mean "), report)
+    XCTAssertTrue(report.contains("4 of 4 kept more than the 17 asked for"), report)
+    XCTAssertTrue(report.contains("minimal"), report)
+    XCTAssertEqual(run(["generate", "sudoku", "--size", "9", "--givens", "40", "--count", "3", "--out", p("e.txt")]), 0)
+    XCTAssertEqual(try givens("e.txt"), [40, 40, 40])
+    XCTAssertEqual(stdout.last, "givens: 40 (mean 40.0)")
+  }
+
   /// `generate maze --like FILE`: more mazes in an open-plan file's style (Maze-Hard's kind), at
   /// its side or another one; a lattice file or --loops is refused with one line.
   func testGenerateMazesLikeAnOpenPlanFile() throws {

@@ -550,6 +550,23 @@ final class DifficultyTests: XCTestCase {
     XCTAssertLessThan(easyGuesses.reduce(0, +), minimalGuesses.reduce(0, +))
   }
 
+  /// Asked for fewer givens than unique-solution removal can reach, the generator stops at a
+  /// minimal puzzle: every remaining given is needed (what `trm generate` reports as "minimal").
+  func testGeneratorStopsAtAMinimalPuzzleWhenAskedForFewerGivens() {
+    var rng = SplitMix64(seed: 11)
+    for size in [6, 9] {
+      for _ in 0..<3 {
+        let s = Sudoku.generate(size: size, givens: 0, rng: &rng)
+        XCTAssertEqual(s.countSolutions(limit: 2), 1)
+        for i in s.givens.indices where s.givens[i] != 0 {
+          var fewer = s
+          fewer.givens[i] = 0
+          XCTAssertEqual(fewer.countSolutions(limit: 2), 2, "size \(size): given \(i) could go; not minimal")
+        }
+      }
+    }
+  }
+
   func testSolutionCountsMatchANaiveEnumerationAndGradesStayPinned() throws {
     // Naive twin: try every digit in every blank, in cell order, checking the rules only.
     func naiveCount(_ s: Sudoku) -> Int {
