@@ -7,7 +7,7 @@ extension CommandLineTool {
     let a = try Arguments(
       args, command: "generate", flags: [],
       options: [
-        "count", "seed", "out", "size", "givens", "side", "loops", "min-path", "op", "digits", "exclude", "difficulty",
+        "count", "seed", "out", "size", "givens", "search-moves", "side", "loops", "min-path", "op", "digits", "exclude", "difficulty",
         "split", "carry-chain", "like", "walls",
       ])
     guard let t = a.positional.first, let kind = TaskKind(rawValue: t) else {
@@ -20,6 +20,10 @@ extension CommandLineTool {
     o.sudokuSize = try a.int("size", default: 4)
     guard Sudoku.sizes.contains(o.sudokuSize) else { throw UsageError("--size must be 4, 6 or 9") }
     o.sudokuGivens = try a.int("givens", default: [4: 6, 6: 14, 9: 30][o.sudokuSize] ?? 6, min: 0, max: 81)
+    if let moves = try a.int("search-moves", min: 0, max: 1_000_000) {
+      guard kind == .sudoku else { throw UsageError("--search-moves is for sudoku") }
+      o.sudokuSearchMoves = moves
+    }
     if let like = a.string("like") {
       guard kind == .maze, a.string("loops") == nil, a.string("walls") == nil else {
         throw UsageError("--like is for mazes, without --loops or --walls (the file sets the style)")
@@ -91,14 +95,18 @@ extension CommandLineTool {
       "wrote \(set.puzzles.count) \(kind.rawValue) puzzles to "
         + "\(path)\(set.puzzles.count < count ? " (only \(set.puzzles.count) distinct ones exist)" : "")"
     )
-    if kind == .sudoku { out(sudokuGivensReport(set.puzzles.compactMap { if case .sudoku(let s) = $0 { s } else { nil } }, asked: o.sudokuGivens)) }
+    if kind == .sudoku { out(
+        sudokuGivensReport(
+          set.puzzles.compactMap { if case .sudoku(let s) = $0 { s } else { nil } }, asked: o.sudokuGivens,
+          searchMoves: o.sudokuSearchMoves)) }
     return 0
   }
 
   /// How many givens the generated sudoku have, and — when that is more than asked — why: clues
   /// are removed only while the solution stays unique, so a puzzle keeps more than `asked` once it
-  /// is minimal (9×9: 21–28 givens, most 23–25).
-  static func sudokuGivensReport(_ puzzles: [Sudoku], asked: Int) -> String {
+  /// is minimal (9×9: 21–28 givens, most 23–25), and `searchMoves` steps of the local search
+  /// after it (`Sudoku.reducingGivens`) got no further.
+  static func sudokuGivensReport(_ puzzles: [Sudoku], asked: Int, searchMoves: Int) -> String {
     let counts = puzzles.map { $0.givens.filter { $0 != 0 }.count }
     guard let lo = counts.min(), let hi = counts.max() else { return "no puzzles" }
     let mean = Double(counts.reduce(0, +)) / Double(counts.count)
@@ -108,6 +116,7 @@ extension CommandLineTool {
       line +=
         "; \(above) of \(counts.count) kept more than the \(asked) asked for: clues are removed only while the "
         + "solution stays unique, and those puzzles became minimal first (no given can go)"
+        + (searchMoves > 0 ? " and stayed above it after \(searchMoves) search moves" : "; --search-moves N goes lower")
     }
     return line
   }

@@ -252,6 +252,9 @@ public struct GeneratorOptions: Sendable {
   public var sudokuSize = 4
   /// Target number of givens (clues) for sudoku.
   public var sudokuGivens = 6
+  /// Sudoku: steps of `Sudoku.reducingGivens` toward `sudokuGivens` after the removal pass
+  /// (0: none; the removal stops at a minimal puzzle, 9×9 at 21–28 givens).
+  public var sudokuSearchMoves = 0
   public var mazeSide = 9
   public var mazeLoops = 0.15
   public var mazeMinPath = 8
@@ -298,16 +301,20 @@ extension PuzzleSet {
       let p: Puzzle
       switch task {
       case .sudoku:
-        if let level = options.sudokuDifficulty {
-          guard
-            let s = Sudoku.generate(
-              size: options.sudokuSize, givens: options.sudokuGivens, difficulty: level, tries: 50,
-              rng: &rng)
-          else { continue }
-          p = .sudoku(s)
-        } else {
-          p = .sudoku(Sudoku.generate(size: options.sudokuSize, givens: options.sudokuGivens, rng: &rng))
+        // One draw, or with a grade up to 50 draws until one has it.
+        var drawn: Sudoku? = nil
+        for _ in 0..<(options.sudokuDifficulty == nil ? 1 : 50) {
+          var s = Sudoku.generate(size: options.sudokuSize, givens: options.sudokuGivens, rng: &rng)
+          if options.sudokuSearchMoves > 0 {
+            s = s.reducingGivens(to: options.sudokuGivens, moves: options.sudokuSearchMoves, rng: &rng)
+          }
+          if options.sudokuDifficulty.map({ s.difficulty == $0 }) ?? true {
+            drawn = s
+            break
+          }
         }
+        guard let s = drawn else { continue }
+        p = .sudoku(s)
       case .maze:
         if let style = options.mazeOpenPlan {
           p = .maze(Maze.generateOpenPlan(style, rng: &rng))

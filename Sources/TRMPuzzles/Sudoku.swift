@@ -196,6 +196,40 @@ public struct Sudoku: Equatable, Sendable {
     return puzzle
   }
 
+  /// Fewer givens than one removal pass reaches (it stops at a minimal puzzle: 9×9 at 21–28
+  /// givens): up to `moves` steps of a local search from this puzzle toward `target` givens. A
+  /// step puts one blank's solution digit back, then tries to remove each other given in random
+  /// order, and that digit last, while the solution stays unique; it is kept when it ends with no
+  /// more givens than before (so the search also walks among equally small puzzles). Every kept
+  /// step ends at a minimal puzzle with the same unique solution. Returns `self` when it has no
+  /// solution.
+  public func reducingGivens(to target: Int, moves: Int, rng: inout SplitMix64) -> Sudoku {
+    guard let full = solution ?? solved() else { return self }
+    var current = self
+    var count = givens.filter { $0 != 0 }.count
+    var step = 0
+    while step < moves && count > target {
+      step += 1
+      let blanks = current.givens.indices.filter { current.givens[$0] == 0 }
+      guard !blanks.isEmpty else { break }
+      let added = blanks[rng.nextInt(below: blanks.count)]
+      var next = current
+      next.givens[added] = full[added]
+      var clues = count + 1
+      for i in rng.permutation(givens.count).filter({ $0 != added }) + [added] where next.givens[i] != 0 {
+        let keep = next.givens[i]
+        next.givens[i] = 0
+        if next.countSolutions(limit: 2) == 1 { clues -= 1 } else { next.givens[i] = keep }
+      }
+      if clues <= count {
+        current = next
+        count = clues
+      }
+    }
+    current.solution = full
+    return current
+  }
+
   // MARK: - Augmentation
 
   /// A validity-preserving random transform: digit relabelling, band and stack permutations,

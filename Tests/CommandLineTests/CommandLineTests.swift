@@ -169,6 +169,17 @@ final class CommandLineTests: CLITestCase {
     XCTAssertTrue(report.hasPrefix("givens: \(reached.min()!)–\(reached.max()!) (mean "), report)
     XCTAssertTrue(report.contains("4 of 4 kept more than the 17 asked for"), report)
     XCTAssertTrue(report.contains("minimal"), report)
+    // The local search goes below what removal reached, on the same seed's grids.
+    XCTAssertEqual(
+      run([
+        "generate", "sudoku", "--size", "9", "--givens", "17", "--search-moves", "40", "--count", "4", "--out",
+        p("s.txt"),
+      ]), 0)
+    let searched = try givens("s.txt")
+    XCTAssertLessThan(searched.reduce(0, +), reached.reduce(0, +), "\(searched) vs \(reached)")
+    XCTAssertTrue(try XCTUnwrap(stdout.last).contains("after 40 search moves"))
+    XCTAssertEqual(
+      run(["generate", "maze", "--search-moves", "5", "--count", "2", "--out", p("x.txt")]), 2, "mazes have no clues")
     XCTAssertEqual(run(["generate", "sudoku", "--size", "9", "--givens", "40", "--count", "3", "--out", p("e.txt")]), 0)
     XCTAssertEqual(try givens("e.txt"), [40, 40, 40])
     XCTAssertEqual(stdout.last, "givens: 40 (mean 40.0)")

@@ -567,6 +567,35 @@ final class DifficultyTests: XCTestCase {
     }
   }
 
+  /// The local search below a minimal puzzle: never more givens, the same unique solution, every
+  /// given still needed, the same result from the same seed — and fewer givens than removal alone.
+  func testReducingGivensKeepsTheSolutionAndGoesBelowTheMinimalPuzzle() {
+    var rng = SplitMix64(seed: 21)
+    var before = 0, after = 0
+    for _ in 0..<3 {
+      let start = Sudoku.generate(size: 9, givens: 0, rng: &rng)
+      var again = rng
+      let reduced = start.reducingGivens(to: 17, moves: 30, rng: &rng)
+      XCTAssertEqual(reduced, start.reducingGivens(to: 17, moves: 30, rng: &again))
+      let n0 = start.givens.filter { $0 != 0 }.count, n1 = reduced.givens.filter { $0 != 0 }.count
+      XCTAssertLessThanOrEqual(n1, n0)
+      XCTAssertEqual(reduced.countSolutions(limit: 2), 1)
+      XCTAssertEqual(reduced.solved(), start.solution)
+      XCTAssertEqual(reduced.solution, start.solution)
+      for i in reduced.givens.indices where reduced.givens[i] != 0 {
+        var fewer = reduced
+        fewer.givens[i] = 0
+        XCTAssertEqual(fewer.countSolutions(limit: 2), 2, "given \(i) could go: not minimal")
+      }
+      before += n0
+      after += n1
+    }
+    XCTAssertLessThan(after, before)
+    // A target already met: nothing to do.
+    let easy = Sudoku.generate(size: 9, givens: 40, rng: &rng)
+    XCTAssertEqual(easy.reducingGivens(to: 40, moves: 30, rng: &rng), easy)
+  }
+
   func testSolutionCountsMatchANaiveEnumerationAndGradesStayPinned() throws {
     // Naive twin: try every digit in every blank, in cell order, checking the rules only.
     func naiveCount(_ s: Sudoku) -> Int {
