@@ -7,8 +7,8 @@ extension CommandLineTool {
     let a = try Arguments(
       args, command: "generate", flags: [],
       options: [
-        "count", "seed", "out", "size", "givens", "search-moves", "side", "loops", "min-path", "op", "digits", "exclude", "difficulty",
-        "split", "carry-chain", "like", "walls",
+        "count", "seed", "out", "size", "givens", "search-moves", "side", "loops", "min-path", "op", "digits",
+        "exclude", "difficulty", "split", "carry-chain", "like", "walls",
       ])
     guard let t = a.positional.first, let kind = TaskKind(rawValue: t) else {
       throw UsageError("generate needs a task: sudoku, maze or arithmetic")
