@@ -284,10 +284,11 @@ extension PuzzleSet {
   }
 
   /// `count` distinct puzzles of a task, deterministic from `seed`. Puzzles sharing a
-  /// `variantKey` with any of `excluding` (e.g. a test suite) are skipped.
+  /// `variantKey` with any of `excluding` (e.g. a test suite) are skipped. `progress` hears the
+  /// number of puzzles so far after each one is kept.
   public static func generate(
     task: TaskKind, count: Int, seed: UInt64, options: GeneratorOptions = GeneratorOptions(),
-    excluding: [Puzzle] = []
+    excluding: [Puzzle] = [], progress: ((Int) -> Void)? = nil
   ) -> PuzzleSet {
     let excluded = Set(excluding.map(\.variantKey))
     var rng = SplitMix64(seed: seed)
@@ -331,7 +332,10 @@ extension PuzzleSet {
         p = .arithmetic(x)
       }
       if !excluded.isEmpty && excluded.contains(p.variantKey) { continue }
-      if seen.insert(p.inputText).inserted { out.append(p) }
+      if seen.insert(p.inputText).inserted {
+        out.append(p)
+        progress?(out.count)
+      }
     }
     return PuzzleSet(task: task, puzzles: out)
   }

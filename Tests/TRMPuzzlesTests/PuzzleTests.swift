@@ -367,8 +367,12 @@ final class ArithmeticTests: XCTestCase {
     let heldOut = [Puzzle.arithmetic(Arithmetic(a: 7, b: 3, op: .multiply, answer: 21))]
     let all = PuzzleSet.generate(task: .arithmetic, count: 1000, seed: 1, options: o)
     XCTAssertTrue(all.puzzles.contains { $0.inputText == "3*7" } && all.puzzles.contains { $0.inputText == "7*3" })
-    let rest = PuzzleSet.generate(task: .arithmetic, count: 1000, seed: 1, options: o, excluding: heldOut)
+    var heard: [Int] = []
+    let rest = PuzzleSet.generate(task: .arithmetic, count: 1000, seed: 1, options: o, excluding: heldOut) {
+      heard.append($0)
+    }
     XCTAssertEqual(rest.puzzles.count, all.puzzles.count - 2)
+    XCTAssertEqual(heard, Array(1...rest.puzzles.count), "progress hears each kept puzzle once, in order")
     XCTAssertFalse(rest.puzzles.contains { ["3*7", "7*3"].contains($0.inputText) })
     // Mazes: a held-out maze excludes its rotations and mirror images too.
     var m = GeneratorOptions()
