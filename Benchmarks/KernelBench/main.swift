@@ -1,5 +1,5 @@
 // KernelBench: verifies every kernel against its naive twin, then times GEMM on the TRM shapes
-// at 1 and 2 threads next to numpy's BLAS (float32) measured in the same run.
+// at 1 and 2 threads next to numpy's BLAS (float32), the two alternating shape by shape.
 //
 //   swift run -c release KernelBench [--quick]
 //
@@ -103,41 +103,71 @@ func timeIt(flops: Double, _ body: () -> Void) -> Double {
   return flops / best / 1e9
 }
 
-/// numpy float32 GFLOP/s for each shape, A·B then Aᵀ·C (the weight-gradient product: A [m×k]
-/// transposed times C [m×n]), or nil when numpy is absent.
-func numpyGflops(_ shapes: [Shape], threads: Int) -> [(forward: Double, weightGradient: Double)]? {
-  let list = shapes.map { "(\($0.m),\($0.k),\($0.n))" }.joined(separator: ",")
-  let script = """
-    import time, numpy as np
-    for (m,k,n) in [\(list)]:
-        a=np.random.rand(m,k).astype(np.float32); b=np.random.rand(k,n).astype(np.float32)
-        c=np.random.rand(m,n).astype(np.float32)
-        for f in (lambda: np.matmul(a,b), lambda: np.matmul(a.T,c)):
-            f(); best=1e9; tot=0; r=0
-            while r<3 or (tot<\(quick ? 0.3 : 1.0) and r<50):
-                t=time.perf_counter(); f(); d=time.perf_counter()-t; best=min(best,d); tot+=d; r+=1
-            print(2*m*k*n/best/1e9)
-    """
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  p.arguments = ["python3", "-c", script]
-  var env = ProcessInfo.processInfo.environment
-  for key in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"] { env[key] = "\(threads)" }
-  // Some machines pin OpenBLAS to an older core type for safety; that slows a current numpy, so
-  // the reference runs without the pin (numpy's own kernel choice) to be a fair, strong baseline.
-  env["OPENBLAS_CORETYPE"] = nil
-  env["OPENBLAS_L2_SIZE"] = nil
-  p.environment = env
-  let out = Pipe()
-  p.standardOutput = out
-  p.standardError = FileHandle.nullDevice
-  do { try p.run() } catch { return nil }
-  let data = out.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  guard p.terminationStatus == 0 else { return nil }
-  let values = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { Double($0) }
-  guard values.count == 2 * shapes.count else { return nil }
-  return shapes.indices.map { (values[2 * $0], values[2 * $0 + 1]) }
+/// numpy's float32 BLAS as the reference, timed shape by shape in a python process that stays
+/// up (one per thread count: the BLAS reads its thread count at start), so that each of our
+/// figures can be measured right next to numpy's, alternating, on this often noisy machine.
+/// Products are written into preallocated outputs (`out=`), as ours are.
+final class NumpyReference {
+  let process = Process()
+  let input = Pipe(), output = Pipe()
+  var buffered = Data()
+
+  /// nil when python3 or numpy is absent.
+  init?(threads: Int) {
+    let script = """
+      import sys, time, numpy as np
+      arrays = {}
+      for line in sys.stdin:
+          m, k, n, mode = line.split(); m, k, n = int(m), int(k), int(n)
+          if (m, k, n) not in arrays:
+              arrays.clear()
+              a = np.random.rand(m, k).astype(np.float32); b = np.random.rand(k, n).astype(np.float32)
+              c = np.random.rand(m, n).astype(np.float32)
+              arrays[(m, k, n)] = (a, b, c, np.empty((m, n), np.float32), np.empty((k, n), np.float32))
+          a, b, c, o, w = arrays[(m, k, n)]
+          f = (lambda: np.matmul(a, b, out=o)) if mode == "f" else (lambda: np.matmul(a.T, c, out=w))
+          f(); best = 1e9; tot = 0; r = 0
+          while r < 3 or (tot < \(quick ? 0.3 : 1.0) and r < 50):
+              t = time.perf_counter(); f(); d = time.perf_counter() - t; best = min(best, d); tot += d; r += 1
+          print(2 * m * k * n / best / 1e9, flush=True)
+      """
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script]
+    var env = ProcessInfo.processInfo.environment
+    for key in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"] { env[key] = "\(threads)" }
+    // Some machines pin OpenBLAS to an older core type for safety; that slows a current numpy, so
+    // the reference runs without the pin (numpy's own kernel choice) to be a fair, strong baseline.
+    env["OPENBLAS_CORETYPE"] = nil
+    env["OPENBLAS_L2_SIZE"] = nil
+    process.environment = env
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return nil }
+    // A first product answers whether numpy is there at all.
+    guard gflops(Shape(m: 16, k: 16, n: 16, trm: false), weightGradient: false) != nil else { return nil }
+  }
+
+  /// GFLOP/s of A·B (or, for the weight gradient, Aᵀ·C with A [m×k] and C [m×n]): best of
+  /// repeats, as `timeIt`; nil if the process has gone.
+  func gflops(_ s: Shape, weightGradient: Bool) -> Double? {
+    guard process.isRunning else { return nil }
+    input.fileHandleForWriting.write(Data("\(s.m) \(s.k) \(s.n) \(weightGradient ? "g" : "f")\n".utf8))
+    while !buffered.contains(UInt8(ascii: "\n")) {
+      let more = output.fileHandleForReading.availableData
+      if more.isEmpty { return nil }
+      buffered.append(more)
+    }
+    let end = buffered.firstIndex(of: UInt8(ascii: "\n"))!
+    let line = String(decoding: buffered[buffered.startIndex..<end], as: UTF8.self)
+    buffered = Data(buffered[(end + 1)...])
+    return Double(line)
+  }
+
+  deinit {
+    try? input.fileHandleForWriting.close()
+    process.waitUntilExit()
+  }
 }
 
 let peak = measuredFMAPeakGflops()
@@ -200,59 +230,73 @@ print(
   String(
     format: "measured FMA peak with 2 cores busy: %.1f GFLOP/s per core (%.0f%% of one core's; 2-thread shares below "
       + "stay of the one-core figure)", peakBothCores, 100 * peakBothCores / peak))
+// Ours and numpy alternate shape by shape, `rounds` times each, best of each kept: the machine's
+// speed drifts by tens of percent within minutes, and a ratio of two figures measured minutes
+// apart would carry that drift.
+let rounds = quick ? 1 : 3
 print(
-  "GEMM C = A·B, GFLOP/s (best of repeats); ISA \(KernelISA.best); blocking mc=\(GemmBlocking.mc) nc"
-    + "=\(GemmBlocking.nc) kc=\(GemmBlocking.kc)"
+  "GEMM C = A·B, GFLOP/s (best of repeats, ours and numpy alternating \(rounds)× per shape); ISA "
+    + "\(KernelISA.best); blocking mc=\(GemmBlocking.mc) nc=\(GemmBlocking.nc) kc=\(GemmBlocking.kc)"
 )
 var minRatio: [Int: Double?] = [:], minRatioGrad: [Int: Double?] = [:]
 for threads in [1, 2] {
-  let blas = numpyGflops(shapes, threads: threads)
+  let blas = NumpyReference(threads: threads)
   print(
     "\n" + pad("threads=\(threads) (M,K,N)", 22) + pad("ours", 10, left: true) + pad("ours AᵀB", 10, left: true)
       + pad("numpy", 10, left: true) + pad("numpy AᵀB", 11, left: true) + pad("ratio", 8, left: true)
       + pad("ratio AᵀB", 11, left: true))
-  var worst = Double.infinity, worstGrad = Double.infinity
-  for (si, s) in shapes.enumerated() {
+  var worst = Double.infinity, worstGrad = Double.infinity, complete = blas != nil
+  for s in shapes {
     let a = randomArray(s.m * s.k, seed: 5), b = randomArray(s.k * s.n, seed: 6)
     var c = [Float](repeating: 0, count: s.m * s.n)
-    let flops = 2.0 * Double(s.m * s.k * s.n)
-    let ours = a.withUnsafeBufferPointer { pa in
-      b.withUnsafeBufferPointer { pb in
-        c.withUnsafeMutableBufferPointer { pc in
-          timeIt(flops: flops) {
-            gemm(
-              transA: false, transB: false, m: s.m, n: s.n, k: s.k, a: pa.baseAddress!, lda: s.k,
-              b: pb.baseAddress!, ldb: s.n, accumulate: false, c: pc.baseAddress!, ldc: s.n, threads: threads)
-          }
-        }
-      }
-    }
     // The weight-gradient shape of the backward pass: (K x M)ᵀ · (M x N) with M the long axis.
     var w = [Float](repeating: 0, count: s.k * s.n)
-    let grad = a.withUnsafeBufferPointer { pa in
-      c.withUnsafeBufferPointer { pc in
-        w.withUnsafeMutableBufferPointer { pw in
-          timeIt(flops: flops) {
-            gemm(
-              transA: true, transB: false, m: s.k, n: s.n, k: s.m, a: pa.baseAddress!, lda: s.k,
-              b: pc.baseAddress!, ldb: s.n, accumulate: false, c: pw.baseAddress!, ldc: s.n, threads: threads)
+    let flops = 2.0 * Double(s.m * s.k * s.n)
+    var ours = 0.0, grad = 0.0
+    var ref: Double? = blas == nil ? nil : 0, refGrad: Double? = blas == nil ? nil : 0
+    for _ in 0..<rounds {
+      ours = max(
+        ours,
+        a.withUnsafeBufferPointer { pa in
+          b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in
+              timeIt(flops: flops) {
+                gemm(
+                  transA: false, transB: false, m: s.m, n: s.n, k: s.k, a: pa.baseAddress!, lda: s.k,
+                  b: pb.baseAddress!, ldb: s.n, accumulate: false, c: pc.baseAddress!, ldc: s.n, threads: threads)
+              }
+            }
           }
-        }
-      }
+        })
+      if let r = ref { ref = blas?.gflops(s, weightGradient: false).map { max(r, $0) } }
+      grad = max(
+        grad,
+        a.withUnsafeBufferPointer { pa in
+          c.withUnsafeBufferPointer { pc in
+            w.withUnsafeMutableBufferPointer { pw in
+              timeIt(flops: flops) {
+                gemm(
+                  transA: true, transB: false, m: s.k, n: s.n, k: s.m, a: pa.baseAddress!, lda: s.k,
+                  b: pc.baseAddress!, ldb: s.n, accumulate: false, c: pw.baseAddress!, ldc: s.n, threads: threads)
+              }
+            }
+          }
+        })
+      if let r = refGrad { refGrad = blas?.gflops(s, weightGradient: true).map { max(r, $0) } }
     }
-    let ref = blas?[si]
-    let ratio = ref.map { ours / $0.forward }, ratioGrad = ref.map { grad / $0.weightGradient }
+    if ref == nil || refGrad == nil { complete = false }
+    let ratio = ref.map { ours / $0 }, ratioGrad = refGrad.map { grad / $0 }
     if s.trm, let ratio, let ratioGrad {
       worst = min(worst, ratio)
       worstGrad = min(worstGrad, ratioGrad)
     }
     print(
       pad("(\(s.m),\(s.k),\(s.n))", 22) + cell(ours, "%.1f", 10) + cell(grad, "%.1f", 10)
-        + cell(ref?.forward, "%.1f", 10) + cell(ref?.weightGradient, "%.1f", 11) + cell(ratio, "%.2f", 8)
+        + cell(ref, "%.1f", 10) + cell(refGrad, "%.1f", 11) + cell(ratio, "%.2f", 8)
         + cell(ratioGrad, "%.2f", 11))
   }
-  minRatio[threads] = blas == nil ? nil : worst
-  minRatioGrad[threads] = blas == nil ? nil : worstGrad
+  minRatio[threads] = complete ? worst : nil
+  minRatioGrad[threads] = complete ? worstGrad : nil
 }
 
 // MARK: - 3×3 convolution (conv mixer): forward and backward at maze shapes
