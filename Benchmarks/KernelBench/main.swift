@@ -251,39 +251,35 @@ for threads in [1, 2] {
     var c = [Float](repeating: 0, count: s.m * s.n)
     // The weight-gradient shape of the backward pass: (K x M)ᵀ · (M x N) with M the long axis.
     var w = [Float](repeating: 0, count: s.k * s.n)
-    let flops = 2.0 * Double(s.m * s.k * s.n)
-    var ours = 0.0, grad = 0.0
-    var ref: Double? = blas == nil ? nil : 0, refGrad: Double? = blas == nil ? nil : 0
+    // Best GFLOP/s, forward product then weight gradient: ours, and numpy's (nil without it).
+    var best = [0.0, 0.0]
+    var reference: [Double?] = blas == nil ? [nil, nil] : [0, 0]
     for _ in 0..<rounds {
-      ours = max(
-        ours,
-        a.withUnsafeBufferPointer { pa in
+      for (g, weightGradient) in [false, true].enumerated() {
+        let v = a.withUnsafeBufferPointer { pa in
           b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
-              timeIt(flops: flops) {
-                gemm(
-                  transA: false, transB: false, m: s.m, n: s.n, k: s.k, a: pa.baseAddress!, lda: s.k,
-                  b: pb.baseAddress!, ldb: s.n, accumulate: false, c: pc.baseAddress!, ldc: s.n, threads: threads)
+              w.withUnsafeMutableBufferPointer { pw in
+                timeIt(flops: 2.0 * Double(s.m * s.k * s.n)) {
+                  if weightGradient {
+                    gemm(
+                      transA: true, transB: false, m: s.k, n: s.n, k: s.m, a: pa.baseAddress!, lda: s.k,
+                      b: pc.baseAddress!, ldb: s.n, accumulate: false, c: pw.baseAddress!, ldc: s.n, threads: threads)
+                  } else {
+                    gemm(
+                      transA: false, transB: false, m: s.m, n: s.n, k: s.k, a: pa.baseAddress!, lda: s.k,
+                      b: pb.baseAddress!, ldb: s.n, accumulate: false, c: pc.baseAddress!, ldc: s.n, threads: threads)
+                  }
+                }
               }
             }
           }
-        })
-      if let r = ref { ref = blas?.gflops(s, weightGradient: false).map { max(r, $0) } }
-      grad = max(
-        grad,
-        a.withUnsafeBufferPointer { pa in
-          c.withUnsafeBufferPointer { pc in
-            w.withUnsafeMutableBufferPointer { pw in
-              timeIt(flops: flops) {
-                gemm(
-                  transA: true, transB: false, m: s.k, n: s.n, k: s.m, a: pa.baseAddress!, lda: s.k,
-                  b: pc.baseAddress!, ldb: s.n, accumulate: false, c: pw.baseAddress!, ldc: s.n, threads: threads)
-              }
-            }
-          }
-        })
-      if let r = refGrad { refGrad = blas?.gflops(s, weightGradient: true).map { max(r, $0) } }
+        }
+        best[g] = max(best[g], v)
+        if let r = reference[g] { reference[g] = blas?.gflops(s, weightGradient: weightGradient).map { max(r, $0) } }
+      }
     }
+    let (ours, grad, ref, refGrad) = (best[0], best[1], reference[0], reference[1])
     if ref == nil || refGrad == nil { complete = false }
     let ratio = ref.map { ours / $0 }, ratioGrad = refGrad.map { grad / $0 }
     if s.trm, let ratio, let ratioGrad {
