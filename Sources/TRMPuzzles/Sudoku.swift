@@ -201,8 +201,8 @@ public struct Sudoku: Equatable, Sendable {
   /// step puts one blank's solution digit back, then tries to remove each other given in random
   /// order, and that digit last, while the solution stays unique; it is kept when it ends with no
   /// more givens than before (so the search also walks among equally small puzzles). Every kept
-  /// step ends at a minimal puzzle with the same unique solution. Returns `self` when it has no
-  /// solution.
+  /// step ends at a minimal puzzle with the same unique solution (for a puzzle with one solution,
+  /// as the generator's are). Returns `self` when it has no solution.
   public func reducingGivens(to target: Int, moves: Int, rng: inout SplitMix64) -> Sudoku {
     guard let full = solution ?? solved() else { return self }
     var current = self
