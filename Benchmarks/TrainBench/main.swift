@@ -1,7 +1,7 @@
 // TrainBench: training and inference throughput of the TRM on 9×9-sudoku shapes, next to the
 // PyTorch reference (../shared/bench/trm_torch.py, eager CPU, same thread count) in the same run.
 //
-//   swift run -c release TrainBench [--quick] [--no-torch] [--steps N] [--profile]
+//   swift run -c release TrainBench [--quick] [--no-torch] [--steps N] [--rounds R] [--profile]
 //                                   [--mode train|infer] [--mixer mlp|attention] [--width D] [--threads N]
 //                                   [--whole-batch] [--micro-batches K]
 //                                   (the filters are for profiling one configuration)
@@ -36,6 +36,9 @@ func option(_ name: String) -> String? {
   args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
 }
 let timedSteps = option("--steps").flatMap { Int($0) } ?? 5
+// `--rounds R`: each row measures ours and torch R times, alternating, and keeps the faster of
+// each — this machine's speed drifts by tens of percent within minutes.
+let rounds = max(1, option("--rounds").flatMap { Int($0) } ?? 1)
 let modes = option("--mode").map { [$0 == "train"] } ?? [true, false]
 let threadCounts = option("--threads").flatMap { Int($0) }.map { [$0] } ?? [1, 2]
 let profiling = args.contains("--profile")
@@ -207,7 +210,8 @@ func measureTorch(_ s: Setting, threads: Int, train: Bool) -> Double? {
 
 print(
   "TRM throughput, 9×9 sudoku shapes (L=81, V=11), n=6, T=3; ISA \(KernelISA.best); \(timedSteps) timed steps, median; "
-    + (wholeBatch ? "whole batch, ops spread over the threads" : "batch split over the threads (micro-batches)"))
+    + (wholeBatch ? "whole batch, ops spread over the threads" : "batch split over the threads (micro-batches)")
+    + (rounds > 1 ? "; ours and torch alternating \(rounds)× per row, the faster of each" : ""))
 print(
   [
     "mode", "mixer", "D", "B", "thr", "ours s/step", "ours samp-st/s", "ours GFLOP/s", "% peak", "torch s/step",
@@ -219,10 +223,14 @@ var torchSeen = false
 for train in modes {
   for s in settings {
     for threads in threadCounts {
-      let ours = try measureOurs(s, threads: threads, train: train)
+      var ours = Double.infinity
+      var torch: Double? = useTorch ? .infinity : nil
+      for _ in 0..<rounds {
+        ours = min(ours, try measureOurs(s, threads: threads, train: train))
+        if let t = torch { torch = measureTorch(s, threads: threads, train: train).map { min(t, $0) } }
+      }
       let model = try RecursiveModel(config: config(s), seed: 0)
       let flops = train ? model.trainFlopsPerExample() : model.forwardFlopsPerExample()
-      let torch = measureTorch(s, threads: threads, train: train)
       let ratio = torch.map { $0 / ours }
       if let ratio { torchSeen = true; worst[train] = min(worst[train] ?? .infinity, ratio) }
       let B = Double(s.batch), machine = peak * Double(threads)
