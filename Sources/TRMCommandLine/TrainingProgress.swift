@@ -25,15 +25,14 @@ extension CommandLineTool {
     activeRun = run
     installInterruptHandler()
     defer { activeRun = nil }
-    let tty = isatty(STDERR_FILENO) != 0
+    let progress = ProgressLine(lastShown: -1)
     let total = run.trainer.config.optimizerSteps, startStep = run.trainer.step
-    var lastPrint = -1.0, lastExact: Double? = nil, estimated = false
+    var lastExact: Double? = nil, estimated = false
     var afterFirst: Double? = nil
-    let t0 = DispatchTime.now().uptimeNanoseconds
     let secs = try run.run(
       onStep: { m, _ in
         if let e = m.haltedExactAccuracy { lastExact = e }
-        let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let wall = progress.elapsed
         let done = m.step - startStep
         // A measured estimate for this machine, from steps 2…6 (the first step warms up the
         // buffer pool), so a preset's "≤ N min" reads in this machine's minutes.
@@ -45,33 +44,26 @@ extension CommandLineTool {
             "time estimate on this machine: \(formatDuration(perStep * Double(total - startStep))) for "
             + "\(total - startStep) optimizer steps (\(String(format: "%.3f", perStep)) s per step, measured on "
             + "steps 2–6; validation adds to it)"
-          if tty { err("") }
+          progress.end()
           err(line)
         }
         let rate = Double(done * run.trainer.config.batchSize) / max(wall, 1e-9)
         let eta = wall / Double(max(done, 1)) * Double(total - m.step)
-        let line = String(
-          format: "%@ step %d/%d  %.0f ex/s  loss %.4f  train exact %@  ETA %@", label, m.step, total,
-          rate, m.loss, lastExact.map { pct($0) } ?? "-", formatDuration(eta))
-        if tty {
-          if wall - lastPrint > 0.2 || m.step == total {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
-            lastPrint = wall
-          }
-        } else if wall - lastPrint > 10 || m.step == total {
-          err(line)
-          lastPrint = wall
-        }
+        progress.show(
+          String(
+            format: "%@ step %d/%d  %.0f ex/s  loss %.4f  train exact %@  ETA %@", label, m.step, total,
+            rate, m.loss, lastExact.map { pct($0) } ?? "-", formatDuration(eta)),
+          force: m.step == total)
       },
       onRecord: { rec in
         if let v = rec.validation {
-          if tty { err("") }
+          progress.end()
           err(
             "\(label) step \(rec.step): validation exact \(pct(v.exactAccuracy)), verified \(pct(v.verifiedAccuracy)), "
               + "cells \(pct(v.cellAccuracy)) on \(v.count)")
         }
       })
-    if tty { err("") }
+    progress.end()
     if run.stopRequested {
       err("interrupted: checkpoint saved to \(run.checkpointURL.path); continue with --resume \(run.directory.path)")
     }

@@ -275,12 +275,13 @@ private func gemmDriver(
     // Transposed A is packed a whole (mc x kc) block at a time, in one pass along its rows;
     // otherwise only a ragged edge panel is.
     let edge = allocateFloats((transA ? maxPanels : 1) * mr * kc)
-    let tile = allocateFloats(fused ? mr * nr : 0)
-    let bLocal = allocateFloats(packPerTask ? kc * jpCount * nr : 0)
+    // Only the SwiGLU epilogue needs a tile, only per-task packing a B block.
+    let tile = fused ? allocateFloats(mr * nr) : nil
+    let bLocal = packPerTask ? allocateFloats(kc * jpCount * nr) : nil
     defer {
       deallocateFloats(edge)
-      deallocateFloats(tile)
-      deallocateFloats(bLocal)
+      tile.map(deallocateFloats)
+      bLocal.map(deallocateFloats)
     }
     var p0 = kStart
     while p0 < kEnd {
@@ -291,8 +292,8 @@ private func gemmDriver(
       if let shared {
         (bBlock, jpBase) = (shared.p + p0 * nPanels * nr, 0)
       } else {
-        packPanels(p0, kw, jpFirst..<(jpFirst + jpCount), jpFirst, bLocal)
-        (bBlock, jpBase) = (bLocal, jpFirst)
+        packPanels(p0, kw, jpFirst..<(jpFirst + jpCount), jpFirst, bLocal!)
+        (bBlock, jpBase) = (bLocal!, jpFirst)
       }
       for ib in rowBlocks {
         let i0 = ib * mc, mw = min(mc, m - i0)
@@ -319,9 +320,9 @@ private func gemmDriver(
           for jp in jpFirst..<(jpFirst + jpCount) {
             let panel = bBlock + (jp - jpBase) * kw * nr
             if fused {
-              kern.kernel(Int32(kw), aPtr, rs, cs, panel, nr, tile, nr, Int32(mEff), Int32(nr), 1, 0)
+              kern.kernel(Int32(kw), aPtr, rs, cs, panel, nr, tile!, nr, Int32(mEff), Int32(nr), 1, 0)
               trm_swiglu_tile(
-                kern.isa, tile, nr, Int32(mEff), Int32(half), pc.p + row * ldc + jp * half, ldc,
+                kern.isa, tile!, nr, Int32(mEff), Int32(half), pc.p + row * ldc + jp * half, ldc,
                 Int32(min(half, outCols - jp * half)))
             } else {
               let nEff = min(nr, n - jp * nr)
