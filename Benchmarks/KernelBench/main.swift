@@ -211,6 +211,51 @@ if let i = CommandLine.arguments.firstIndex(of: "--shape"), i + 1 < CommandLine.
   }
   exit(0)
 }
+// `--swiglu-rows M,N,K`: the SwiGLU projection of a training step (x[M×K]·Wᵀ, W [N×K], kept
+// for the backward, and its SwiGLU [M×N/2]) two ways: the product, then a separate SwiGLU pass
+// over it, against one product whose row epilogue applies SwiGLU to each finished block of rows
+// (`GemmEpilogue.swigluRows`). Same bits; alternating, 7 rounds, best of each, 1 and 2 threads.
+if let i = CommandLine.arguments.firstIndex(of: "--swiglu-rows"), i + 1 < CommandLine.arguments.count {
+  let parts = CommandLine.arguments[i + 1].split(separator: ",").compactMap { Int($0) }
+  guard parts.count == 3, parts.allSatisfy({ $0 > 0 }), parts[1] % 2 == 0 else {
+    print("KernelBench: --swiglu-rows wants M,N,K (positive sizes, N even), got '\(CommandLine.arguments[i + 1])'")
+    exit(2)
+  }
+  let (m, n, k) = (parts[0], parts[1], parts[2])
+  let x = randomArray(m * k, seed: 1), w = randomArray(n * k, seed: 2)
+  var pre = [Float](repeating: 0, count: m * n), y = [Float](repeating: 0, count: m * n / 2)
+  var preRows = pre, yRows = y
+  let workspace = GemmWorkspace()
+  for threads in [1, 2] {
+    var separate = 0.0, rows = 0.0
+    for _ in 0..<7 {
+      separate = max(
+        separate,
+        timeIt(flops: 2 * Double(m) * Double(n) * Double(k)) {
+          gemm(
+            transA: false, transB: true, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, accumulate: false, c: &pre,
+            ldc: n, threads: threads, workspace: workspace)
+          swigluForward(pre, &y, rows: m, width: n / 2, threads: threads)
+        })
+      rows = max(
+        rows,
+        timeIt(flops: 2 * Double(m) * Double(n) * Double(k)) {
+          yRows.withUnsafeMutableBufferPointer { out in
+            gemm(
+              transA: false, transB: true, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, accumulate: false,
+              c: &preRows, ldc: n, threads: threads, workspace: workspace,
+              epilogue: .swigluRows(output: out.baseAddress!))
+          }
+        })
+    }
+    let same = pre == preRows && y == yRows
+    print(
+      String(
+        format: "m=%d n=%d k=%d threads=%d: product + SwiGLU pass %.1f GFLOP/s, row epilogue %.1f (%.2f×)%@", m, n, k,
+        threads, separate, rows, rows / separate, same ? "" : " — RESULTS DIFFER"))
+  }
+  exit(0)
+}
 print(
   String(
     format: "measured FMA peak: %.1f GFLOP/s per core (%@, 16 independent FMA chains)", peak, KernelISA.best.description

@@ -31,6 +31,13 @@ package enum GemmBlocking {
   package static let mc = 192
   package static let nc = 512
   package static let kc = 256
+  /// The widest product that `linearSwiGLU` gives a row epilogue (`GemmEpilogue.swigluRows`)
+  /// while training. `KernelBench --swiglu-rows M,N,K`, against the product then a separate
+  /// SwiGLU pass (Xeon, alternating, best of 7; 1 thread, as each micro-batch runs): the sudoku9
+  /// shapes 2624×1024×128 1.03–1.08×, 4096×512×82 1.07–1.08×; D = 256, 2624×2048×256: 0.96–0.99×
+  /// (its 192×2048 block of C no longer stays in L2 for the epilogue; 0.76× at 2 threads), so
+  /// wider products take the separate pass.
+  package static let rowEpilogueMaxColumns = 1024
   /// Rows of op(A) at or below which a row-major B is read in place instead of packed.
   package static let inPlaceBRows = 1024
   /// Outputs (m·n) at or below which a long reduction is split into chunks of k.
@@ -86,8 +93,9 @@ package enum GemmBlocking {
   }
 }
 
-/// What `gemm` does with each finished register tile.
-public enum GemmEpilogue: Sendable {
+/// What `gemm` does with its products: nothing, or a SwiGLU on each register tile or on each
+/// finished block of rows.
+public enum GemmEpilogue: Equatable {
   /// C = alpha * op(A) * op(B) (+ C when accumulating).
   case none
   /// op(B) has N = 2H columns [gate | up] and C has H: C = silu(op(A)·gate) ⊙ (op(A)·up), the
@@ -95,7 +103,19 @@ public enum GemmEpilogue: Sendable {
   /// register tile holds NR/2 gate columns and the matching NR/2 up columns; the whole reduction
   /// runs in one pass (kc = K) before the tile becomes outputs. Needs alpha 1, no accumulation.
   case swiglu
+  /// C (N columns [gate | up], ldc = N) is the pre-activation, which the SwiGLU backward needs;
+  /// as each block of rows is finished, still in cache, its SwiGLU goes to the same rows of
+  /// `output` (N/2 columns, rows contiguous) — no second pass over C from memory.
+  case swigluRows(output: UnsafeMutablePointer<Float>)
+  /// Whether the whole sum runs in one pass (kc = K) before outputs are final: the SwiGLU
+  /// epilogues. Needs alpha 1, no accumulation.
+  var needsWholeSum: Bool {
+    if case .none = self { return false }
+    return true
+  }
 }
+
+extension GemmEpilogue: @unchecked Sendable {}
 
 /// Which way round `gemm` computes a weight-gradient product C = Aᵀ·B (transA, not transB).
 public enum GemmOrientation: Sendable {
@@ -157,12 +177,19 @@ private func gemmDriver(
   accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
   threads: Int, isa: KernelISA, workspace: GemmWorkspace?, epilogue: GemmEpilogue
 ) {
-  let fused = epilogue == .swiglu
+  // fused: the register-tile SwiGLU (B's gate and up columns paired in each panel); whole: any
+  // epilogue, so the sum runs in one pass; rowsOutput: the SwiGLU of each finished block of rows.
+  let fused = epilogue == .swiglu, whole = epilogue.needsWholeSum
   precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
   precondition(
-    !fused || (n % 2 == 0 && !accumulate && alpha == 1),
-    "gemm: the SwiGLU epilogue needs an even n, alpha 1, no accumulation")
+    !whole || ((!fused || n % 2 == 0) && !accumulate && alpha == 1),
+    "gemm: the SwiGLU epilogues need an even n, alpha 1, no accumulation")
   let outCols = fused ? n / 2 : n
+  var rowsOutput: SendablePointer<Float>?
+  if case .swigluRows(let output) = epilogue {
+    precondition(n % 2 == 0 && ldc == n, "gemm: the SwiGLU row epilogue needs an even n and ldc = n")
+    rowsOutput = SendablePointer(output)
+  }
   precondition(ldc >= outCols, "gemm: ldc \(ldc) < \(outCols) output columns")
   precondition(lda >= (transA ? m : k), "gemm: lda \(lda) too small")
   precondition(ldb >= (transB ? k : n), "gemm: ldb \(ldb) too small")
@@ -174,7 +201,7 @@ private func gemmDriver(
   }
   let kern = trm_gemm_kernel_for(Int32(isa.rawValue))
   let mr = Int(kern.mr), nr = Int(kern.nr), half = nr / 2
-  let mc = GemmBlocking.mc, kc = fused ? k : GemmBlocking.kc
+  let mc = GemmBlocking.mc, kc = whole ? k : GemmBlocking.kc
   // Packed B: NR-wide panels; with the SwiGLU epilogue panel jp holds gate columns
   // jp*half..<+half then the same up columns, so the packed width is nPanels * NR.
   let nPanels = fused ? (outCols + half - 1) / half : (n + nr - 1) / nr
@@ -184,7 +211,7 @@ private func gemmDriver(
   // not by `threads`, so the bits do not depend on the thread count: chunk 0 goes into C, the
   // others into partial buffers that are then added to C in chunk order.
   let kBlocks = (k + kc - 1) / kc
-  let wantChunks = !fused && m * n <= GemmBlocking.splitOutputs && k >= 2 * GemmBlocking.splitChunk
+  let wantChunks = !whole && m * n <= GemmBlocking.splitOutputs && k >= 2 * GemmBlocking.splitChunk
     ? min(GemmBlocking.maxChunks, k / GemmBlocking.splitChunk) : 1
   let blocksPerChunk = (kBlocks + wantChunks - 1) / wantChunks
   let kChunks = (kBlocks + blocksPerChunk - 1) / blocksPerChunk
@@ -197,7 +224,7 @@ private func gemmDriver(
   // otherwise each 32-float read straddles extra lines, or consecutive k steps fall into a few L1
   // sets and new pages the prefetcher does not follow (Xeon, 1 thread, weight-gradient shapes
   // m×n×k with Aᵀ: 512×82×8192 40 → 74 GFLOP/s packed, 128×512×8192 63 → 99).
-  let bInPlace = !fused && !transB && GemmBlocking.readsBInPlace(m: m, ldb: ldb)
+  let bInPlace = !whole && !transB && GemmBlocking.readsBInPlace(m: m, ldb: ldb)
   // Small products run on the calling thread.
   let workers = m * n * k < 1 << 18 ? 1 : threads
   let packPerTask = GemmBlocking.packsBPerTask(m: m, k: k, bFloats: k * nSpan, bInPlace: bInPlace, threads: workers)
@@ -212,7 +239,9 @@ private func gemmDriver(
   // A block again (a 512×128 weight gradient over k = 20736 rows in 8 chunks, 2 threads:
   // 148–187 → 156–241 GFLOP/s once its three row blocks × 8 chunks stopped being narrowed to 64
   // columns).
-  if workers > 1 && rowGroups * kChunks * nBlocksFull < 2 * workers {
+  if rowsOutput != nil {
+    nc = (nSpan + nr - 1) / nr * nr  // every task spans whole rows
+  } else if workers > 1 && rowGroups * kChunks * nBlocksFull < 2 * workers {
     let want = (2 * workers + rowGroups * kChunks - 1) / (rowGroups * kChunks)
     nc = max(nr, ((nSpan + want - 1) / want + nr - 1) / nr * nr)
   }
@@ -275,7 +304,7 @@ private func gemmDriver(
     // Transposed A is packed a whole (mc x kc) block at a time, in one pass along its rows;
     // otherwise only a ragged edge panel is.
     let edge = allocateFloats((transA ? maxPanels : 1) * mr * kc)
-    // Only the SwiGLU epilogue needs a tile, only per-task packing a B block.
+    // Only the register-tile SwiGLU needs a tile, only per-task packing a B block.
     let tile = fused ? allocateFloats(mr * nr) : nil
     let bLocal = packPerTask ? allocateFloats(kc * jpCount * nr) : nil
     defer {
@@ -302,37 +331,44 @@ private func gemmDriver(
         // of 1 KiB every step lands in the same L1 set, and each panel re-walks the same rows), so
         // the block's rows are read once, contiguously, into MR-row panels.
         if transA { packATransposedBlock(pa.p, lda: lda, i0: i0, mw: mw, p0: p0, kw: kw, mr: mr, into: edge) }
-        for ip in 0..<mPanels {
-          let row = i0 + ip * mr
-          let mEff = min(mr, m - row)
-          var aPtr = pa.p + (transA ? p0 * lda + row : row * lda + p0)
-          var rs = rsa, cs = csa
-          if transA {
-            aPtr = edge + ip * kw * mr
-            rs = 1
-            cs = mr
-          } else if mEff < mr {
-            packA(pa.p, lda: lda, i0: row, mw: mEff, p0: p0, kw: kw, mr: mr, into: edge)
-            aPtr = edge
-            rs = 1
-            cs = mr
-          }
-          for jp in jpFirst..<(jpFirst + jpCount) {
-            let panel = bBlock + (jp - jpBase) * kw * nr
-            if fused {
-              kern.kernel(Int32(kw), aPtr, rs, cs, panel, nr, tile!, nr, Int32(mEff), Int32(nr), 1, 0)
-              trm_swiglu_tile(
-                kern.isa, tile!, nr, Int32(mEff), Int32(half), pc.p + row * ldc + jp * half, ldc,
-                Int32(min(half, outCols - jp * half)))
-            } else {
-              let nEff = min(nr, n - jp * nr)
-              let inPlace = bInPlace && nEff == nr
-              kern.kernel(
-                Int32(kw), aPtr, rs, cs, inPlace ? pb.p + p0 * ldb + jp * nr : panel, inPlace ? ldb : nr,
-                out + row * ldo + jp * nr, ldo, Int32(mEff), Int32(nEff), alpha, acc)
+        // Columns in sub-blocks of at most nc, so that a task spanning whole rows (the row
+        // epilogue) still runs down its row block with one (kc x nc) block of packed B in cache.
+        let subPanels = GemmBlocking.nc / nr
+        for js in stride(from: jpFirst, to: jpFirst + jpCount, by: subPanels) {
+          for ip in 0..<mPanels {
+            let row = i0 + ip * mr
+            let mEff = min(mr, m - row)
+            var aPtr = pa.p + (transA ? p0 * lda + row : row * lda + p0)
+            var rs = rsa, cs = csa
+            if transA {
+              aPtr = edge + ip * kw * mr
+              rs = 1
+              cs = mr
+            } else if mEff < mr {
+              packA(pa.p, lda: lda, i0: row, mw: mEff, p0: p0, kw: kw, mr: mr, into: edge)
+              aPtr = edge
+              rs = 1
+              cs = mr
+            }
+            for jp in js..<min(js + subPanels, jpFirst + jpCount) {
+              let panel = bBlock + (jp - jpBase) * kw * nr
+              if fused {
+                kern.kernel(Int32(kw), aPtr, rs, cs, panel, nr, tile!, nr, Int32(mEff), Int32(nr), 1, 0)
+                trm_swiglu_tile(
+                  kern.isa, tile!, nr, Int32(mEff), Int32(half), pc.p + row * ldc + jp * half, ldc,
+                  Int32(min(half, outCols - jp * half)))
+              } else {
+                let nEff = min(nr, n - jp * nr)
+                let inPlace = bInPlace && nEff == nr
+                kern.kernel(
+                  Int32(kw), aPtr, rs, cs, inPlace ? pb.p + p0 * ldb + jp * nr : panel, inPlace ? ldb : nr,
+                  out + row * ldo + jp * nr, ldo, Int32(mEff), Int32(nEff), alpha, acc)
+              }
             }
           }
         }
+        // Rows i0..<i0+mw are final (one pass over k, all columns in this task) and in cache.
+        if let rowsOutput { trm_swiglu_forward(kern.isa, pc.p + i0 * n, rowsOutput.p + i0 * (n / 2), mw, n / 2) }
       }
       p0 += kw
     }

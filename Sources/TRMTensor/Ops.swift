@@ -11,8 +11,8 @@ import TRMKernels
 //   scale           y = s a                              da += s dy
 //   silu            y = a σ(a)                           da += dy (σ + a σ (1 − σ))
 //   swiglu          y = silu(g) ⊙ u, [g|u] = last axis   (C kernel)
-//   linearSwiGLU    swiglu(linear(x, W)), one fused GEMM  recorded as linear + swiglu
-//                   when no gradient is recorded
+//   linearSwiGLU    swiglu(linear(x, W)), one GEMM        swiglu's, then linear's
+//                   with a SwiGLU epilogue
 //   rmsNorm         y = a / √(mean(a²) + ε)              da += r (dy − y mean(dy ⊙ y))
 //   addRMSNorm      y = rmsNorm(a + b), fused            da, db += r (dy − y mean(dy ⊙ y))
 //   transposeLast2  [.., R, C] → [.., C, R]              transpose back
@@ -40,47 +40,89 @@ import TRMKernels
 extension Graph {
   // MARK: linear
 
-  /// The forward product of `linear` and `linearSwiGLU`: x[.., K] · Wᵀ (W [N, K]) with the
-  /// given epilogue; the output's last axis is N, or N/2 after SwiGLU.
+  /// The forward product of the linear ops: x[.., K] · Wᵀ (W [N, K]) with the given epilogue
+  /// into a fresh [.., outWidth] tensor.
   private func projection(
-    _ x: Var, _ w: Var, epilogue: GemmEpilogue, op: String
-  ) -> (y: Tensor, rows: Int, k: Int, n: Int) {
-    let K = x.shape.last!, N = w.shape[0]
-    precondition(w.shape.count == 2 && w.shape[1] == K, "\(op): x \(x.shape) does not match weight \(w.shape)")
-    let outWidth = epilogue == .swiglu ? N / 2 : N
-    precondition(epilogue != .swiglu || N % 2 == 0, "\(op): weight rows \(N) are not even")
-    let R = x.value.count / max(K, 1)
+    _ x: Tensor, _ w: Tensor, outWidth: Int, epilogue: GemmEpilogue = .none, role: String = "linear fwd"
+  ) -> Tensor {
+    let K = x.shape.last!, N = w.shape[0], R = x.count / max(K, 1)
     var outShape = x.shape
     outShape[outShape.count - 1] = outWidth
     let y = alloc(outShape)
-    profiledGemm(profile, epilogue == .swiglu ? "linear+swiglu fwd" : "linear fwd", m: R, n: N, k: K) {
+    profiledGemm(profile, role, m: R, n: N, k: K) {
       gemm(
-        transA: false, transB: true, m: R, n: N, k: K, a: x.value.data, lda: K, b: w.value.data, ldb: K,
+        transA: false, transB: true, m: R, n: N, k: K, a: x.data, lda: K, b: w.data, ldb: K,
         accumulate: false, c: y.storage.pointer, ldc: outWidth, threads: threads, workspace: pool?.gemmWorkspace,
         epilogue: epilogue)
     }
-    return (y, R, K, N)
+    return y
+  }
+
+  /// Checks x[.., K] against W [N, K] (N even when `swiglu`); returns (rows, K, N).
+  private func linearShape(_ x: Var, _ w: Var, op: String, swiglu: Bool = false) -> (rows: Int, k: Int, n: Int) {
+    let K = x.shape.last!, N = w.shape[0]
+    precondition(w.shape.count == 2 && w.shape[1] == K, "\(op): x \(x.shape) does not match weight \(w.shape)")
+    precondition(!swiglu || N % 2 == 0, "\(op): weight rows \(N) are not even")
+    return (x.value.count / max(K, 1), K, N)
+  }
+
+  /// The backward of y = x Wᵀ (x [R, K], W [N, K]): dx += dy W, dW += dyᵀ x.
+  private static func linearBackward(
+    _ g: Graph, _ dy: UnsafePointer<Float>, x: Var, w: Var, rows R: Int, k K: Int, n N: Int
+  ) {
+    if let dx = g.gradTarget(for: x) {
+      profiledGemm(g.profile, "linear dx", m: R, n: K, k: N) {
+        gemm(
+          transA: false, transB: false, m: R, n: K, k: N, a: dy, lda: N, b: w.value.data, ldb: K,
+          accumulate: dx.accumulate, c: dx.pointer, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+      }
+    }
+    if let dw = g.gradTarget(for: w) {
+      profiledGemm(g.profile, "linear dW", m: N, n: K, k: R) {
+        gemm(
+          transA: true, transB: false, m: N, n: K, k: R, a: dy, lda: N, b: x.value.data, ldb: K,
+          accumulate: dw.accumulate, c: dw.pointer, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+      }
+    }
   }
 
   /// y[.., N] = x[.., K] · Wᵀ with W [N, K] (PyTorch `F.linear` layout, no bias).
   public func linear(_ x: Var, _ w: Var) -> Var {
-    let (y, R, K, N) = projection(x, w, epilogue: .none, op: "linear")
-    let xv = x.value, wv = w.value
+    let (R, K, N) = linearShape(x, w, op: "linear")
+    let y = projection(x.value, w.value, outWidth: N)
+    return record(y, inputs: [x, w]) { g, dy in Graph.linearBackward(g, dy, x: x, w: w, rows: R, k: K, n: N) }
+  }
+
+  /// swiglu(linear(x, w)) with w [2I, K] = [gate | up] rows, one GEMM with a SwiGLU epilogue.
+  /// When no gradient is recorded, SwiGLU is applied to each register tile
+  /// (`GemmEpilogue.swiglu`) and the 2I-wide projection never reaches memory. When recording,
+  /// the backward needs that projection: the GEMM writes it and applies SwiGLU to each finished
+  /// block of rows while it is still in cache (`GemmEpilogue.swigluRows`) instead of a second
+  /// pass over it — up to `GemmBlocking.rowEpilogueMaxColumns` columns, where that is faster.
+  /// Wider products, and sums longer than one k block (K > `GemmBlocking.kc`, whose one-pass sum
+  /// would change the bits), run as the product then `swigluForward`. Either way the bits are
+  /// those of the two separate ops. Recorded as one op whose backward is SwiGLU's, then the
+  /// linear's.
+  public func linearSwiGLU(_ x: Var, _ w: Var) -> Var {
+    let (R, K, N) = linearShape(x, w, op: "linearSwiGLU", swiglu: true)
+    guard isRecording && (x.requiresGrad || w.requiresGrad) else {
+      let y = projection(x.value, w.value, outWidth: N / 2, epilogue: .swiglu, role: "linear+swiglu fwd")
+      return record(y, inputs: [x, w]) { _, _ in preconditionFailure("linearSwiGLU recorded no gradient") }
+    }
+    var shape = x.shape
+    shape[shape.count - 1] = N / 2
+    let y = alloc(shape), pre: Tensor
+    if K > GemmBlocking.kc || N > GemmBlocking.rowEpilogueMaxColumns {
+      pre = projection(x.value, w.value, outWidth: N)
+      swigluForward(pre.data, y.storage.pointer, rows: R, width: N / 2, threads: threads)
+    } else {
+      pre = projection(
+        x.value, w.value, outWidth: N, epilogue: .swigluRows(output: y.storage.pointer), role: "linear+swiglu rows fwd")
+    }
     return record(y, inputs: [x, w]) { g, dy in
-      if let dx = g.gradTarget(for: x) {
-        profiledGemm(g.profile, "linear dx", m: R, n: K, k: N) {
-          gemm(
-            transA: false, transB: false, m: R, n: K, k: N, a: dy, lda: N, b: wv.data, ldb: K,
-            accumulate: dx.accumulate, c: dx.pointer, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
-        }
-      }
-      if let dw = g.gradTarget(for: w) {
-        profiledGemm(g.profile, "linear dW", m: N, n: K, k: R) {
-          gemm(
-            transA: true, transB: false, m: N, n: K, k: R, a: dy, lda: N, b: xv.data, ldb: K,
-            accumulate: dw.accumulate, c: dw.pointer, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
-        }
-      }
+      let dgu = g.alloc([R, N])
+      swigluBackward(pre.data, dy, dgu.storage.pointer, rows: R, width: N / 2, threads: g.threads, accumulate: false)
+      Graph.linearBackward(g, dgu.data, x: x, w: w, rows: R, k: K, n: N)
     }
   }
 
@@ -166,16 +208,6 @@ extension Graph {
         swigluBackward(gv.data, dy, dgu.pointer, rows: R, width: I, threads: g.threads, accumulate: dgu.accumulate)
       }
     }
-  }
-
-  /// swiglu(linear(x, w)) with w [2I, K] = [gate | up] rows. When no gradient is recorded the
-  /// GEMM applies SwiGLU to each register tile (`GemmEpilogue.swiglu`), so the 2I-wide
-  /// projection never reaches memory; when recording, the two ops run separately (the backward
-  /// needs the gate and up values).
-  public func linearSwiGLU(_ x: Var, _ w: Var) -> Var {
-    if isRecording && (x.requiresGrad || w.requiresGrad) { return swiglu(linear(x, w)) }
-    let y = projection(x, w, epilogue: .swiglu, op: "linearSwiGLU").y
-    return record(y, inputs: [x, w]) { _, _ in preconditionFailure("linearSwiGLU records no gradient") }
   }
 
   // MARK: normalization and layout

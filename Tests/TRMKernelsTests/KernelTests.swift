@@ -63,6 +63,33 @@ final class KernelTests: XCTestCase {
     }
   }
 
+  func testGemmSwiGLURowEpilogueKeepsTheProductAndItsSwiGLUBitForBit() {
+    // C = x·Wᵀ exactly as the plain product, and SwiGLU of each finished block of rows exactly as
+    // the separate row kernel: odd sizes, more rows than one row block, n wider than one column
+    // block, every ISA, 1–3 threads.
+    for isa in KernelISA.supported {
+      for (m, h, k) in [(1, 1, 1), (13, 3, 82), (203, 17, 63), (401, 700, 130)] {
+        let n = 2 * h
+        let x = randomTensor([m * k], seed: 13).scalars, w = randomTensor([n * k], seed: 14).scalars
+        var want = [Float](repeating: 0, count: m * n), wantY = [Float](repeating: 0, count: m * h)
+        gemm(
+          transA: false, transB: true, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, accumulate: false, c: &want,
+          ldc: n, isa: isa)
+        swigluForward(want, &wantY, rows: m, width: h, threads: 1, isa: isa)
+        for threads in [1, 2, 3] {
+          var c = [Float](repeating: 7, count: m * n), y = [Float](repeating: 7, count: m * h)
+          y.withUnsafeMutableBufferPointer { out in
+            gemm(
+              transA: false, transB: true, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, accumulate: false, c: &c,
+              ldc: n, threads: threads, isa: isa, epilogue: .swigluRows(output: out.baseAddress!))
+          }
+          XCTAssertTrue(c == want, "\(isa) \(m)x\(n)x\(k) threads=\(threads): the product differs")
+          XCTAssertTrue(y == wantY, "\(isa) \(m)x\(n)x\(k) threads=\(threads): its SwiGLU differs")
+        }
+      }
+    }
+  }
+
   func testGemmIsBitIdenticalAcrossThreadCounts() {
     let (m, n, k) = (517, 1100, 300)
     let a = randomTensor([m * k], seed: 4).scalars, b = randomTensor([k * n], seed: 5).scalars

@@ -40,6 +40,11 @@ final class GradientTests: XCTestCase {
     assertGrad([gu], step: 1e-3) { g in g.swiglu(g.param(gu)) }
   }
 
+  func testLinearSwiGLU() {
+    let x = param("x", [2, 5, 13], seed: 30), w = param("w", [2 * 7, 13], seed: 31)
+    assertGrad([x, w], step: 1e-3) { g in g.linearSwiGLU(g.param(x), g.param(w)) }
+  }
+
   func testRMSNorm() {
     let a = param("a", [4, 17], seed: 10)
     assertGrad([a], step: 1e-3) { g in g.rmsNorm(g.param(a)) }

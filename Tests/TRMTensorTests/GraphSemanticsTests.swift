@@ -1,3 +1,4 @@
+import TRMKernels
 import TRMTensor
 import TRMTestSupport
 import XCTest
@@ -30,14 +31,39 @@ final class GraphSemanticsTests: XCTestCase {
     let fused = Graph(recording: false).linearSwiGLU(Graph(recording: false).constant(x), plain.param(w)).value
     XCTAssertEqual(fused.shape, [3, 7, 19])
     XCTAssertLessThan(maxRelativeDifference(fused.scalars, want.scalars).error, 1e-5)
-    // Recording with a trainable weight: the two ops are recorded, so the gradient flows.
+    // Recording with a trainable weight: one node (the row-epilogue GEMM), and the gradient flows.
     let g = Graph(recording: true)
     let y = g.linearSwiGLU(g.constant(x), g.param(w))
-    XCTAssertEqual(g.recordedCount, 3, "param, linear and swiglu nodes")
+    XCTAssertEqual(g.recordedCount, 2, "param and linearSwiGLU nodes")
     XCTAssertLessThan(maxRelativeDifference(y.value.scalars, want.scalars).error, 1e-5)
     w.zeroGrad()
     g.backward(g.sum(y))
     XCTAssertGreaterThan(w.grad.scalars.map(abs).max()!, 0)
+  }
+
+  /// While training, linearSwiGLU is one op with a row epilogue (K within one k block, N within
+  /// `GemmBlocking.rowEpilogueMaxColumns`) or the product and a separate pass (longer K, wider
+  /// N); either way its output and both gradients are the bits of swiglu(linear(x, w)) recorded
+  /// as two ops.
+  func testRecordedLinearSwiGLUGivesTheBitsOfTheTwoOps() {
+    for (k, n) in [(23, 74), (GemmBlocking.kc + 9, 74), (19, GemmBlocking.rowEpilogueMaxColumns + 2)] {
+      let w = Parameter(name: "w", value: randomTensor([n, k], seed: 15))
+      let xp = Parameter(name: "x", value: randomTensor([2, 211, k], seed: 16))
+      let seed = randomTensor([2, 211, n / 2], seed: 17)
+      func run(fused: Bool) -> (y: [Float], dx: [Float], dw: [Float]) {
+        w.zeroGrad()
+        xp.zeroGrad()
+        let g = Graph(recording: true)
+        let x = g.param(xp), wv = g.param(w)
+        let y = fused ? g.linearSwiGLU(x, wv) : g.swiglu(g.linear(x, wv))
+        g.backward(y, seed: seed)
+        return (y.value.scalars, xp.grad.scalars, w.grad.scalars)
+      }
+      let a = run(fused: true), b = run(fused: false)
+      XCTAssertTrue(a.y == b.y, "k=\(k) n=\(n): outputs differ")
+      XCTAssertTrue(a.dx == b.dx, "k=\(k) n=\(n): input gradients differ")
+      XCTAssertTrue(a.dw == b.dw, "k=\(k) n=\(n): weight gradients differ")
+    }
   }
 
   /// A graph that owns its parameter gradients leaves `Parameter.grad` alone and keeps exactly
