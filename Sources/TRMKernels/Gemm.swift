@@ -76,7 +76,12 @@ package enum GemmBlocking {
   /// 16 MiB costs about as much as the product (128×512×20736: 63 → 117 GFLOP/s transposed,
   /// where B is read in place; at k = 2624 packing wins, 142 vs 136):
   /// - both read in place: the orientation with fewer output rows (352×64×1792: 98 → 135);
-  /// - only the given one: as given;
+  /// - only the given one: transposed when the given output is at most 128 columns (4 register
+  ///   tiles) wide — each packed block of Aᵀ then serves too few column panels — and the other
+  ///   copy stays within 64 MiB (1,024×128×2624: 125–130 → 155–161 at 1 thread, 218 → 251–260
+  ///   at 2; 512×128×2624, 1024×64×2624, 768×128×2624, 512×64×20736: 1.03–1.40×; at n = 256 the
+  ///   transposed one loses at 2 threads, 0.76–0.82×; at 1024×128×20736, an 85 MiB copy, 1.08× at
+  ///   1 thread but 0.83× at 2), else as given;
   /// - only the transposed one: transposed when the given one would pack more than 16 MiB;
   /// - neither: the smaller packed copy when the given one passes 16 MiB (512×2048×5184: 87 →
   ///   133), else transposed only when B's rows are not whole register tiles and the other copy
@@ -86,7 +91,7 @@ package enum GemmBlocking {
     let limit = 4 << 20  // floats: 16 MiB
     switch (given, flipped) {
     case (true, true): return m > n
-    case (true, false): return false
+    case (true, false): return n <= 128 && k * m <= 4 * limit
     case (false, true): return k * n > limit
     case (false, false): return k * n > limit ? m < n : n % 32 != 0 && k * m <= limit
     }
