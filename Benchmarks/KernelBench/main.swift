@@ -2,6 +2,8 @@
 // at 1 and 2 threads next to numpy's BLAS (float32), the two alternating shape by shape.
 //
 //   swift run -c release KernelBench [--quick]
+//   swift run -c release KernelBench --shape M,N,K[,ta][,tb]   (one GEMM layout; see below)
+//   swift run -c release KernelBench --swiglu-rows M,N,K        (the SwiGLU row epilogue; see below)
 //
 // Every row also times the backward pass's weight-gradient product of that layer, Aᵀ·B with the
 // long axis as the reduction (ours and numpy's `a.T @ b`).
