@@ -31,13 +31,17 @@ package enum GemmBlocking {
   package static let mc = 192
   package static let nc = 512
   package static let kc = 256
-  /// The widest product that `linearSwiGLU` gives a row epilogue (`GemmEpilogue.swigluRows`)
-  /// while training. `KernelBench --swiglu-rows M,N,K`, against the product then a separate
+  /// The widest product given the SwiGLU row epilogue (`GemmEpilogue.swigluRows`) while
+  /// training. `KernelBench --swiglu-rows M,N,K`, against the product then a separate
   /// SwiGLU pass (Xeon, alternating, best of 7; 1 thread, as each micro-batch runs): the sudoku9
   /// shapes 2624×1024×128 1.03–1.08×, 4096×512×82 1.07–1.08×; D = 256, 2624×2048×256: 0.96–0.99×
   /// (its 192×2048 block of C no longer stays in L2 for the epilogue; 0.76× at 2 threads), so
   /// wider products take the separate pass.
   package static let rowEpilogueMaxColumns = 1024
+  /// Whether an N-column product over K gets the SwiGLU row epilogue rather than the product then
+  /// a separate pass: N within `rowEpilogueMaxColumns`, and K within one k block (the epilogue
+  /// sums K in one pass; beyond kc that would change the bits against the blocked product).
+  package static func usesSwiGLURowEpilogue(n: Int, k: Int) -> Bool { n <= rowEpilogueMaxColumns && k <= kc }
   /// Rows of op(A) at or below which a row-major B is read in place instead of packed.
   package static let inPlaceBRows = 1024
   /// Outputs (m·n) at or below which a long reduction is split into chunks of k.

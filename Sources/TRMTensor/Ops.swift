@@ -67,21 +67,19 @@ extension Graph {
   }
 
   /// The backward of y = x Wᵀ (x [R, K], W [N, K]): dx += dy W, dW += dyᵀ x.
-  private static func linearBackward(
-    _ g: Graph, _ dy: UnsafePointer<Float>, x: Var, w: Var, rows R: Int, k K: Int, n N: Int
-  ) {
-    if let dx = g.gradTarget(for: x) {
-      profiledGemm(g.profile, "linear dx", m: R, n: K, k: N) {
+  private func linearBackward(_ dy: UnsafePointer<Float>, x: Var, w: Var, rows R: Int, k K: Int, n N: Int) {
+    if let dx = gradTarget(for: x) {
+      profiledGemm(profile, "linear dx", m: R, n: K, k: N) {
         gemm(
           transA: false, transB: false, m: R, n: K, k: N, a: dy, lda: N, b: w.value.data, ldb: K,
-          accumulate: dx.accumulate, c: dx.pointer, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+          accumulate: dx.accumulate, c: dx.pointer, ldc: K, threads: threads, workspace: pool?.gemmWorkspace)
       }
     }
-    if let dw = g.gradTarget(for: w) {
-      profiledGemm(g.profile, "linear dW", m: N, n: K, k: R) {
+    if let dw = gradTarget(for: w) {
+      profiledGemm(profile, "linear dW", m: N, n: K, k: R) {
         gemm(
           transA: true, transB: false, m: N, n: K, k: R, a: dy, lda: N, b: x.value.data, ldb: K,
-          accumulate: dw.accumulate, c: dw.pointer, ldc: K, threads: g.threads, workspace: g.pool?.gemmWorkspace)
+          accumulate: dw.accumulate, c: dw.pointer, ldc: K, threads: threads, workspace: pool?.gemmWorkspace)
       }
     }
   }
@@ -90,7 +88,7 @@ extension Graph {
   public func linear(_ x: Var, _ w: Var) -> Var {
     let (R, K, N) = linearShape(x, w, op: "linear")
     let y = projection(x.value, w.value, outWidth: N)
-    return record(y, inputs: [x, w]) { g, dy in Graph.linearBackward(g, dy, x: x, w: w, rows: R, k: K, n: N) }
+    return record(y, inputs: [x, w]) { g, dy in g.linearBackward(dy, x: x, w: w, rows: R, k: K, n: N) }
   }
 
   /// swiglu(linear(x, w)) with w [2I, K] = [gate | up] rows, one GEMM with a SwiGLU epilogue.
@@ -98,11 +96,10 @@ extension Graph {
   /// (`GemmEpilogue.swiglu`) and the 2I-wide projection never reaches memory. When recording,
   /// the backward needs that projection: the GEMM writes it and applies SwiGLU to each finished
   /// block of rows while it is still in cache (`GemmEpilogue.swigluRows`) instead of a second
-  /// pass over it — up to `GemmBlocking.rowEpilogueMaxColumns` columns, where that is faster.
-  /// Wider products, and sums longer than one k block (K > `GemmBlocking.kc`, whose one-pass sum
-  /// would change the bits), run as the product then `swigluForward`. Either way the bits are
-  /// those of the two separate ops. Recorded as one op whose backward is SwiGLU's, then the
-  /// linear's.
+  /// pass over it, where the GEMM says that keeps the bits and is faster
+  /// (`GemmBlocking.usesSwiGLURowEpilogue`); otherwise the product then `swigluForward`. Either
+  /// way the bits are those of the two separate ops. Recorded as one op whose backward is
+  /// SwiGLU's, then the linear's.
   public func linearSwiGLU(_ x: Var, _ w: Var) -> Var {
     let (R, K, N) = linearShape(x, w, op: "linearSwiGLU", swiglu: true)
     guard isRecording && (x.requiresGrad || w.requiresGrad) else {
@@ -112,17 +109,17 @@ extension Graph {
     var shape = x.shape
     shape[shape.count - 1] = N / 2
     let y = alloc(shape), pre: Tensor
-    if K > GemmBlocking.kc || N > GemmBlocking.rowEpilogueMaxColumns {
-      pre = projection(x.value, w.value, outWidth: N)
-      swigluForward(pre.data, y.storage.pointer, rows: R, width: N / 2, threads: threads)
-    } else {
+    if GemmBlocking.usesSwiGLURowEpilogue(n: N, k: K) {
       pre = projection(
         x.value, w.value, outWidth: N, epilogue: .swigluRows(output: y.storage.pointer), role: "linear+swiglu rows fwd")
+    } else {
+      pre = projection(x.value, w.value, outWidth: N)
+      swigluForward(pre.data, y.storage.pointer, rows: R, width: N / 2, threads: threads)
     }
     return record(y, inputs: [x, w]) { g, dy in
       let dgu = g.alloc([R, N])
       swigluBackward(pre.data, dy, dgu.storage.pointer, rows: R, width: N / 2, threads: g.threads, accumulate: false)
-      Graph.linearBackward(g, dgu.data, x: x, w: w, rows: R, k: K, n: N)
+      g.linearBackward(dgu.data, x: x, w: w, rows: R, k: K, n: N)
     }
   }
 
