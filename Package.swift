@@ -10,7 +10,7 @@
 //   TRMPuzzles (sudoku, maze, arithmetic; depends on nothing)
 //   TRMDistributed (MPI loaded at run time: data-parallel training) -> TRMTraining
 //   TinyRecursion (umbrella: re-exports the component API, task glue, Reasoner facade, training setup)
-//     -> TRMCommandLine -> trm (CLI); KernelBench, TrainBench
+//     -> TRMCommandLine -> trm (CLI); KernelBench, TrainBench (+ BenchmarkArguments: their option checking)
 import PackageDescription
 
 let package = Package(
@@ -35,12 +35,16 @@ let package = Package(
     .target(name: "TRMDistributed", dependencies: ["TRMTraining"]),
     .target(name: "TRMCommandLine", dependencies: ["TinyRecursion", "TRMDistributed"]),
     .executableTarget(name: "trm", dependencies: ["TRMCommandLine"]),
-    .executableTarget(name: "KernelBench", dependencies: ["TRMKernels", "TRMRandom"], path: "Benchmarks/KernelBench"),
-    .executableTarget(name: "TrainBench", dependencies: ["TinyRecursion", "TRMTraining", "TRMTensor", "TRMKernels"], path: "Benchmarks/TrainBench"),
+    .target(name: "BenchmarkArguments", path: "Benchmarks/BenchmarkArguments"),
+    .executableTarget(
+      name: "KernelBench", dependencies: ["TRMKernels", "TRMRandom", "BenchmarkArguments"], path: "Benchmarks/KernelBench"),
+    .executableTarget(
+      name: "TrainBench", dependencies: ["TinyRecursion", "TRMTraining", "TRMTensor", "TRMKernels", "BenchmarkArguments"],
+      path: "Benchmarks/TrainBench"),
     .target(
       name: "TRMFuzzing", dependencies: ["TinyRecursion", "TRMTraining", "TRMModel", "TRMTensor", "TRMRandom"],
       path: "Benchmarks/Fuzzing"),
-    .executableTarget(name: "Fuzz", dependencies: ["TRMFuzzing"], path: "Benchmarks/Fuzz"),
+    .executableTarget(name: "Fuzz", dependencies: ["TRMFuzzing", "BenchmarkArguments"], path: "Benchmarks/Fuzz"),
     .target(name: "TRMTestSupport", dependencies: ["TRMTensor", "TRMRandom"], path: "Tests/TRMTestSupport"),
     .testTarget(name: "TRMKernelsTests", dependencies: ["TRMKernels", "TRMRandom", "TRMTestSupport"]),
     .testTarget(name: "TRMTensorTests", dependencies: ["TRMTensor", "TRMTestSupport"]),

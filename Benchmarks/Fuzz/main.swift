@@ -4,25 +4,16 @@
 //   swift run -c release Fuzz [--lines N (1,000,000)] [--checkpoints N (100,000)] [--seed S]
 //
 // Prints the counts; exits 1 if a case took longer than 2 s (a crash ends the process instead).
+import BenchmarkArguments
 import Foundation
 import TRMFuzzing
 
-var lines = 1_000_000, checkpoints = 100_000, seed: UInt64 = 1
-var args = CommandLine.arguments.dropFirst()
-while let a = args.popFirst() {
-  guard let v = args.popFirst(), let n = Int(v), n >= 0 else {
-    print("usage: Fuzz [--lines N] [--checkpoints N] [--seed S]")
-    exit(2)
-  }
-  switch a {
-  case "--lines": lines = n
-  case "--checkpoints": checkpoints = n
-  case "--seed": seed = UInt64(n)
-  default:
-    print("unknown option \(a)")
-    exit(2)
-  }
-}
+let args = BenchmarkArguments(
+  program: "Fuzz", usage: "usage: swift run -c release Fuzz [--lines N (1,000,000)] [--checkpoints N (100,000)] [--seed S]",
+  flags: [], options: ["lines", "checkpoints", "seed"])
+let lines = args.int("lines", minimum: 0) ?? 1_000_000
+let checkpoints = args.int("checkpoints", minimum: 0) ?? 100_000
+let seed = UInt64(args.int("seed", minimum: 0) ?? 1)
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
   .deletingLastPathComponent()
 let corpus = Fuzzer.corpus(root: root)

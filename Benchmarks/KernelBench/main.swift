@@ -10,11 +10,20 @@
 //
 // Last line: one JSON object with min_ratio_vs_blas_1t / min_ratio_vs_blas_2t (forward products),
 // min_ratio_dw_vs_blas_1t / _2t (weight gradients); null without numpy.
+import BenchmarkArguments
 import Foundation
 import TRMKernels
 import TRMRandom
 
-let quick = CommandLine.arguments.contains("--quick")
+let args = BenchmarkArguments(
+  program: "KernelBench",
+  usage: """
+    usage: swift run -c release KernelBench [--quick]          kernels vs naive twins, then GEMM vs numpy (~5 min; --quick ~1)
+           swift run -c release KernelBench --shape M,N,K[,ta][,tb]   one GEMM layout at 1 and 2 threads
+           swift run -c release KernelBench --swiglu-rows M,N,K       the SwiGLU row epilogue vs the split ops
+    """,
+  flags: ["quick"], options: ["shape", "swiglu-rows"])
+let quick = args.has("quick")
 
 // MARK: - Verification
 
@@ -176,12 +185,12 @@ let peak = measuredFMAPeakGflops()
 
 // `--shape M,N,K[,ta][,tb]`: time one GEMM layout (e.g. a row of `TrainBench --profile`) at 1
 // and 2 threads, as GFLOP/s and share of the peak, and stop.
-if let i = CommandLine.arguments.firstIndex(of: "--shape"), i + 1 < CommandLine.arguments.count {
-  let parts = CommandLine.arguments[i + 1].split(separator: ",").map(String.init)
-  guard parts.count >= 3, let m = Int(parts[0]), let n = Int(parts[1]), let k = Int(parts[2]), m > 0, n > 0, k > 0
+if let shape = args.string("shape") {
+  let parts = shape.split(separator: ",").map(String.init)
+  guard parts.count >= 3, let m = Int(parts[0]), let n = Int(parts[1]), let k = Int(parts[2]), m > 0, n > 0, k > 0,
+    parts.dropFirst(3).allSatisfy({ $0 == "ta" || $0 == "tb" })
   else {
-    print("KernelBench: --shape wants M,N,K[,ta][,tb] (positive sizes), got '\(CommandLine.arguments[i + 1])'")
-    exit(2)
+    args.fail("--shape wants M,N,K[,ta][,tb] (positive sizes), got '\(shape)'")
   }
   let ta = parts.contains("ta"), tb = parts.contains("tb")
   let a = randomArray(m * k, seed: 1), b = randomArray(k * n, seed: 2)
@@ -217,11 +226,10 @@ if let i = CommandLine.arguments.firstIndex(of: "--shape"), i + 1 < CommandLine.
 // for the backward, and its SwiGLU [M×N/2]) two ways: the product, then a separate SwiGLU pass
 // over it, against one product whose row epilogue applies SwiGLU to each finished block of rows
 // (`GemmEpilogue.swigluRows`). Same bits; alternating, 7 rounds, best of each, 1 and 2 threads.
-if let i = CommandLine.arguments.firstIndex(of: "--swiglu-rows"), i + 1 < CommandLine.arguments.count {
-  let parts = CommandLine.arguments[i + 1].split(separator: ",").compactMap { Int($0) }
+if let shape = args.string("swiglu-rows") {
+  let parts = shape.split(separator: ",").compactMap { Int($0) }
   guard parts.count == 3, parts.allSatisfy({ $0 > 0 }), parts[1] % 2 == 0 else {
-    print("KernelBench: --swiglu-rows wants M,N,K (positive sizes, N even), got '\(CommandLine.arguments[i + 1])'")
-    exit(2)
+    args.fail("--swiglu-rows wants M,N,K (positive sizes, N even), got '\(shape)'")
   }
   let (m, n, k) = (parts[0], parts[1], parts[2])
   let x = randomArray(m * k, seed: 1), w = randomArray(n * k, seed: 2)

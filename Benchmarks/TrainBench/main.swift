@@ -22,6 +22,7 @@
 // supervision steps = that / 16). Last line: JSON with min_train_ratio_vs_torch and
 // min_infer_ratio_vs_torch (worst ours/torch over the configurations; null without torch).
 import Dispatch
+import BenchmarkArguments
 import Foundation
 import TinyRecursion
 import TRMKernels
@@ -29,20 +30,39 @@ import TRMTensor
 import TRMTraining
 
 setvbuf(stdout, nil, _IOLBF, 0)  // line-buffered, so progress shows up in logs
-let args = CommandLine.arguments
-let quick = args.contains("--quick")
-let useTorch = !args.contains("--no-torch")
-func option(_ name: String) -> String? {
-  args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
-}
-let timedSteps = option("--steps").flatMap { Int($0) } ?? 5
+let args = BenchmarkArguments(
+  program: "TrainBench",
+  usage: """
+    usage: swift run -c release TrainBench [--quick] [--no-torch] [--steps N] [--rounds R] [--profile]
+                                           [--mode train|infer] [--mixer mlp|attention] [--width D] [--threads N]
+                                           [--whole-batch] [--micro-batches K] [--debug-pool]
+      the full run (no options) takes about an hour on 2 cores; --quick drops the B = 256 rows
+    """,
+  flags: ["quick", "no-torch", "profile", "whole-batch", "debug-pool"],
+  options: ["steps", "rounds", "mode", "mixer", "width", "threads", "micro-batches"])
+let quick = args.has("quick")
+let useTorch = !args.has("no-torch")
+let timedSteps = args.int("steps") ?? 5
 // `--rounds R`: each row measures ours and torch R times, alternating, and keeps the faster of
 // each — this machine's speed drifts by tens of percent within minutes.
-let rounds = max(1, option("--rounds").flatMap { Int($0) } ?? 1)
-let modes = option("--mode").map { [$0 == "train"] } ?? [true, false]
-let threadCounts = option("--threads").flatMap { Int($0) }.map { [$0] } ?? [1, 2]
-let profiling = args.contains("--profile")
-let wholeBatch = args.contains("--whole-batch")
+let rounds = args.int("rounds") ?? 1
+let modes = args.choice("mode", ["train", "infer"]).map { [$0 == "train"] } ?? [true, false]
+let threadCounts = args.int("threads").map { [$0] } ?? [1, 2]
+let profiling = args.has("profile")
+let wholeBatch = args.has("whole-batch")
+let mixerFilter = args.choice("mixer", ["mlp", "attention"])
+let widthFilter = args.int("width")
+let microBatchesOption = args.int("micro-batches")
+struct Setting { let mixer: TokenMixer; let width: Int; let batch: Int }
+var settings = [
+  Setting(mixer: .mlp, width: 128, batch: 64), Setting(mixer: .mlp, width: 256, batch: 64),
+  Setting(mixer: .attention, width: 128, batch: 64),
+]
+if !quick { settings += [Setting(mixer: .mlp, width: 128, batch: 256), Setting(mixer: .mlp, width: 256, batch: 256)] }
+if let m = mixerFilter { settings = settings.filter { $0.mixer.rawValue == m } }
+if let w = widthFilter { settings = settings.filter { $0.width == w } }
+if settings.isEmpty { args.fail("no row matches --mixer / --width (the rows: mlp D = 128 and 256, attention D = 128)") }
+
 let peak = measuredFMAPeakGflops()
 print(String(format: "measured FMA peak: %.1f GFLOP/s per core (ISA %@)", peak, "\(KernelISA.best)"))
 // The same loop on both cores at once: the ceiling of a 2-thread step (% peak stays of the one-core figure).
@@ -92,15 +112,6 @@ func report(_ p: OpProfile, steps: Int, stepSeconds: Double, threads threadsNow:
       100 * gemm / step, 100 * (timed - gemm) / step, 100 * max(0, step - timed) / step))
 }
 
-struct Setting { let mixer: TokenMixer; let width: Int; let batch: Int }
-var settings = [
-  Setting(mixer: .mlp, width: 128, batch: 64), Setting(mixer: .mlp, width: 256, batch: 64),
-  Setting(mixer: .attention, width: 128, batch: 64),
-]
-if !quick { settings += [Setting(mixer: .mlp, width: 128, batch: 256), Setting(mixer: .mlp, width: 256, batch: 256)] }
-if let m = option("--mixer") { settings = settings.filter { $0.mixer.rawValue == m } }
-if let w = option("--width").flatMap({ Int($0) }) { settings = settings.filter { $0.width == w } }
-
 func config(_ s: Setting) -> ModelConfig {
   var c = ModelConfig(vocabSize: 11, sequenceLength: 81)
   c.width = s.width
@@ -138,7 +149,7 @@ func measureOurs(_ s: Setting, threads: Int, train: Bool) throws -> Double {
     var tc = TrainingConfig()
     tc.batchSize = s.batch
     tc.threads = threads
-    tc.microBatches = threads > 1 && !wholeBatch ? (option("--micro-batches").flatMap { Int($0) } ?? threads) : nil
+    tc.microBatches = threads > 1 && !wholeBatch ? (microBatchesOption ?? threads) : nil
     tc.loss = .softmax
     tc.learningRate = 1e-4
     tc.weightDecay = 1.0
@@ -148,7 +159,7 @@ func measureOurs(_ s: Setting, threads: Int, train: Bool) throws -> Double {
     t.profile = profile
     for _ in 0..<timedSteps {
       let t0 = now(); t.trainStep(); times.append(now() - t0);
-      if args.contains("--debug-pool") { print("pool floats", t.pool.floatsOwned) }
+      if args.has("debug-pool") { print("pool floats", t.pool.floatsOwned) }
     }
     if let profile {
       report(
