@@ -9,7 +9,8 @@ import Foundation
 import TRMFuzzing
 
 let args = BenchmarkArguments(
-  program: "Fuzz", usage: "usage: swift run -c release Fuzz [--lines N (1,000,000)] [--checkpoints N (100,000)] [--seed S]",
+  program: "Fuzz",
+  usage: "usage: swift run -c release Fuzz [--lines N (1,000,000)] [--checkpoints N (100,000)] [--seed S]",
   flags: [], options: ["lines", "checkpoints", "seed"])
 let lines = args.int("lines", minimum: 0) ?? 1_000_000
 let checkpoints = args.int("checkpoints", minimum: 0) ?? 100_000

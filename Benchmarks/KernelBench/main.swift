@@ -18,7 +18,7 @@ import TRMRandom
 let args = BenchmarkArguments(
   program: "KernelBench",
   usage: """
-    usage: swift run -c release KernelBench [--quick]          kernels vs naive twins, then GEMM vs numpy (~5 min; --quick ~1)
+    usage: swift run -c release KernelBench [--quick]   kernels vs naive twins, then GEMM vs numpy (~5 min; --quick ~1)
            swift run -c release KernelBench --shape M,N,K[,ta][,tb]   one GEMM layout at 1 and 2 threads
            swift run -c release KernelBench --swiglu-rows M,N,K       the SwiGLU row epilogue vs the split ops
     """,

@@ -8,7 +8,9 @@ final class BenchmarkCommandLineTests: XCTestCase {
     .deletingLastPathComponent()
 
   /// Runs `.build/release/NAME ARGS` (built by `swift test -c release` with the rest of the package).
-  func run(_ name: String, _ args: [String]) throws -> (status: Int32, stdout: String, stderr: String, seconds: Double) {
+  func run(_ name: String, _ args: [String]) throws
+    -> (status: Int32, stdout: String, stderr: String, seconds: Double)
+  {
     let path = Self.root.appendingPathComponent(".build/release/\(name)").path
     guard FileManager.default.isExecutableFile(atPath: path) else { throw XCTSkip("\(path) not built") }
     let p = Process()
