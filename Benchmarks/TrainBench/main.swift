@@ -193,12 +193,28 @@ func measureOurs(_ s: Setting, threads: Int, train: Bool) throws -> Double {
   return median(times)
 }
 
+/// The PyTorch reference script, ../shared/bench/trm_torch.py.
+let torchScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  .deletingLastPathComponent()
+  .deletingLastPathComponent().appendingPathComponent("shared/bench/trm_torch.py").path
+
+/// Why the torch columns would stay empty (no script, no `python3` with torch), or nil when they will not.
+func torchMissing() -> String? {
+  guard FileManager.default.fileExists(atPath: torchScript) else { return "\(torchScript) is not there" }
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  p.arguments = ["python3", "-c", "import torch"]
+  p.standardOutput = FileHandle.nullDevice
+  p.standardError = FileHandle.nullDevice
+  do { try p.run() } catch { return "python3 cannot be started" }
+  p.waitUntilExit()
+  return p.terminationStatus == 0 ? nil : "python3 cannot import torch (pip install \"torch==2.13.0+cpu\")"
+}
+
 /// The PyTorch reference's median step seconds, or nil when torch is unavailable.
 func measureTorch(_ s: Setting, threads: Int, train: Bool) -> Double? {
   guard useTorch else { return nil }
-  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/bench/trm_torch.py").path
+  let script = torchScript
   guard FileManager.default.fileExists(atPath: script) else { return nil }
   let p = Process()
   p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -217,6 +233,11 @@ func measureTorch(_ s: Setting, threads: Int, train: Bool) -> Double? {
     let med = obj["step_s_median"] as? Double
   else { return nil }
   return med
+}
+
+// Said before the hour of measuring starts, not discovered in its empty columns.
+if useTorch, let why = torchMissing() {
+  args.fail("the PyTorch reference cannot run: \(why); --no-torch measures ours alone")
 }
 
 print(

@@ -8,7 +8,7 @@ final class BenchmarkCommandLineTests: XCTestCase {
     .deletingLastPathComponent()
 
   /// Runs `.build/release/NAME ARGS` (built by `swift test -c release` with the rest of the package).
-  func run(_ name: String, _ args: [String]) throws
+  func run(_ name: String, _ args: [String], searchPath: String? = nil) throws
     -> (status: Int32, stdout: String, stderr: String, seconds: Double)
   {
     let path = Self.root.appendingPathComponent(".build/release/\(name)").path
@@ -16,6 +16,11 @@ final class BenchmarkCommandLineTests: XCTestCase {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
+    if let searchPath {
+      var env = ProcessInfo.processInfo.environment
+      env["PATH"] = searchPath
+      p.environment = env
+    }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
@@ -48,6 +53,17 @@ final class BenchmarkCommandLineTests: XCTestCase {
       XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(tool) \(args): one line")
       XCTAssertLessThan(r.seconds, 30, "\(tool) \(args) ran on instead of stopping")
     }
+    // Without torch, the full run says so before measuring, instead of an hour of empty torch columns.
+    let fake = FileManager.default.temporaryDirectory.appendingPathComponent("no-torch-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: fake, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: fake) }
+    let python = fake.appendingPathComponent("python3")
+    try "#!/bin/sh\nexit 1\n".write(to: python, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: python.path)
+    let noTorch = try run("TrainBench", ["--quick"], searchPath: fake.path + ":/usr/bin:/bin")
+    XCTAssertEqual(noTorch.status, 2)
+    XCTAssertTrue(noTorch.stderr.contains("the PyTorch reference cannot run"), noTorch.stderr)
+    XCTAssertLessThan(noTorch.seconds, 30)
     let help = try run("TrainBench", ["--help"])
     XCTAssertEqual(help.status, 0)
     XCTAssertTrue(help.stdout.contains("usage: swift run -c release TrainBench"), help.stdout)
