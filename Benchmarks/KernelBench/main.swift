@@ -296,6 +296,9 @@ print(
 var minRatio: [Int: Double?] = [:], minRatioGrad: [Int: Double?] = [:]
 for threads in [1, 2] {
   let blas = NumpyReference(threads: threads)
+  if blas == nil && threads == 1 {
+    print("numpy's BLAS cannot run here (python3 with numpy: pip install numpy): its columns and ratios stay empty")
+  }
   print(
     "\n" + pad("threads=\(threads) (M,K,N)", 22) + pad("ours", 10, left: true) + pad("ours AᵀB", 10, left: true)
       + pad("numpy", 10, left: true) + pad("numpy AᵀB", 11, left: true) + pad("ratio", 8, left: true)
