@@ -36,7 +36,7 @@ let args = BenchmarkArguments(
     usage: swift run -c release TrainBench [--quick] [--no-torch] [--steps N] [--rounds R] [--profile]
                                            [--mode train|infer] [--mixer mlp|attention] [--width D] [--threads N]
                                            [--whole-batch] [--micro-batches K] [--debug-pool]
-      the full run (no options) takes about an hour on 2 cores; --quick drops the B = 256 rows
+      the full run (no options) takes 35–45 min on 2 cores (--rounds 2: twice that); --quick drops the B = 256 rows
     """,
   flags: ["quick", "no-torch", "profile", "whole-batch", "debug-pool"],
   options: ["steps", "rounds", "mode", "mixer", "width", "threads", "micro-batches"])

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// The benchmark executables, run as a user types them: a mistyped option or value is one line
-/// and exit code 2 at once — not the full benchmark run (about an hour) that it used to start.
+/// and exit code 2 at once — not the full benchmark run (35–45 min) that it used to start.
 final class BenchmarkCommandLineTests: XCTestCase {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
