@@ -8,6 +8,7 @@
 //         -> TRMModel (layers, TRM, baseline, checkpoints)
 //           -> TRMTraining (losses, AdamW, EMA, trainer, evaluator)
 //   TRMPuzzles (sudoku, maze, arithmetic; depends on nothing)
+//   TRMArguments (the command-line parser of trm and the benchmarks; depends on nothing)
 //   TRMDistributed (MPI loaded at run time: data-parallel training) -> TRMTraining
 //   TinyRecursion (umbrella: re-exports the component API, task glue, Reasoner facade, training setup)
 //     -> TRMCommandLine -> trm (CLI); KernelBench, TrainBench (+ BenchmarkArguments: their option checking)
@@ -33,9 +34,10 @@ let package = Package(
     .target(name: "TRMPuzzles", dependencies: ["TRMRandom"]),
     .target(name: "TinyRecursion", dependencies: ["TRMTraining", "TRMPuzzles"]),
     .target(name: "TRMDistributed", dependencies: ["TRMTraining"]),
-    .target(name: "TRMCommandLine", dependencies: ["TinyRecursion", "TRMDistributed"]),
+    .target(name: "TRMArguments"),
+    .target(name: "TRMCommandLine", dependencies: ["TinyRecursion", "TRMDistributed", "TRMArguments"]),
     .executableTarget(name: "trm", dependencies: ["TRMCommandLine"]),
-    .target(name: "BenchmarkArguments", path: "Benchmarks/BenchmarkArguments"),
+    .target(name: "BenchmarkArguments", dependencies: ["TRMArguments"], path: "Benchmarks/BenchmarkArguments"),
     .executableTarget(
       name: "KernelBench", dependencies: ["TRMKernels", "TRMRandom", "BenchmarkArguments"], path: "Benchmarks/KernelBench"),
     .executableTarget(

@@ -1,3 +1,4 @@
+// The command-line parser of `trm` and the benchmark executables (no dependencies).
 import Foundation
 
 /// A user error: printed as one line, exit code 2.
@@ -8,19 +9,22 @@ public struct UsageError: Error, CustomStringConvertible, LocalizedError, Sendab
 }
 
 /// Hand-written `--name value` / `--flag` parsing with typo-proof unknown-option errors.
-struct Arguments {
-  var positional: [String] = []
-  var options: [String: String] = [:]
-  var flags: Set<String> = []
-  let command: String
+public struct Arguments {
+  public private(set) var positional: [String] = []
+  public private(set) var options: [String: String] = [:]
+  public private(set) var flags: Set<String> = []
+  public let command: String
+  /// How messages name the command: `trm COMMAND` unless given (a benchmark passes its own name).
+  public let label: String
 
   /// `aliases` maps an earlier spelling of an option to its name (e.g. `steps` → `optimizer-steps`),
   /// so published commands keep working after a rename.
-  init(
-    _ args: [String], command: String, flags allowedFlags: Set<String>, options allowedOptions: Set<String>,
-    aliases: [String: String] = [:]
+  public init(
+    _ args: [String], command: String, label: String? = nil, flags allowedFlags: Set<String>,
+    options allowedOptions: Set<String>, aliases: [String: String] = [:]
   ) throws {
     self.command = command
+    self.label = label ?? "trm \(command)"
     var i = 0
     while i < args.count {
       let a = args[i]
@@ -39,14 +43,14 @@ struct Arguments {
             options[name] = inline
           } else {
             guard i + 1 < args.count else {
-              throw UsageError("option --\(name) needs a value (see 'trm \(command) --help')")
+              throw UsageError("option --\(name) needs a value (see '\(self.label) --help')")
             }
             options[name] = args[i + 1]
             i += 1
           }
         } else {
           let all = (allowedFlags.union(allowedOptions)).sorted().map { "--" + $0 }.joined(separator: " ")
-          throw UsageError("unknown option --\(name) for 'trm \(command)' (known: \(all))")
+          throw UsageError("unknown option --\(name) for '\(self.label)' (known: \(all))")
         }
       } else {
         positional.append(a)
@@ -55,20 +59,22 @@ struct Arguments {
     }
   }
 
-  func string(_ name: String) -> String? { options[name] }
+  public func string(_ name: String) -> String? { options[name] }
 
-  func required(_ name: String) throws -> String {
+  public func required(_ name: String) throws -> String {
     guard let v = options[name] else {
-      throw UsageError("'trm \(command)' needs --\(name) (see 'trm \(command) --help')")
+      throw UsageError("'\(label)' needs --\(name) (see '\(label) --help')")
     }
     return v
   }
 
   /// Every integer a user types is bounded (no flag needs more than a billion), so a typo such as
   /// 2^62 is an error rather than an overflow or a run that never ends.
-  static let largestInteger = 1_000_000_000
+  public static let largestInteger = 1_000_000_000
 
-  func int(_ name: String, default d: Int? = nil, min lo: Int = Int.min, max hi: Int = largestInteger) throws -> Int? {
+  public func int(
+    _ name: String, default d: Int? = nil, min lo: Int = Int.min, max hi: Int = largestInteger
+  ) throws -> Int? {
     guard let s = options[name] else { return d }
     guard let v = Int(s), v >= lo, v <= hi else {
       let range = "in \(lo == Int.min ? -hi : lo)…\(hi)"
@@ -78,16 +84,22 @@ struct Arguments {
   }
 
   /// `int` with a default: never nil.
-  func int(_ name: String, default d: Int, min lo: Int = Int.min, max hi: Int = largestInteger) throws -> Int {
+  public func int(
+    _ name: String, default d: Int, min lo: Int = Int.min, max hi: Int = largestInteger
+  ) throws -> Int {
     try int(name, default: Optional(d), min: lo, max: hi) ?? d
   }
 
   /// `double` with a default: never nil.
-  func double(_ name: String, default d: Double, min lo: Double = -1e9, max hi: Double = 1e9) throws -> Double {
+  public func double(
+    _ name: String, default d: Double, min lo: Double = -1e9, max hi: Double = 1e9
+  ) throws -> Double {
     try double(name, default: Optional(d), min: lo, max: hi) ?? d
   }
 
-  func double(_ name: String, default d: Double? = nil, min lo: Double = -1e9, max hi: Double = 1e9) throws -> Double? {
+  public func double(
+    _ name: String, default d: Double? = nil, min lo: Double = -1e9, max hi: Double = 1e9
+  ) throws -> Double? {
     guard let s = options[name] else { return d }
     guard let v = Double(s), v.isFinite, v >= lo, v <= hi else {
       throw UsageError("--\(name) expects a number in \(lo)…\(hi), got '\(s)'")
@@ -95,7 +107,7 @@ struct Arguments {
     return v
   }
 
-  func intList(_ name: String, max hi: Int = 1 << 20) throws -> [Int]? {
+  public func intList(_ name: String, max hi: Int = 1 << 20) throws -> [Int]? {
     guard let s = options[name] else { return nil }
     let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
     let values = parts.compactMap { $0 }
@@ -105,5 +117,5 @@ struct Arguments {
     return values
   }
 
-  func has(_ flag: String) -> Bool { flags.contains(flag) }
+  public func has(_ flag: String) -> Bool { flags.contains(flag) }
 }
